@@ -1,0 +1,5 @@
+"""coreg: HRV biofeedback and therapist–client physiological synchrony."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

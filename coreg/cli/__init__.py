@@ -1,0 +1,97 @@
+"""The ``coreg`` command.
+
+Each subcommand lives in its own module of this package exposing ``add_parser(subparsers)``
+and ``run(args) -> int``; modules import their heavy dependencies inside ``run`` so that
+``coreg --help`` stays instant. Errors derived from :class:`~coreg.errors.CoregError` print one
+line on stderr and exit with code 2; nothing prints a traceback unless ``COREG_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from coreg import __version__
+
+#: Subcommand name → module (in the order ``coreg --help`` lists them).
+SUBCOMMANDS: dict[str, str] = {
+    "live": "coreg.cli.live",
+    "breathe": "coreg.cli.breathe",
+    "replay": "coreg.cli.replay",
+    "simulate": "coreg.cli.simulate",
+    "import": "coreg.cli.importer",
+    "analyze": "coreg.cli.analyze",
+    "report": "coreg.cli.report",
+    "export": "coreg.cli.export",
+    "sessions": "coreg.cli.sessions",
+    "scan": "coreg.cli.scan",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"coreg: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``coreg`` parser with every available subcommand."""
+    parser = _Parser(
+        prog="coreg",
+        description=(
+            "HRV biofeedback and therapist–client physiological synchrony from Bluetooth LE "
+            "chest straps. It informs; it does not diagnose."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"coreg {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module_name in SUBCOMMANDS.values():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # not built yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``coreg`` command; return its exit code."""
+    from coreg.errors import CoregError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="coreg: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except CoregError as exc:
+        if os.environ.get("COREG_DEBUG"):
+            raise
+        print(f"coreg {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"coreg {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        if os.environ.get("COREG_DEBUG"):
+            raise
+        print(f"coreg {args.command}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Importers of other tools' RR exports into coreg recordings.
+
+Accepted inputs (auto-detected, or forced with ``fmt``):
+
+``rr-txt``
+    One RR interval per line, as Kubios, Elite HRV and many apps write them; blank lines and
+    lines starting with ``#`` are ignored. Values in ms, or in seconds when every value is
+    below 10 (Kubios writes seconds), converted to ms.
+``csv``
+    A delimited text file (``,``, ``;`` or tab) with a header row naming an RR column, e.g.
+    Polar Sensor Logger's ``Phone timestamp;RR-interval [ms]``. The column is the first whose
+    name contains ``rr``, ``ibi``, ``nn`` or ``interval``; the unit comes from ``[ms]``/``(s)``
+    in its name, or from the values as above.
+
+Imported beats are laid end to end from t = 0 (the exports hold no arrival times); each RR
+value is stored exactly as read (in ms), one ``rr`` line per beat without payload bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coreg.errors import InputError
+from coreg.recording.format import AtomicRecording, new_header
+from devices.types import RRSample
+
+FORMATS = ("auto", "rr-txt", "csv")
+_SECONDS_BELOW = 10.0
+_RR_COLUMN = re.compile(r"(^|[^a-z])(rr|ibi|nn|interval)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedRR:
+    """RR intervals read from one export file."""
+
+    path: Path
+    fmt: str
+    rr_ms: tuple[float, ...]
+    unit: str  # "ms" or "s" as found in the file
+
+
+def _to_float(text: str, path: Path, lineno: int) -> float:
+    try:
+        value = float(text.strip().replace(",", ".") if text.count(",") == 1 and "." not in text
+                      else text.strip())
+    except ValueError as exc:
+        raise InputError(f"{path}:{lineno}: {text.strip()[:30]!r} is not a number") from exc
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{path}:{lineno}: RR value {text.strip()!r} is not a positive number")
+    return value
+
+
+def _scale(values: list[float], unit: str | None) -> tuple[tuple[float, ...], str]:
+    if unit is None:
+        unit = "s" if max(values) < _SECONDS_BELOW else "ms"
+    if unit == "s":
+        return tuple(v * 1000.0 for v in values), "s"
+    return tuple(values), "ms"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{path} is a directory") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("latin-1")
+        except UnicodeDecodeError as exc:  # pragma: no cover - latin-1 decodes anything
+            raise InputError(f"{path} is not a text file") from exc
+
+
+def _looks_numeric(line: str) -> bool:
+    try:
+        float(line.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def read_rr_txt(path: Path, text: str) -> ImportedRR:
+    """Read a one-RR-per-line text export."""
+    values: list[float] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        values.append(_to_float(stripped, path, lineno))
+    if not values:
+        raise InputError(f"{path} holds no RR values")
+    rr, unit = _scale(values, None)
+    return ImportedRR(path=path, fmt="rr-txt", rr_ms=rr, unit=unit)
+
+
+def read_rr_csv(path: Path, text: str) -> ImportedRR:
+    """Read a delimited export with a header row naming an RR column."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise InputError(f"{path} holds no RR values")
+    try:
+        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+    header = [h.strip() for h in rows[0]]
+    column = next((i for i, h in enumerate(header) if _RR_COLUMN.search(h)), None)
+    if column is None:
+        raise InputError(
+            f"{path}: no RR column in the header ({', '.join(header)[:80]}); expected a column "
+            "named like 'RR', 'RR-interval [ms]' or 'IBI'")
+    name = header[column].lower()
+    unit: str | None = None
+    if re.search(r"[\[(]\s*ms\s*[\])]", name):
+        unit = "ms"
+    elif re.search(r"[\[(]\s*s(ec)?\s*[\])]", name):
+        unit = "s"
+    values: list[float] = []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if column >= len(row) or not row[column].strip():
+            raise InputError(f"{path}:{lineno}: the RR column is empty")
+        values.append(_to_float(row[column], path, lineno))
+    if not values:
+        raise InputError(f"{path} holds no RR values")
+    rr, unit = _scale(values, unit)
+    return ImportedRR(path=path, fmt="csv", rr_ms=rr, unit=unit)
+
+
+def read_rr_file(path: str | Path, fmt: str = "auto") -> ImportedRR:
+    """Read RR intervals from an export file.
+
+    Parameters
+    ----------
+    path
+        The export file.
+    fmt
+        ``"auto"`` (default), ``"rr-txt"`` or ``"csv"``.
+
+    Raises
+    ------
+    InputError
+        With one line naming the file, the line and the problem.
+    """
+    p = Path(path)
+    if fmt not in FORMATS:
+        raise InputError(f"unknown import format {fmt!r} (choose from {', '.join(FORMATS)})")
+    text = _read_text(p)
+    if fmt == "auto":
+        first = next((ln for ln in text.splitlines()
+                      if ln.strip() and not ln.lstrip().startswith("#")), "")
+        fmt = "rr-txt" if _looks_numeric(first) else "csv"
+    return read_rr_txt(p, text) if fmt == "rr-txt" else read_rr_csv(p, text)
+
+
+def rr_samples(role: str, rr_ms: tuple[float, ...], t0_s: float = 0.0) -> list[RRSample]:
+    """One sample per beat, each arriving at the end of its interval, beats end to end."""
+    out: list[RRSample] = []
+    t_s = t0_s
+    for rr in rr_ms:
+        t_s += rr / 1000.0
+        out.append(RRSample(source_id=role, arrival_s=t_s, rr_ms=(rr,),
+                            hr_bpm=min(65535, round(60000.0 / rr)), contact=None, payload=b""))
+    return out
+
+
+def import_recording(
+    files: Mapping[str, str | Path],
+    output: str | Path,
+    fmt: str = "auto",
+) -> dict[str, Any]:
+    """Import RR export files (role → file) into one recording at ``output``.
+
+    Every file is read and checked before anything is written; the output appears only when
+    complete. Returns the header that was written.
+    """
+    imported = {role: read_rr_file(path, fmt) for role, path in files.items()}
+    roles = {role: {"name": imp.path.name, "model": f"imported {imp.fmt}",
+                    "address": "", "simulated": False}
+             for role, imp in imported.items()}
+    header = new_header(
+        "import", roles,
+        imported={role: {"file": imp.path.name, "format": imp.fmt, "unit": imp.unit,
+                         "beats": len(imp.rr_ms)} for role, imp in imported.items()},
+    )
+    samples = [s for role, imp in imported.items() for s in rr_samples(role, imp.rr_ms)]
+    samples.sort(key=lambda s: s.arrival_s)
+    with AtomicRecording(output, header) as writer:
+        for s in samples:
+            writer.write_sample(s)
+        writer.close("imported", t_s=samples[-1].arrival_s if samples else 0.0)
+    return header

@@ -1,0 +1,64 @@
+"""The ``coreg`` command as a user runs it: help, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coreg.cli import main
+
+
+def coreg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "coreg", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_help_lists_the_commands() -> None:
+    out = coreg("--help")
+    assert out.returncode == 0
+    for name in ("simulate", "import"):
+        assert name in out.stdout
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_unknown_option_is_one_line_exit_2() -> None:
+    out = coreg("import", "--bogus")
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "812\nbanana\n", "a,b\n1,2\n"],
+)
+def test_import_bad_file_one_line_no_output(tmp_path: Path, content: str) -> None:
+    src = tmp_path / "rr.txt"
+    src.write_text(content)
+    out_file = tmp_path / "out.jsonl"
+    out = coreg("import", "--client", str(src), "-o", str(out_file))
+    assert out.returncode == 2, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert not out_file.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rr.txt"]
+
+
+def test_import_missing_file(tmp_path: Path) -> None:
+    out = coreg("import", "--client", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "o.jsonl"))
+    assert out.returncode == 2
+    assert out.stderr.strip() == f"coreg import: {tmp_path / 'nope.txt'}: no such file"
+
+
+def test_import_good_file(tmp_path: Path) -> None:
+    src = tmp_path / "rr.txt"
+    src.write_text("800\n812.5\n790\n")
+    out = coreg("import", "--client", str(src), "-o", str(tmp_path / "o.jsonl"))
+    assert out.returncode == 0, out.stderr
+    assert "3 beats" in out.stdout
