@@ -62,3 +62,46 @@ def test_import_good_file(tmp_path: Path) -> None:
     out = coreg("import", "--client", str(src), "-o", str(tmp_path / "o.jsonl"))
     assert out.returncode == 0, out.stderr
     assert "3 beats" in out.stdout
+
+
+def test_simulate_writes_a_recording_with_truth(tmp_path: Path) -> None:
+    from coreg.recording import read_recording
+
+    out_file = tmp_path / "sim.jsonl"
+    out = coreg("simulate", "--scenario", "coupled", "--duration", "120", "--seed", "4",
+                "-o", str(out_file))
+    assert out.returncode == 0, out.stderr
+    rec = read_recording(out_file)
+    assert rec.complete and rec.roles == ["client", "therapist"]
+    truth = rec.simulation["truth"]
+    assert truth["coupling"] == 0.7 and truth["lag_s"] == 3.0 and truth["leader"] == "therapist"
+    assert all(s.payload for s in rec.samples)  # real strap bytes, not just numbers
+    assert oct(out_file.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--scenario", "nonsense"], "unknown scenario"),
+        (["--scenario", "rest", "--duration", "-5"], "--duration"),
+        (["--scenario", "rest", "--seed", "x"], "--seed"),
+    ],
+)
+def test_simulate_bad_arguments(tmp_path: Path, args: list[str], needle: str) -> None:
+    out = coreg("simulate", *args, "-o", str(tmp_path / "o.jsonl"))
+    assert out.returncode == 2
+    assert len(out.stderr.strip().splitlines()) == 1 and needle in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_import_pyhrv_series_every_rr_intact(tmp_path: Path) -> None:
+    import numpy as np
+
+    from coreg.recording import read_recording
+
+    rr = np.load(Path(__file__).parents[1] / "data" / "SampleNNISeriesLong.npy")
+    src = tmp_path / "long.txt"
+    src.write_text("\n".join(str(v) for v in rr.tolist()) + "\n")
+    out = coreg("import", "--client", str(src), "-o", str(tmp_path / "o.jsonl"))
+    assert out.returncode == 0, out.stderr
+    assert read_recording(tmp_path / "o.jsonl").rr_for("client") == [float(v) for v in rr]
