@@ -28,7 +28,8 @@ def add_parser(sub: Any) -> None:
         ),
     )
     p.add_argument("--scenario", required=True, metavar="NAME",
-                   help="rest, independent, coupled, weak, paced, switching, artifacts, dropout")
+                   help="rest, independent, coupled, weak, paced, switching, artifacts, "
+                        "dropout, assessment")
     p.add_argument("--duration", type=_positive, default=600.0, metavar="S",
                    help="session length in seconds (default 600)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
