@@ -1,0 +1,161 @@
+"""HRV coherence, resonance power, RSA amplitude and breathing rate from the HR oscillation.
+
+References
+----------
+McCraty, R., Atkinson, M., Tomasino, D., Bradley, R. T. (2009). The coherent heart:
+heart-brain interactions, psychophysiological coherence, and the emergence of system-wide
+order. Integral Review 5(2):10-115. (The open formula below follows its description; HeartMath's
+own scoring is proprietary and this is not claimed to be equivalent.)
+Lehrer, P. M., Vaschillo, E., Vaschillo, B. (2000). Resonant frequency biofeedback training to
+increase cardiac variability. Appl. Psychophysiol. Biofeedback 25(3):177-191.
+doi:10.1023/A:1009554825745
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.interpolate import CubicSpline
+from scipy.signal import get_window
+
+from coreg.engine.hrv import detrend_linear, resample_nn
+
+#: Coherence defaults (SCIENCE.md §4).
+COHERENCE_WINDOW_S = 64.0
+COHERENCE_RATE_HZ = 2.0
+COHERENCE_NFFT = 8192
+COHERENCE_PEAK_BAND_HZ: tuple[float, float] = (0.04, 0.26)
+COHERENCE_HALF_WIDTH_HZ = 0.015
+COHERENCE_TOTAL_BAND_HZ: tuple[float, float] = (0.0033, 0.4)
+#: Breathing rates searched in the HR oscillation, Hz (3–30 breaths/min).
+BREATHING_BAND_HZ: tuple[float, float] = (0.05, 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class ShortSpectrum:
+    """Zero-padded Hann periodogram of a short NN window (ms²/Hz)."""
+
+    freq_hz: NDArray[np.float64]
+    psd: NDArray[np.float64]
+    duration_s: float
+
+
+def short_spectrum(
+    t_s: NDArray[np.float64],
+    rr_ms: NDArray[np.float64],
+    *,
+    window_s: float = COHERENCE_WINDOW_S,
+    rate_hz: float = COHERENCE_RATE_HZ,
+    nfft_min: int = COHERENCE_NFFT,
+) -> ShortSpectrum:
+    """Periodogram of the last ``window_s`` of NN: cubic resampling, detrend, Hann, padded FFT.
+
+    The grid has ``window_s × rate_hz`` points ending at the last beat (fewer when the beats do
+    not reach that far back; pass one beat before the window so that they do). The FFT length is
+    the next power of two ≥ max(``nfft_min``, samples), so the peak does not jump with where the
+    breathing frequency falls on the bins (SCIENCE.md §4). One-sided density in ms²/Hz.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    n_full = round(window_s * rate_hz)
+    n_avail = math.floor((t[-1] - t[0]) * rate_hz + 1e-9) + 1
+    n = min(n_full, n_avail)
+    grid = t[-1] - np.arange(n - 1, -1, -1, dtype=np.float64) / rate_hz
+    first = max(0, int(np.searchsorted(t, grid[0], side="right")) - 1)
+    nn = CubicSpline(t[first:], rr[first:], bc_type="not-a-knot")(grid)
+    x = detrend_linear(nn)
+    win = get_window("hann", n, fftbins=True)
+    nfft = max(nfft_min, 1 << (n - 1).bit_length())
+    spec = np.fft.rfft(x * win, nfft)
+    psd = (np.abs(spec) ** 2) / (rate_hz * float(np.sum(win * win)))
+    psd[1:] *= 2.0
+    freq = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    return ShortSpectrum(freq, psd, float(grid[-1] - grid[0]))
+
+
+def _sum_band(spec: ShortSpectrum, lo_hz: float, hi_hz: float) -> float:
+    sel = (spec.freq_hz >= lo_hz) & (spec.freq_hz <= hi_hz)
+    return float(np.sum(spec.psd[sel]))
+
+
+def coherence_ratio(spec: ShortSpectrum) -> tuple[float, float]:
+    """Coherence ratio peak / (total − peak) and the peak frequency in Hz.
+
+    Peak = highest PSD point in 0.04–0.26 Hz; peak power = PSD summed over ±0.015 Hz around it;
+    total = PSD summed over 0.0033–0.4 Hz (SCIENCE.md §4, after McCraty et al. 2009).
+    """
+    sel = (spec.freq_hz >= COHERENCE_PEAK_BAND_HZ[0]) & (
+        spec.freq_hz <= COHERENCE_PEAK_BAND_HZ[1]
+    )
+    if not np.any(sel):
+        return math.nan, math.nan
+    f_peak = float(spec.freq_hz[sel][int(np.argmax(spec.psd[sel]))])
+    peak = _sum_band(spec, f_peak - COHERENCE_HALF_WIDTH_HZ, f_peak + COHERENCE_HALF_WIDTH_HZ)
+    total = _sum_band(spec, *COHERENCE_TOTAL_BAND_HZ)
+    rest = total - peak
+    if rest <= 0:
+        return math.inf, f_peak
+    return peak / rest, f_peak
+
+
+def coherence(t_s: NDArray[np.float64], rr_ms: NDArray[np.float64]) -> float:
+    """Coherence ratio of the last 64 s of NN (pass one beat before); see coherence_ratio."""
+    if len(t_s) < 4:
+        return math.nan
+    return coherence_ratio(short_spectrum(t_s, rr_ms, window_s=COHERENCE_WINDOW_S))[0]
+
+
+def resonance_power(spec: ShortSpectrum, pacer_rate_bpm: float) -> float:
+    """Share of total power (0.0033–0.4 Hz) within ±0.015 Hz of the pacer frequency.
+
+    Unlike the coherence peak, it is tied to the pacer, so a slow drift cannot capture it
+    (SCIENCE.md §4; Lehrer et al. 2000, doi:10.1023/A:1009554825745).
+    """
+    f = pacer_rate_bpm / 60.0
+    total = _sum_band(spec, *COHERENCE_TOTAL_BAND_HZ)
+    if total <= 0:
+        return math.nan
+    return _sum_band(spec, f - COHERENCE_HALF_WIDTH_HZ, f + COHERENCE_HALF_WIDTH_HZ) / total
+
+
+def breathing_rate_bpm(spec: ShortSpectrum) -> float:
+    """Breathing rate in breaths/min estimated as the dominant HR-oscillation frequency.
+
+    The highest point of the NN spectrum between 0.05 and 0.5 Hz (RSA makes the heart period
+    oscillate at the breathing frequency). Unreliable when breathing is irregular.
+    """
+    sel = (spec.freq_hz >= BREATHING_BAND_HZ[0]) & (spec.freq_hz <= BREATHING_BAND_HZ[1])
+    if not np.any(sel):
+        return math.nan
+    return float(spec.freq_hz[sel][int(np.argmax(spec.psd[sel]))] * 60.0)
+
+
+def rsa_amplitude_bpm(
+    t_s: NDArray[np.float64], rr_ms: NDArray[np.float64], breath_period_s: float
+) -> float:
+    """Mean peak-to-trough heart rate (bpm) per breath cycle.
+
+    The HR at each interval midpoint is resampled at 4 Hz (cubic), cut into consecutive cycles
+    of ``breath_period_s`` aligned to the window's end, and max − min is averaged over the
+    complete cycles (peak-to-trough method; Lehrer et al. 2000, doi:10.1023/A:1009554825745).
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    if len(t) < 4 or not (breath_period_s > 0) or t[-1] - t[0] < breath_period_s:
+        return math.nan
+    mid = t - rr / 2000.0
+    grid, hr = resample_nn(mid, 60000.0 / rr, 4.0)
+    n_cycles = int((grid[-1] - grid[0]) // breath_period_s)
+    if n_cycles < 1:
+        return math.nan
+    amps = []
+    end = grid[-1]
+    for k in range(n_cycles):
+        sel = (grid > end - (k + 1) * breath_period_s) & (grid <= end - k * breath_period_s)
+        seg = hr[sel]
+        if len(seg) > 1:
+            amps.append(float(seg.max() - seg.min()))
+    return float(np.mean(amps)) if amps else math.nan

@@ -1,0 +1,267 @@
+"""Heart rate variability indices on NN intervals: time domain and Welch band powers.
+
+References
+----------
+Task Force of the European Society of Cardiology and the North American Society of Pacing and
+Electrophysiology (1996). Heart rate variability: standards of measurement, physiological
+interpretation and clinical use. Circulation 93(5):1043-1065. doi:10.1161/01.CIR.93.5.1043
+Welch, P. (1967). The use of fast Fourier transform for the estimation of power spectra.
+IEEE Trans. Audio Electroacoust. 15(2):70-73. doi:10.1109/TAU.1967.1161901
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.interpolate import CubicSpline
+
+logger = logging.getLogger(__name__)
+
+#: Frequency bands in Hz (Task Force 1996).
+VLF_BAND_HZ: tuple[float, float] = (0.0033, 0.04)
+LF_BAND_HZ: tuple[float, float] = (0.04, 0.15)
+HF_BAND_HZ: tuple[float, float] = (0.15, 0.40)
+#: Minimum data length for each band (SCIENCE.md §3).
+LF_MIN_S = 120.0
+HF_MIN_S = 60.0
+VLF_MIN_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class TimeDomain:
+    """Time-domain HRV indices (NaN where undefined)."""
+
+    n_nn: int
+    n_diff: int
+    mean_nn_ms: float
+    sdnn_ms: float
+    rmssd_ms: float
+    pnn50_pct: float
+    mean_hr_bpm: float
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyDomain:
+    """Band powers in ms² and peak frequencies in Hz (NaN where the data is too short)."""
+
+    duration_s: float
+    vlf_ms2: float
+    lf_ms2: float
+    hf_ms2: float
+    lf_hf: float
+    lf_peak_hz: float
+    hf_peak_hz: float
+
+
+def successive_differences(
+    rr_ms: NDArray[np.float64], break_before: NDArray[np.bool_] | None = None
+) -> NDArray[np.float64]:
+    """Successive differences ΔNN in ms, leaving out those across a break (gap, invalid beat).
+
+    Parameters
+    ----------
+    rr_ms
+        NN intervals in ms.
+    break_before
+        True at beat ``i`` when ``rr_ms[i] - rr_ms[i-1]`` must not be used.
+    """
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    d = np.diff(rr)
+    if break_before is not None and len(d):
+        d = d[~np.asarray(break_before, dtype=bool)[1:]]
+    return d
+
+
+def time_domain(
+    rr_ms: NDArray[np.float64], break_before: NDArray[np.bool_] | None = None
+) -> TimeDomain:
+    """MeanNN, SDNN (ddof = 1), RMSSD, pNN50 and mean HR (Task Force 1996).
+
+    Parameters
+    ----------
+    rr_ms
+        NN (artifact-corrected) intervals in ms.
+    break_before
+        Optional mask, True at beat ``i`` when the difference to beat ``i-1`` spans a gap;
+        such differences are left out of RMSSD and pNN50.
+
+    Returns
+    -------
+    TimeDomain
+        pNN50 = count(|ΔNN| > 50 ms) / count(ΔNN) × 100 (Task Force; neurokit2 divides by the
+        number of NN instead). Mean HR is the mean of the instantaneous rates 60000 / NN.
+
+    References
+    ----------
+    Task Force 1996, doi:10.1161/01.CIR.93.5.1043.
+    """
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    n = len(rr)
+    d = successive_differences(rr, break_before)
+    nan = math.nan
+    mean_nn = float(rr.mean()) if n else nan
+    sdnn = float(rr.std(ddof=1)) if n > 1 else nan
+    rmssd = float(math.sqrt(float(np.mean(d * d)))) if len(d) else nan
+    pnn50 = float(np.count_nonzero(np.abs(d) > 50.0) / len(d) * 100.0) if len(d) else nan
+    mean_hr = float(np.mean(60000.0 / rr)) if n else nan
+    return TimeDomain(n, len(d), mean_nn, sdnn, rmssd, pnn50, mean_hr)
+
+
+def resample_nn(
+    t_s: NDArray[np.float64], rr_ms: NDArray[np.float64], rate_hz: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Resample NN intervals on a uniform grid with a cubic spline through (beat time, NN).
+
+    Parameters
+    ----------
+    t_s
+        Time of each beat in s (end of its interval), strictly increasing.
+    rr_ms
+        NN interval ending at each beat, in ms.
+    rate_hz
+        Output sampling rate in Hz; the grid starts at ``t_s[0]`` and ends at or before ``t_s[-1]``.
+
+    Returns
+    -------
+    (grid_s, nn_ms)
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    step = 1.0 / rate_hz
+    n = math.floor((t[-1] - t[0]) * rate_hz + 1e-9) + 1
+    grid = t[0] + np.arange(n) * step
+    spline = CubicSpline(t, rr, bc_type="not-a-knot")
+    return grid, spline(grid)
+
+
+def detrend_linear(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Remove the least-squares straight line from ``x``."""
+    n = len(x)
+    if n < 2:
+        return x - x.mean() if n else x
+    i = np.arange(n, dtype=np.float64)
+    i -= i.mean()
+    slope = float(np.dot(i, x - x.mean()) / np.dot(i, i))
+    return x - x.mean() - slope * i
+
+
+def band_power(
+    freq_hz: NDArray[np.float64], psd: NDArray[np.float64], band_hz: tuple[float, float]
+) -> float:
+    """Trapezoid integral of the PSD over ``band_hz[0] <= f < band_hz[1]``."""
+    sel = (freq_hz >= band_hz[0]) & (freq_hz < band_hz[1])
+    if np.count_nonzero(sel) < 2:
+        return math.nan
+    return float(np.trapezoid(psd[sel], freq_hz[sel]))
+
+
+def peak_frequency(
+    freq_hz: NDArray[np.float64], psd: NDArray[np.float64], band_hz: tuple[float, float]
+) -> float:
+    """Frequency of the highest PSD point in ``band_hz``, in Hz."""
+    sel = (freq_hz >= band_hz[0]) & (freq_hz < band_hz[1])
+    if not np.any(sel):
+        return math.nan
+    f = freq_hz[sel]
+    return float(f[int(np.argmax(psd[sel]))])
+
+
+def welch_psd(
+    nn_ms: NDArray[np.float64], rate_hz: float, segment_s: float = 256.0
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Welch PSD (ms²/Hz) of a uniformly resampled, detrended NN series.
+
+    Hann window, ``segment_s`` segments with 50 % overlap, each zero-padded to twice its length
+    (a finer grid for the band integrals; density is unchanged). A series shorter than 1.5
+    segments is taken whole as one segment, so that no recent data is dropped from a 5-min window.
+
+    References
+    ----------
+    Welch 1967, doi:10.1109/TAU.1967.1161901.
+    """
+    x = np.asarray(nn_ms, dtype=np.float64)
+    n = len(x)
+    nperseg = round(segment_s * rate_hz)
+    if n < 1.5 * nperseg:
+        nperseg = n
+    step = nperseg - nperseg // 2
+    n_seg = (n - nperseg) // step + 1
+    win = _hann(nperseg)
+    nfft = 2 * nperseg
+    # Same estimate as scipy.signal.welch(window="hann", noverlap=nperseg // 2,
+    # nfft=2 * nperseg, detrend=False, scaling="density", average="mean"), without its
+    # per-call overhead (this runs every 5 s per person in the live engine).
+    segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step][:n_seg]
+    spec = np.fft.rfft(segs * win, nfft, axis=-1)
+    psd = (spec.real**2 + spec.imag**2).mean(axis=0) / (rate_hz * float(np.dot(win, win)))
+    psd[1:-1] *= 2.0  # one-sided; nfft is even, so the last bin is Nyquist
+    freq = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    return freq, psd
+
+
+_HANN_CACHE: dict[int, NDArray[np.float64]] = {}
+
+
+def _hann(n: int) -> NDArray[np.float64]:
+    """Periodic Hann window of ``n`` points (scipy's ``get_window("hann", n)``), cached."""
+    win = _HANN_CACHE.get(n)
+    if win is None:
+        win = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
+        if len(_HANN_CACHE) > 64:
+            _HANN_CACHE.clear()
+        _HANN_CACHE[n] = win
+    return win
+
+
+def frequency_domain(
+    t_s: NDArray[np.float64],
+    rr_ms: NDArray[np.float64],
+    *,
+    rate_hz: float = 4.0,
+    segment_s: float = 256.0,
+) -> FrequencyDomain:
+    """VLF, LF, HF power (ms²), LF/HF and peak frequencies of an NN series.
+
+    Method (SCIENCE.md §3): cubic spline at ``rate_hz`` with each value at its beat time, linear
+    detrend, Welch with a Hann window (see :func:`welch_psd`), trapezoid band integrals over
+    VLF 0.0033–0.04, LF 0.04–0.15, HF 0.15–0.40 Hz. A band whose minimum length (VLF 5 min,
+    LF 2 min, HF 1 min) is not covered is NaN.
+
+    Parameters
+    ----------
+    t_s
+        Beat times in s (end of interval); must be one gap-free run.
+    rr_ms
+        NN intervals in ms.
+
+    References
+    ----------
+    Task Force 1996, doi:10.1161/01.CIR.93.5.1043; Welch 1967, doi:10.1109/TAU.1967.1161901.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    rr = np.asarray(rr_ms, dtype=np.float64)
+    nan = math.nan
+    if len(t) < 4:
+        return FrequencyDomain(0.0, nan, nan, nan, nan, nan, nan)
+    duration = float(t[-1] - t[0])
+    _, nn = resample_nn(t, rr, rate_hz)
+    freq, psd = welch_psd(detrend_linear(nn), rate_hz, segment_s)
+    return spectrum_bands(freq, psd, duration)
+
+
+def spectrum_bands(
+    freq_hz: NDArray[np.float64], psd: NDArray[np.float64], duration_s: float
+) -> FrequencyDomain:
+    """Band powers and peaks from a PSD, NaN for bands the duration does not support."""
+    nan = math.nan
+    vlf = band_power(freq_hz, psd, VLF_BAND_HZ) if duration_s >= VLF_MIN_S else nan
+    lf = band_power(freq_hz, psd, LF_BAND_HZ) if duration_s >= LF_MIN_S else nan
+    hf = band_power(freq_hz, psd, HF_BAND_HZ) if duration_s >= HF_MIN_S else nan
+    lf_peak = peak_frequency(freq_hz, psd, LF_BAND_HZ) if duration_s >= LF_MIN_S else nan
+    hf_peak = peak_frequency(freq_hz, psd, HF_BAND_HZ) if duration_s >= HF_MIN_S else nan
+    lf_hf = lf / hf if (hf > 0 and not math.isnan(lf)) else nan
+    return FrequencyDomain(duration_s, vlf, lf, hf, lf_hf, lf_peak, hf_peak)

@@ -1,0 +1,677 @@
+"""The live per-person engine: RR notifications in, a snapshot of every HRV metric out.
+
+Each metric has a trailing window and an update cadence (SCIENCE.md §3–§4):
+
+=================  ==============  ===========  =================================
+metric             window          cadence      shown once the data covers
+=================  ==============  ===========  =================================
+HR                 5 s             every beat   1 beat
+RMSSD, SDNN        60 s            every beat   30 s
+HF power           300 s           every 5 s    60 s of gap-free data
+LF power, LF/HF    300 s           every 5 s    120 s of gap-free data
+VLF power          300 s           every 5 s    300 s of gap-free data
+coherence          64 s            every 5 s    64 s of gap-free data
+resonance power    64 s            every 5 s    64 s, only with a pacer rate
+breathing rate     64 s            every 5 s    64 s of gap-free data
+RSA amplitude      64 s            every 5 s    64 s and a breathing rate
+=================  ==============  ===========  =================================
+
+Before that a metric is in the ``"collecting"`` state with no value. Beat-level metrics include
+the provisional beats at the end (their artifact verdict may still change: the live
+Lipponen–Tarvainen detector needs :data:`~coreg.engine.artifacts.LIVE_LOOKAHEAD_BEATS` more beats
+to be sure); the snapshot says how many there are. Spectral metrics are recomputed when a
+notification's arrival time crosses a multiple of 5 s, so the values depend only on the stored
+arrivals and replay reproduces live number for number. Nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from bisect import bisect_right
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from coreg.engine import coherence as coh
+from coreg.engine.artifacts import (
+    _EXTRA,
+    _IMPLAUSIBLE,
+    _MISSED,
+    _NORMAL,
+    PLAUSIBLE_RR_MS,
+    Corrected,
+    LiveArtifactDetector,
+)
+from coreg.engine.beats import BeatSeries
+from coreg.engine.hrv import (
+    HF_MIN_S,
+    LF_MIN_S,
+    VLF_MIN_S,
+    frequency_domain,
+)
+from coreg.engine.timeline import BeatTimeline
+from devices.types import DeviceEvent, EventKind, Message, RRSample
+
+logger = logging.getLogger(__name__)
+
+COLLECTING = "collecting"
+OK = "ok"
+#: State of a metric that does not apply (resonance power without a pacer).
+OFF = "off"
+#: Verdict used for beats without skin contact (excluded, not an artifact).
+NO_CONTACT = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One metric's latest value with how it was computed.
+
+    Parameters
+    ----------
+    value
+        The latest value, or None while collecting.
+    unit
+        Unit of ``value`` (``"bpm"``, ``"ms"``, ``"ms²"``, ``"Hz"``, ``""``).
+    window_s
+        Length of the trailing window the value is computed over, in s.
+    every_s
+        Update cadence in s; 0 means every beat.
+    state
+        ``"ok"``, ``"collecting"`` (the window does not yet hold enough data) or ``"off"``
+        (does not apply, e.g. resonance power without a pacer).
+    coverage_s
+        Seconds of usable data in the window at the last update.
+    updated_s
+        Arrival time of the notification that triggered the last update (host clock, s).
+    """
+
+    value: float | None
+    unit: str
+    window_s: float
+    every_s: float
+    state: str = COLLECTING
+    coverage_s: float = 0.0
+    updated_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignalQuality:
+    """Signal quality of one person.
+
+    ``corrected_pct`` is the share of usable beats in the last 60 s that the artifact
+    correction changed (provisional verdicts included); ``total_corrected_pct`` over the
+    whole session. ``gaps`` counts breaks in the beat timeline (lost notifications,
+    disconnects), ``no_contact_beats`` the beats excluded for lack of skin contact.
+    """
+
+    beats: int
+    usable_beats: int
+    corrected_beats: int
+    corrected_pct: float
+    total_corrected_pct: float
+    no_contact_beats: int
+    contact: bool | None
+    connected: bool
+    gaps: int
+    timing_revisions: int
+    seconds_since_beat: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonSnapshot:
+    """Latest metrics of one person at ``now_s`` (see the module docstring for windows)."""
+
+    role: str
+    now_s: float
+    hr_bpm: Metric
+    rmssd_ms: Metric
+    sdnn_ms: Metric
+    vlf_ms2: Metric
+    lf_ms2: Metric
+    hf_ms2: Metric
+    lf_hf: Metric
+    lf_peak_hz: Metric
+    hf_peak_hz: Metric
+    coherence: Metric
+    resonance: Metric
+    breathing_rate_bpm: Metric
+    rsa_bpm: Metric
+    quality: SignalQuality
+    provisional_beats: int
+    pacer_rate_bpm: float | None
+
+
+class PersonEngine:
+    """Incremental HRV engine of one person; feed it messages, ask it for snapshots.
+
+    Parameters
+    ----------
+    role
+        The person's role (``"client"``, ``"therapist"``), used to ignore other sources.
+    pacer_rate_bpm
+        Breathing pacer rate in breaths/min, or None without a pacer (see :meth:`set_pacer`).
+    correct
+        Apply artifact correction (default True); False computes on the RR as received.
+    hr_window_s, rmssd_window_s, spectral_window_s, coherence_window_s, spectral_every_s
+        Windows and the spectral cadence, in s (SCIENCE.md §3–§4 defaults).
+    """
+
+    def __init__(
+        self,
+        role: str,
+        *,
+        pacer_rate_bpm: float | None = None,
+        correct: bool = True,
+        hr_window_s: float = 5.0,
+        rmssd_window_s: float = 60.0,
+        spectral_window_s: float = 300.0,
+        coherence_window_s: float = coh.COHERENCE_WINDOW_S,
+        spectral_every_s: float = 5.0,
+    ) -> None:
+        self.role = role
+        self.pacer_rate_bpm = pacer_rate_bpm
+        self.correct = correct
+        self.hr_window_s = hr_window_s
+        self.rmssd_window_s = rmssd_window_s
+        self.spectral_window_s = spectral_window_s
+        self.coherence_window_s = coherence_window_s
+        self.spectral_every_s = spectral_every_s
+        self.timeline = BeatTimeline()
+        self._detector = LiveArtifactDetector()
+        self._det_first = 0  # timeline index of the detector's beat 0
+        self._labels: list[int] = []
+        self._run_start: list[bool] = []
+        self._contact: bool | None = None
+        self._connected = True
+        self._next_spectral_s: float | None = None
+        self._no_contact = 0
+        self._n_final = 0
+        self._corrected_total = 0
+        # Final NN beats (corrected, in order) and the running sums of the per-beat window.
+        self._nn_t: list[float] = []
+        self._nn_rr: list[float] = []
+        self._nn_brk: list[bool] = []
+        self._nn_src: list[int] = []
+        self._brk_next = True
+        self._pending_extra_ms = 0.0
+        self._last_normal: tuple[float, float] | None = None
+        self._win = _RunningWindow()
+        span = max(rmssd_window_s, hr_window_s)
+        self._m: dict[str, Metric] = {
+            "hr": Metric(None, "bpm", hr_window_s, 0.0),
+            "rmssd": Metric(None, "ms", span, 0.0),
+            "sdnn": Metric(None, "ms", span, 0.0),
+            "vlf": Metric(None, "ms²", spectral_window_s, spectral_every_s),
+            "lf": Metric(None, "ms²", spectral_window_s, spectral_every_s),
+            "hf": Metric(None, "ms²", spectral_window_s, spectral_every_s),
+            "lf_hf": Metric(None, "", spectral_window_s, spectral_every_s),
+            "lf_peak": Metric(None, "Hz", spectral_window_s, spectral_every_s),
+            "hf_peak": Metric(None, "Hz", spectral_window_s, spectral_every_s),
+            "coherence": Metric(None, "", coherence_window_s, spectral_every_s),
+            "resonance": Metric(None, "", coherence_window_s, spectral_every_s, OFF),
+            "breathing": Metric(None, "breaths/min", coherence_window_s, spectral_every_s),
+            "rsa": Metric(None, "bpm", coherence_window_s, spectral_every_s),
+        }
+
+    # --- input ----------------------------------------------------------------------------
+    def set_pacer(self, rate_bpm: float | None) -> None:
+        """Set (or clear with None) the breathing pacer rate used for resonance and RSA."""
+        self.pacer_rate_bpm = rate_bpm
+
+    def feed(self, message: Message) -> int:
+        """Take one message of this person; return the number of new beats.
+
+        Device events update the connection and contact state (a disconnect breaks the
+        timeline); samples add beats, update the per-beat metrics, and on the 5 s cadence
+        of arrival times the spectral ones.
+        """
+        if isinstance(message, DeviceEvent):
+            self._event(message)
+            return 0
+        return self._sample(message)
+
+    def _event(self, event: DeviceEvent) -> None:
+        if event.kind in (EventKind.DISCONNECTED, EventKind.RECONNECTING, EventKind.STOPPED):
+            self._connected = False
+            self.timeline.mark_break()
+        elif event.kind == EventKind.CONNECTED:
+            self._connected = True
+            self.timeline.mark_break()
+        elif event.kind == EventKind.CONTACT_LOST:
+            self._contact = False
+        elif event.kind == EventKind.CONTACT_REGAINED:
+            self._contact = True
+
+    def _sample(self, sample: RRSample) -> int:
+        self._connected = True
+        self._contact = sample.contact
+        first = len(self.timeline)
+        n_new = self.timeline.add(sample)
+        if n_new:
+            run_first = self.timeline.run_first_beat()
+            for i, k in enumerate(range(first, first + n_new)):
+                self._push_beat(k, run_first, float(sample.rr_ms[i]), sample.contact)
+            self._update_beat_metrics(sample.arrival_s)
+        if self._next_spectral_s is None:
+            self._next_spectral_s = (
+                math.floor(sample.arrival_s / self.spectral_every_s) + 1
+            ) * self.spectral_every_s
+        elif sample.arrival_s >= self._next_spectral_s:
+            self._update_spectral(sample.arrival_s)
+            self._next_spectral_s = (
+                math.floor(sample.arrival_s / self.spectral_every_s) + 1
+            ) * self.spectral_every_s
+        return n_new
+
+    def _push_beat(self, k: int, run_first: int, rr: float, contact: bool | None) -> None:
+        self._run_start.append(k == run_first)
+        if contact is False or not (PLAUSIBLE_RR_MS[0] <= rr <= PLAUSIBLE_RR_MS[1]):
+            self._labels.append(NO_CONTACT if contact is False else _IMPLAUSIBLE)
+            self._restart_detector(k + 1)
+            self._finalize(k)
+            return
+        if k == run_first or self._det_first > k:
+            self._restart_detector(k)
+        self._labels.append(_NORMAL)
+        if not self.correct:
+            self._det_first = k + 1
+            self._finalize(k)
+            return
+        for num, lab in self._detector.push(rr):
+            idx = self._det_first + num
+            self._labels[idx] = lab
+            self._finalize(idx)
+        n_final = self._detector.n_final
+        for i, lab in enumerate(self._detector.labels_tail(self._detector.n_provisional)):
+            self._labels[self._det_first + n_final + i] = int(lab)
+
+    def _restart_detector(self, next_first: int) -> None:
+        # Beats still provisional in the old run become final as they are.
+        for i in range(self._detector.n_final, self._detector.n_beats):
+            self._finalize(self._det_first + i)
+        self._detector.reset()
+        self._det_first = next_first
+
+    # --- final NN beats -------------------------------------------------------------------
+    def _finalize(self, k: int) -> None:
+        """Turn beat ``k`` (its verdict now final) into NN beats; beats finalize in order."""
+        self._n_final = k + 1
+        lab = self._labels[k]
+        if lab == NO_CONTACT:
+            self._no_contact += 1
+        elif lab != _NORMAL:
+            self._corrected_total += 1
+        if lab in (NO_CONTACT, _IMPLAUSIBLE) or self._run_start[k]:
+            self._brk_next = True
+            self._pending_extra_ms = 0.0
+            self._last_normal = None
+            if lab in (NO_CONTACT, _IMPLAUSIBLE):
+                return
+        t, rr = self._beat(k)
+        if lab == _EXTRA:
+            self._pending_extra_ms += rr
+            return
+        if self._pending_extra_ms:
+            rr += self._pending_extra_ms
+            self._pending_extra_ms = 0.0
+            lab = _NORMAL
+        if lab == _NORMAL:
+            self._emit(t, rr, k)
+            self._last_normal = (t, rr)
+        elif lab == _MISSED:
+            self._emit(t - rr / 2000.0, rr / 2.0, k)
+            self._emit(t, rr / 2.0, k)
+        else:
+            value = self._interpolate(k, t, rr)
+            prev_ok = self._nn_t and not self._brk_next
+            self._emit(self._nn_t[-1] + value / 1000.0 if prev_ok else t, value, k)
+
+    def _beat(self, k: int) -> tuple[float, float]:
+        series = self.timeline.series(k)
+        return float(series.t_s[0]), float(series.rr_ms[0])
+
+    def _interpolate(self, k: int, t: float, rr: float) -> float:
+        """NN value for an ectopic/long/short beat: linear between the nearest normal beats."""
+        after: tuple[float, float] | None = None
+        for i in range(k + 1, len(self._labels)):
+            if self._run_start[i] or self._labels[i] in (NO_CONTACT, _IMPLAUSIBLE):
+                break
+            if self._labels[i] == _NORMAL:
+                after = self._beat(i)
+                break
+        before = self._last_normal
+        if before and after:
+            (t0, v0), (t1, v1) = before, after
+            return v0 + (v1 - v0) * (t - t0) / (t1 - t0) if t1 > t0 else v0
+        if before:
+            return before[1]
+        if after:
+            return after[1]
+        return rr
+
+    def _emit(self, t: float, rr: float, src: int) -> None:
+        brk = self._brk_next or not self._nn_t
+        self._brk_next = False
+        self._nn_t.append(t)
+        self._nn_rr.append(rr)
+        self._nn_brk.append(brk)
+        self._nn_src.append(src)
+        self._win.add(t, rr, brk)
+
+    def _provisional_nn(self) -> tuple[list[float], list[float], list[bool], list[int]]:
+        """NN view of the provisional beats with their current verdicts.
+
+        Normal beats as they are, extra beats merged, missed beats split; ectopic/long/short
+        ones are left out until final (their interpolation needs the beats after them).
+        """
+        ts: list[float] = []
+        rrs: list[float] = []
+        brks: list[bool] = []
+        srcs: list[int] = []
+        k0 = self._n_final
+        if k0 >= len(self._labels):
+            return ts, rrs, brks, srcs
+        series = self.timeline.series(k0)
+        pending = self._pending_extra_ms
+        brk = self._brk_next
+        for i in range(len(series)):
+            k = k0 + i
+            lab = self._labels[k]
+            if lab in (NO_CONTACT, _IMPLAUSIBLE) or self._run_start[k]:
+                brk = True
+                pending = 0.0
+                if lab in (NO_CONTACT, _IMPLAUSIBLE):
+                    continue
+            t, rr = float(series.t_s[i]), float(series.rr_ms[i])
+            if lab == _EXTRA:
+                pending += rr
+                continue
+            if pending:
+                rr += pending
+                pending = 0.0
+                lab = _NORMAL
+            if lab == _NORMAL:
+                ts.append(t)
+                rrs.append(rr)
+                brks.append(brk)
+                srcs.append(k)
+                brk = False
+            elif lab == _MISSED:
+                ts += [t - rr / 2000.0, t]
+                rrs += [rr / 2.0, rr / 2.0]
+                brks += [brk, False]
+                srcs += [k, k]
+                brk = False
+            else:
+                brk = True
+        return ts, rrs, brks, srcs
+
+    # --- windows --------------------------------------------------------------------------
+    def window(self, span_s: float, *, extra_beats: int = 0) -> Corrected:
+        """NN beats of the last ``span_s`` seconds (plus ``extra_beats`` before), oldest first.
+
+        Final beats as corrected, then the provisional ones (see :meth:`_provisional_nn`).
+        Beats without contact and implausible RR are left out; ``break_before`` marks gaps.
+        """
+        pt, prr, pbrk, psrc = self._provisional_nn()
+        last = pt[-1] if pt else (self._nn_t[-1] if self._nn_t else None)
+        if last is None:
+            empty = np.zeros(0)
+            return Corrected(empty, empty, np.zeros(0, bool), np.zeros(0, np.int64),
+                             np.zeros(0, bool))
+        lo = max(0, bisect_right(self._nn_t, last - span_s) - extra_beats)
+        t = np.asarray(self._nn_t[lo:] + pt, dtype=np.float64)
+        brk = np.asarray(self._nn_brk[lo:] + pbrk, dtype=bool)
+        if len(brk):
+            brk[0] = True
+        return Corrected(
+            t,
+            np.asarray(self._nn_rr[lo:] + prr, dtype=np.float64),
+            np.ones(len(t), dtype=bool),
+            np.asarray(self._nn_src[lo:] + psrc, dtype=np.int64),
+            brk,
+        )
+
+    def nn(self) -> Corrected:
+        """All NN beats so far (final, then provisional), e.g. for synchrony or plots."""
+        pt, prr, pbrk, psrc = self._provisional_nn()
+        t = np.asarray(self._nn_t + pt, dtype=np.float64)
+        return Corrected(
+            t,
+            np.asarray(self._nn_rr + prr, dtype=np.float64),
+            np.ones(len(t), dtype=bool),
+            np.asarray(self._nn_src + psrc, dtype=np.int64),
+            np.asarray(self._nn_brk + pbrk, dtype=bool),
+        )
+
+    def beats(self) -> BeatSeries:
+        """The raw beat timeline (every RR as received, on the host clock)."""
+        return self.timeline.series()
+
+    @staticmethod
+    def _last_run(w: Corrected) -> tuple[np.ndarray, np.ndarray]:
+        starts = np.flatnonzero(w.break_before)
+        k = int(starts[-1]) if len(starts) else 0
+        return w.t_s[k:], w.rr_ms[k:]
+
+    def _update_beat_metrics(self, at_s: float) -> None:
+        span = max(self.rmssd_window_s, self.hr_window_s)
+        pt, prr, pbrk, _ = self._provisional_nn()
+        last = pt[-1] if pt else (self._nn_t[-1] if self._nn_t else None)
+        if last is None:
+            return
+        self._win.expire(last - span)
+        stats = self._win.with_tail(pt, prr, pbrk)
+        m = self._m
+        hr = self._win.mean_hr_since(last - self.hr_window_s, pt, prr)
+        m["hr"] = Metric(hr, "bpm", self.hr_window_s, 0.0, OK, self.hr_window_s, at_s)
+        n, s1, s2, n_d, d2, cover = stats
+        ok = cover >= min(30.0, self.rmssd_window_s) and n_d >= 2 and n >= 2
+        rmssd = math.sqrt(d2 / n_d) if ok else None
+        sdnn = math.sqrt(max(0.0, (s2 - s1 * s1 / n) / (n - 1))) if ok else None
+        state = OK if ok else COLLECTING
+        m["rmssd"] = Metric(rmssd, "ms", span, 0.0, state, cover, at_s)
+        m["sdnn"] = Metric(sdnn, "ms", span, 0.0, state, cover, at_s)
+
+    def _update_spectral(self, at_s: float) -> None:
+        every = self.spectral_every_s
+        m = self._m
+        w = self.window(self.spectral_window_s, extra_beats=1)
+        t, rr = self._last_run(w)
+        dur = float(t[-1] - t[0]) if len(t) > 1 else 0.0
+        win = self.spectral_window_s
+        fd = frequency_domain(t, rr) if len(t) >= 4 and dur >= HF_MIN_S else None
+
+        def put(key: str, value: float | None, unit: str, need_s: float) -> None:
+            ok = value is not None and dur >= need_s and not math.isnan(value)
+            m[key] = Metric(value if ok else None, unit, win, every,
+                            OK if ok else COLLECTING, dur, at_s)
+
+        put("vlf", fd.vlf_ms2 if fd else None, "ms²", VLF_MIN_S)
+        put("lf", fd.lf_ms2 if fd else None, "ms²", LF_MIN_S)
+        put("hf", fd.hf_ms2 if fd else None, "ms²", HF_MIN_S)
+        put("lf_hf", fd.lf_hf if fd else None, "", LF_MIN_S)
+        put("lf_peak", fd.lf_peak_hz if fd else None, "Hz", LF_MIN_S)
+        put("hf_peak", fd.hf_peak_hz if fd else None, "Hz", HF_MIN_S)
+
+        cw = self.window(self.coherence_window_s, extra_beats=1)
+        ct, crr = self._last_run(cw)
+        win = self.coherence_window_s
+        cdur = float(ct[-1] - ct[0]) if len(ct) > 1 else 0.0
+        need = win - 1.0  # the beat before the window carries the spline to its start
+        if len(ct) >= 4 and cdur >= need:
+            spec = coh.short_spectrum(ct, crr, window_s=win)
+            ratio = coh.coherence_ratio(spec)[0]
+            breath = coh.breathing_rate_bpm(spec)
+            rate = self.pacer_rate_bpm or breath
+            rsa = coh.rsa_amplitude_bpm(ct, crr, 60.0 / rate) if rate and rate > 0 else math.nan
+            res = (
+                coh.resonance_power(spec, self.pacer_rate_bpm)
+                if self.pacer_rate_bpm
+                else math.nan
+            )
+        else:
+            ratio = breath = rsa = res = math.nan
+
+        def put_c(key: str, value: float, unit: str) -> None:
+            ok = not math.isnan(value)
+            m[key] = Metric(value if ok else None, unit, win, every,
+                            OK if ok else COLLECTING, min(cdur, win), at_s)
+
+        put_c("coherence", ratio, "")
+        if self.pacer_rate_bpm:
+            put_c("resonance", res, "")
+        else:
+            m["resonance"] = Metric(None, "", win, every, OFF, min(cdur, win), at_s)
+        put_c("breathing", breath, "breaths/min")
+        put_c("rsa", rsa, "bpm")
+
+    # --- output ---------------------------------------------------------------------------
+    @property
+    def provisional_beats(self) -> int:
+        """Beats at the end whose artifact verdict may still change."""
+        return len(self._labels) - self._n_final
+
+    def quality(self, now_s: float) -> SignalQuality:
+        """Signal quality at ``now_s`` (see :class:`SignalQuality`)."""
+        last = self.timeline.last_beat_s()
+        recent = 0
+        usable = 0
+        if last is not None:
+            series_start = max(0, len(self._labels) - 400)
+            t = self.timeline.series(series_start).t_s
+            first = series_start + int(np.searchsorted(t, last - 60.0, side="right"))
+            for lab in self._labels[first:]:
+                if lab != NO_CONTACT:
+                    usable += 1
+                    recent += lab != _NORMAL
+        total_usable = len(self._labels) - self._no_contact
+        total_corr = self._corrected_total + sum(
+            1 for lab in self._labels[self._n_final :] if lab not in (NO_CONTACT, _NORMAL)
+        )
+        return SignalQuality(
+            beats=len(self._labels),
+            usable_beats=total_usable,
+            corrected_beats=total_corr,
+            corrected_pct=100.0 * recent / usable if usable else 0.0,
+            total_corrected_pct=100.0 * total_corr / total_usable if total_usable else 0.0,
+            no_contact_beats=self._no_contact
+            + sum(1 for lab in self._labels[self._n_final :] if lab == NO_CONTACT),
+            contact=self._contact,
+            connected=self._connected,
+            gaps=max(0, self.timeline.n_runs - 1),
+            timing_revisions=self.timeline.revisions,
+            seconds_since_beat=None if last is None else max(0.0, now_s - last),
+        )
+
+    def snapshot(self, now_s: float) -> PersonSnapshot:
+        """The latest value of every metric, with windows, cadence, state and signal quality.
+
+        ``now_s`` (host clock) only serves the "seconds since the last beat" of the quality;
+        the metric values depend on the messages fed so far alone.
+        """
+        m = self._m
+        return PersonSnapshot(
+            role=self.role,
+            now_s=now_s,
+            hr_bpm=m["hr"],
+            rmssd_ms=m["rmssd"],
+            sdnn_ms=m["sdnn"],
+            vlf_ms2=m["vlf"],
+            lf_ms2=m["lf"],
+            hf_ms2=m["hf"],
+            lf_hf=m["lf_hf"],
+            lf_peak_hz=m["lf_peak"],
+            hf_peak_hz=m["hf_peak"],
+            coherence=m["coherence"],
+            resonance=m["resonance"],
+            breathing_rate_bpm=m["breathing"],
+            rsa_bpm=m["rsa"],
+            quality=self.quality(now_s),
+            provisional_beats=self.provisional_beats,
+            pacer_rate_bpm=self.pacer_rate_bpm,
+        )
+
+
+class _RunningWindow:
+    """Running sums over the final NN beats of a trailing window (O(1) per beat).
+
+    Sums of NN and NN² for SDNN, of ΔNN² for RMSSD (a difference leaves with its earlier
+    beat, so that only differences of two beats inside the window count), rebuilt from the
+    kept beats every 1000 changes so that rounding cannot accumulate.
+    """
+
+    def __init__(self) -> None:
+        self.beats: deque[tuple[float, float, bool]] = deque()
+        self.s1 = self.s2 = self.d2 = 0.0
+        self.n_d = 0
+        self._changes = 0
+
+    def add(self, t: float, rr: float, brk: bool) -> None:
+        if self.beats and not brk:
+            d = rr - self.beats[-1][1]
+            self.d2 += d * d
+            self.n_d += 1
+        self.beats.append((t, rr, brk))
+        self.s1 += rr
+        self.s2 += rr * rr
+        self._tick()
+
+    def expire(self, before_s: float) -> None:
+        beats = self.beats
+        while beats and beats[0][0] <= before_s:
+            _, rr, _ = beats.popleft()
+            self.s1 -= rr
+            self.s2 -= rr * rr
+            if beats and not beats[0][2]:
+                d = beats[0][1] - rr
+                self.d2 -= d * d
+                self.n_d -= 1
+            if beats:
+                # The new first beat has no predecessor inside the window.
+                t0, rr0, _ = beats[0]
+                beats[0] = (t0, rr0, True)
+            self._tick()
+
+    def _tick(self) -> None:
+        self._changes += 1
+        if self._changes >= 1000:
+            self._changes = 0
+            beats = list(self.beats)
+            self.s1 = sum(b[1] for b in beats)
+            self.s2 = sum(b[1] * b[1] for b in beats)
+            self.d2 = 0.0
+            self.n_d = 0
+            for a, b in itertools.pairwise(beats):
+                if not b[2]:
+                    self.d2 += (b[1] - a[1]) ** 2
+                    self.n_d += 1
+
+    def with_tail(
+        self, ts: list[float], rrs: list[float], brks: list[bool]
+    ) -> tuple[int, float, float, int, float, float]:
+        """(n, ΣNN, ΣNN², count ΔNN, ΣΔNN², covered s) of the window plus a provisional tail."""
+        n, s1, s2, n_d, d2 = len(self.beats), self.s1, self.s2, self.n_d, self.d2
+        prev = self.beats[-1][1] if self.beats else None
+        for rr, brk in zip(rrs, brks, strict=True):
+            if prev is not None and not brk:
+                d = rr - prev
+                d2 += d * d
+                n_d += 1
+            n += 1
+            s1 += rr
+            s2 += rr * rr
+            prev = rr
+        return n, s1, s2, n_d, d2, s1 / 1000.0
+
+    def mean_hr_since(self, since_s: float, ts: list[float], rrs: list[float]) -> float:
+        """Mean instantaneous HR (bpm) of the beats after ``since_s``, tail included."""
+        vals = [60000.0 / rr for t, rr in zip(ts, rrs, strict=True) if t > since_s]
+        for t, rr, _ in reversed(self.beats):
+            if t <= since_s:
+                break
+            vals.append(60000.0 / rr)
+        return sum(vals) / len(vals) if vals else math.nan

@@ -1,0 +1,135 @@
+"""Lipponen–Tarvainen artifact detection and correction (SCIENCE.md §2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coreg.engine import artifacts as A
+from coreg.engine import hrv
+from coreg.engine.beats import BeatSeries
+
+
+def _regular(n: int = 300, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return 850.0 + 40.0 * np.sin(2 * np.pi * t / 12.0) + rng.normal(0.0, 8.0, n)
+
+
+def test_each_kind_is_classified() -> None:
+    rr = _regular()
+    rr[50] -= 250.0  # premature beat...
+    rr[51] += 250.0  # ...and its compensatory pause
+    rr[100] = rr[100] + rr[101]  # a missed beat (two RR merged) — shift the rest by one
+    rr = np.delete(rr, 101)
+    rr = np.insert(rr, 150, [300.0])  # extra beat: split RR 150 in two
+    rr[151] -= 300.0
+    labels = A.detect(rr)
+    # The compensatory pause has dRR of opposite sign on both sides: ectopic; the premature
+    # beat itself is short (it is corrected by interpolation all the same).
+    assert labels[50] == A.BeatClass.SHORT and labels[51] == A.BeatClass.ECTOPIC
+    assert labels[100] == A.BeatClass.MISSED
+    assert labels[150] == A.BeatClass.EXTRA
+    assert np.count_nonzero(labels) <= 5
+
+
+def test_correction_restores_beats_and_time() -> None:
+    clean = _regular()
+    rr = clean.copy()
+    rr = np.insert(rr, 80, [350.0])
+    rr[81] -= 350.0  # extra beat
+    rr[200] = rr[200] + rr[201]
+    rr = np.delete(rr, 201)  # missed beat
+    t = np.cumsum(rr) / 1000.0
+    labels = A.detect(rr)
+    t_c, rr_c, src = A.correct_run(t, rr, labels)
+    assert len(rr_c) == len(clean)
+    assert np.all(np.diff(t_c) > 0)
+    assert t_c[-1] == pytest.approx(t[-1])
+    assert hrv.time_domain(rr_c).rmssd_ms == pytest.approx(hrv.time_domain(clean).rmssd_ms,
+                                                          rel=0.05)
+    assert np.all(np.diff(src) >= 0)
+
+
+def test_real_ectopic_beats_mitdb100(mitdb100: dict[str, np.ndarray]) -> None:
+    """The 34 ectopic beats of record 100 touch 68 RR intervals: all are flagged."""
+    labels = A.detect(mitdb100["rr_ms"])
+    involved = ~mitdb100["rr_is_nn"]
+    flagged = labels != A.BeatClass.NORMAL
+    assert np.all(flagged[involved])
+    assert np.count_nonzero(flagged & ~involved) / np.count_nonzero(~involved) < 0.01
+
+
+def test_injected_artifacts_meet_targets(mitdb100: dict[str, np.ndarray]) -> None:
+    """Sensitivity ≥ 95 %, specificity ≥ 99.5 %, RMSSD within 5 % (issue 3; table in README)."""
+    clean = mitdb100["nn_ms"]
+    rmssd_clean = hrv.time_domain(clean).rmssd_ms
+    detected = events = fp = clean_beats = 0
+    for seed in range(3):
+        inj = A.inject_artifacts(clean, np.random.default_rng(seed), fraction=0.03)
+        labels = A.detect(inj.rr_ms)
+        score = A.score_detection(labels != A.BeatClass.NORMAL, inj)
+        detected += score.detected
+        events += score.events
+        fp += score.false_positives
+        clean_beats += score.clean_beats
+        _, rr_c, _ = A.correct_run(np.cumsum(inj.rr_ms) / 1000.0, inj.rr_ms, labels)
+        assert hrv.time_domain(rr_c).rmssd_ms == pytest.approx(rmssd_clean, rel=0.05)
+    assert detected / events >= 0.95
+    assert 1.0 - fp / clean_beats >= 0.995
+
+
+def test_live_detector_tracks_offline(pyhrv_long_rr: np.ndarray) -> None:
+    inj = A.inject_artifacts(pyhrv_long_rr[:1500], np.random.default_rng(3))
+    offline = A.detect(inj.rr_ms)
+    live = A.LiveArtifactDetector()
+    final: dict[int, int] = {}
+    for value in inj.rr_ms:
+        final.update(live.push(value))
+    assert live.n_provisional == A.LIVE_LOOKAHEAD_BEATS
+    assert len(final) == len(inj.rr_ms) - A.LIVE_LOOKAHEAD_BEATS
+    labels = np.array([final[k] for k in range(len(final))])
+    agree = np.mean((labels != 0) == (offline[: len(labels)] != 0))
+    assert agree > 0.98
+    score = A.score_detection(np.r_[labels, np.zeros(live.n_provisional)] != 0, inj)
+    assert score.sensitivity >= 0.9
+
+
+def test_live_verdict_is_revised_then_final() -> None:
+    rr = list(_regular(120))
+    live = A.LiveArtifactDetector()
+    for value in rr[:100]:
+        live.push(value)
+    live.push(400.0)  # a short interval: on its own it can only be "short"...
+    first_view = live.label(100)
+    out = live.push(rr[100] - 400.0)  # ...with the next it sums to one normal RR: extra beat
+    assert first_view == A.BeatClass.SHORT
+    assert live.label(100) == A.BeatClass.EXTRA
+    assert all(k < 100 for k, _ in out)
+    assert live.n_provisional == A.LIVE_LOOKAHEAD_BEATS
+    final: dict[int, int] = {}
+    for value in rr[101:110]:
+        final.update(live.push(value))
+    assert final[100] == A.BeatClass.EXTRA
+    assert final[101] == A.BeatClass.NORMAL
+
+
+def test_series_correction_skips_no_contact_and_gaps() -> None:
+    rr = _regular(200)
+    t = np.cumsum(rr) / 1000.0
+    t[100:] += 5.0  # a gap before beat 100
+    valid = np.ones(200, dtype=bool)
+    valid[150:160] = False
+    beats = BeatSeries(t, rr, valid)
+    out = A.correct_series(beats)
+    assert len(out.t_s) == 190
+    assert np.count_nonzero(out.break_before) == 3
+    assert not np.any(np.isin(out.source_index, np.arange(150, 160)))
+
+
+def test_implausible_rr_is_flagged() -> None:
+    rr = _regular(100)
+    rr[40] = 50.0
+    beats = BeatSeries.from_rr(rr)
+    labels = A.label_series(beats)
+    assert labels[40] == A.BeatClass.IMPLAUSIBLE

@@ -1,0 +1,133 @@
+"""Live per-person engine: states, windows, cadence, determinism (replay == live)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from engine_helpers import beats_rr, strap_samples
+
+from coreg.engine import hrv
+from coreg.engine.person import COLLECTING, OFF, OK, PersonEngine
+from devices.types import DeviceEvent, EventKind
+
+
+@pytest.fixture(scope="module")
+def ten_minutes() -> tuple[np.ndarray, np.ndarray, list]:
+    t, rr = beats_rr(600.0, seed=11)
+    samples, _ = strap_samples(t, rr, seed=11)
+    return t, rr, samples
+
+
+def _feed(engine: PersonEngine, samples: list, until_s: float) -> None:
+    for s in samples:
+        if s.arrival_s <= until_s:
+            engine.feed(s)
+
+
+def test_collecting_until_windows_fill(ten_minutes: tuple) -> None:
+    _, _, samples = ten_minutes
+    engine = PersonEngine("client")
+    _feed(engine, samples, 20.0)
+    snap = engine.snapshot(20.0)
+    assert snap.hr_bpm.state == OK and snap.hr_bpm.value == pytest.approx(60000 / 800, rel=0.1)
+    assert snap.rmssd_ms.state == COLLECTING and snap.rmssd_ms.value is None
+    assert snap.lf_ms2.state == COLLECTING and snap.coherence.state == COLLECTING
+    assert snap.resonance.state == OFF
+    engine = PersonEngine("client")
+    _feed(engine, samples, 90.0)
+    snap = engine.snapshot(90.0)
+    assert snap.rmssd_ms.state == OK and snap.hf_ms2.state == OK
+    assert snap.lf_ms2.state == COLLECTING and snap.coherence.state == OK
+    engine = PersonEngine("client")
+    _feed(engine, samples, 400.0)
+    snap = engine.snapshot(400.0)
+    for metric in (snap.lf_ms2, snap.vlf_ms2, snap.lf_hf, snap.lf_peak_hz):
+        assert metric.state == OK and metric.value is not None
+    assert snap.lf_ms2.window_s == 300.0 and snap.lf_ms2.every_s == 5.0
+    assert snap.rmssd_ms.window_s == 60.0 and snap.rmssd_ms.every_s == 0.0
+
+
+def test_values_match_offline_on_the_same_window(ten_minutes: tuple) -> None:
+    t, rr, samples = ten_minutes
+    engine = PersonEngine("client")
+    _feed(engine, samples, 600.0)
+    snap = engine.snapshot(600.0)
+    # RMSSD over the last 60 s of the true beats.
+    w = engine.window(60.0)
+    assert snap.rmssd_ms.value == pytest.approx(hrv.time_domain(w.rr_ms).rmssd_ms, rel=1e-9)
+    sel = t > t[-1] - 60.0
+    assert snap.rmssd_ms.value == pytest.approx(hrv.time_domain(rr[sel]).rmssd_ms, rel=0.1)
+    assert snap.lf_peak_hz.value == pytest.approx(0.1, abs=0.01)
+    assert snap.hf_peak_hz.value == pytest.approx(0.25, abs=0.01)
+    # The estimate is the dominant HR oscillation: here the 0.1 Hz wave (50 ms) outweighs the
+    # 0.25 Hz one (25 ms), as a strong Mayer wave would in a person (documented limitation).
+    assert snap.breathing_rate_bpm.value == pytest.approx(6.0, abs=0.5)
+    assert snap.provisional_beats == 5
+
+
+def test_replay_equals_live_whatever_the_snapshot_pattern(ten_minutes: tuple) -> None:
+    _, _, samples = ten_minutes
+    a = PersonEngine("client")
+    b = PersonEngine("client")
+    for i, s in enumerate(samples):
+        a.feed(s)
+        if i % 7 == 0:
+            a.snapshot(s.arrival_s + 0.3)
+    for s in samples:
+        b.feed(s)
+    now = samples[-1].arrival_s + 1.0
+    assert dataclasses.asdict(a.snapshot(now)) == dataclasses.asdict(b.snapshot(now))
+
+
+def test_artifacts_corrected_and_counted(ten_minutes: tuple) -> None:
+    t, rr, _ = ten_minutes
+    dirty = rr.copy()
+    dirty[200] += 400.0
+    dirty[300] -= 300.0
+    dirty[301] += 300.0
+    samples, _ = strap_samples(t, dirty, seed=12)
+    clean_engine = PersonEngine("client")
+    for s in strap_samples(t, rr, seed=12)[0]:
+        clean_engine.feed(s)
+    engine = PersonEngine("client")
+    for s in samples:
+        engine.feed(s)
+    q = engine.snapshot(600.0).quality
+    assert q.corrected_beats >= 3
+    assert engine.nn().rr_ms.std() == pytest.approx(clean_engine.nn().rr_ms.std(), rel=0.02)
+    raw = PersonEngine("client", correct=False)
+    for s in samples:
+        raw.feed(s)
+    assert raw.nn().rr_ms.std() > engine.nn().rr_ms.std()
+
+
+def test_contact_loss_and_disconnect(ten_minutes: tuple) -> None:
+    t, rr, _ = ten_minutes
+    samples, _ = strap_samples(t, rr, seed=13, no_contact=tuple(range(100, 110)))
+    engine = PersonEngine("client")
+    for s in samples[:200]:
+        engine.feed(s)
+    engine.feed(DeviceEvent("client", samples[199].arrival_s + 0.1, EventKind.DISCONNECTED))
+    snap = engine.snapshot(samples[199].arrival_s + 5.0)
+    assert snap.quality.no_contact_beats > 0 and not snap.quality.connected
+    for s in samples[230:]:
+        engine.feed(s)
+    snap = engine.snapshot(samples[-1].arrival_s)
+    assert snap.quality.connected and snap.quality.gaps >= 1
+    # The spectral window restarts after the gap: less than 300 s of gap-free data.
+    assert snap.lf_ms2.coverage_s < 400.0
+
+
+def test_pacer_resonance() -> None:
+    t, rr = beats_rr(200.0, seed=14)
+    samples, _ = strap_samples(t, rr, seed=14)
+    engine = PersonEngine("client", pacer_rate_bpm=6.0)
+    for s in samples:
+        engine.feed(s)
+    snap = engine.snapshot(200.0)
+    assert snap.resonance.state == OK and snap.resonance.value > 0.3
+    engine.set_pacer(15.0)
+    assert snap.pacer_rate_bpm == 6.0
+    assert snap.rsa_bpm.value is not None and snap.rsa_bpm.value > 3.0
