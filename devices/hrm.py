@@ -74,6 +74,8 @@ def parse(payload: bytes) -> HeartRateMeasurement:
         If the payload is empty, too short for the fields its flags announce, or has a trailing
         odd byte in the RR section. Nothing else is raised for any ``bytes`` input.
     """
+    if isinstance(payload, int):  # bytes(5) would silently be five zero bytes
+        raise HrmParseError(f"payload is not bytes: {type(payload).__name__}")
     try:
         data = bytes(payload)
     except Exception as exc:  # a non-bytes-like value
@@ -148,6 +150,8 @@ def encode(
             raise ValueError(f"RR value out of range: {raw} (1/1024 s)")
     if not 0 <= hr_bpm <= 0xFFFF:
         raise ValueError(f"heart rate out of range: {hr_bpm}")
+    if energy_kj is not None and not 0 <= energy_kj <= 0xFFFF:
+        raise ValueError(f"energy expended out of range: {energy_kj}")
     wide = hr_bpm > 0xFF if hr_uint16 is None else hr_uint16
     if not wide and hr_bpm > 0xFF:
         raise ValueError("heart rate above 255 needs the uint16 format")

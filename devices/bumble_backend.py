@@ -1,0 +1,399 @@
+"""A bleak backend over a Bumble in-memory radio, for emulated straps.
+
+bleak 3.1 ships no Bumble backend, so this module provides one: :class:`EmulatedAir` is an
+in-process "air" — a :class:`bumble.link.LocalLink` with one central Bumble
+:class:`~bumble.device.Device` — and :meth:`EmulatedAir.backend` returns
+:class:`BaseBleakScanner` / :class:`BaseBleakClient` subclasses bound to it. They are passed to
+``bleak.BleakScanner(backend=...)`` and ``bleak.BleakClient(backend=...)`` by
+:mod:`devices.ble`, so the very code that talks to real straps (scan, connect, service discovery,
+subscribe, notifications, battery read, disconnect detection) runs unchanged against the
+emulated peripherals of :mod:`devices.peripheral`.
+
+Everything lives on the running asyncio loop: create an air, its peripherals and the sources
+that connect to them on the same loop. :func:`EmulatedAir.for_running_loop` returns one shared
+air per loop, so two emulated straps of one session sit on the same link and one central
+connects to both, as a laptop does with two real straps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid as uuid_mod
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.client import BaseBleakClient, NotifyCallback
+from bleak.backends.descriptor import BleakGATTDescriptor
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
+from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
+from bleak.exc import BleakDeviceNotFoundError, BleakError
+from bumble import core, hci
+from bumble.controller import Controller
+from bumble.core import AdvertisingData
+from bumble.device import Advertisement, Connection, Device, Peer
+from bumble.gatt import Characteristic
+from bumble.gatt_client import CharacteristicProxy
+from bumble.host import Host
+from bumble.link import LocalLink
+from bumble.transport.common import AsyncPipeSink
+
+logger = logging.getLogger(__name__)
+
+CENTRAL_ADDRESS = "F0:C0:4E:00:00:FF"
+"""Random static address of the emulated host's own radio."""
+
+_PROPERTY_NAMES: tuple[tuple[Characteristic.Properties, str], ...] = (
+    (Characteristic.Properties.BROADCAST, "broadcast"),
+    (Characteristic.Properties.READ, "read"),
+    (Characteristic.Properties.WRITE_WITHOUT_RESPONSE, "write-without-response"),
+    (Characteristic.Properties.WRITE, "write"),
+    (Characteristic.Properties.NOTIFY, "notify"),
+    (Characteristic.Properties.INDICATE, "indicate"),
+    (Characteristic.Properties.AUTHENTICATED_SIGNED_WRITES, "authenticated-signed-writes"),
+    (Characteristic.Properties.EXTENDED_PROPERTIES, "extended-properties"),
+)
+
+_AIRS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EmulatedAir] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def bumble_device(link: LocalLink, name: str, address: str) -> tuple[Device, Controller]:
+    """Create a Bumble device with its own emulated controller on ``link``.
+
+    Parameters
+    ----------
+    link
+        The in-memory link the controller joins.
+    name
+        Device (and controller) name.
+    address
+        Random static address, ``"XX:XX:XX:XX:XX:XX"`` (two top bits set).
+
+    Returns
+    -------
+    tuple
+        The device (not yet powered on) and its controller (to take it off the link).
+    """
+    controller = Controller(name, link=link)
+    host = Host(controller, AsyncPipeSink(controller))
+    return Device(name=name, address=hci.Address(address), host=host), controller
+
+
+def bleak_uuid(value: core.UUID) -> str:
+    """Return a Bumble UUID as bleak spells it: 128-bit, lower case, dashed."""
+    return str(uuid_mod.UUID(bytes=bytes(reversed(value.to_bytes(force_128=True)))))
+
+
+class EmulatedAir:
+    """An in-process radio: a Bumble local link and the host's central device.
+
+    Parameters
+    ----------
+    central_address
+        Address of the central (host) device.
+    """
+
+    def __init__(self, central_address: str = CENTRAL_ADDRESS) -> None:
+        self.link = LocalLink()
+        self._central_address = central_address
+        self._central: Device | None = None
+        self._central_lock = asyncio.Lock()
+        self.connect_lock = asyncio.Lock()
+        self._scan_users = 0
+        self._peripheral_count = 0
+
+    @classmethod
+    def for_running_loop(cls) -> EmulatedAir:
+        """Return the air shared by everything on the running loop (created on first use)."""
+        loop = asyncio.get_running_loop()
+        air = _AIRS.get(loop)
+        if air is None:
+            air = cls()
+            _AIRS[loop] = air
+        return air
+
+    def next_peripheral_address(self) -> str:
+        """Return a fresh random static address for a new peripheral on this air."""
+        self._peripheral_count += 1
+        n = self._peripheral_count
+        return f"F0:C0:4E:00:{(n >> 8) & 0xFF:02X}:{n & 0xFF:02X}"
+
+    async def central(self) -> Device:
+        """Return the powered-on central device, creating it on first use."""
+        async with self._central_lock:
+            if self._central is None:
+                device, _controller = bumble_device(self.link, "coreg-host", self._central_address)
+                await device.power_on()
+                self._central = device
+            return self._central
+
+    async def start_scanning(self) -> Device:
+        """Start (or join) scanning on the central and return it."""
+        central = await self.central()
+        self._scan_users += 1
+        if self._scan_users == 1:
+            await central.start_scanning(filter_duplicates=False)
+        return central
+
+    async def stop_scanning(self) -> None:
+        """Leave scanning; the central stops when its last scanner leaves."""
+        if self._scan_users == 0:
+            return
+        self._scan_users -= 1
+        if self._scan_users == 0 and self._central is not None:
+            await self._central.stop_scanning()
+
+    def backend(self) -> tuple[type[BaseBleakScanner], type[BaseBleakClient]]:
+        """Return bleak scanner and client backend classes bound to this air.
+
+        Returns
+        -------
+        tuple
+            ``(scanner_class, client_class)`` for ``BleakScanner(backend=...)`` and
+            ``BleakClient(backend=...)``.
+        """
+        scanner = type("BumbleBleakScanner", (BumbleBleakScanner,), {"air": self})
+        client = type("BumbleBleakClient", (BumbleBleakClient,), {"air": self})
+        return scanner, client
+
+
+@dataclass(frozen=True, slots=True)
+class _Subscription:
+    proxy: CharacteristicProxy[bytes]
+    subscriber: Callable[[bytes], None]
+
+
+class BumbleBleakScanner(BaseBleakScanner):
+    """bleak scanner backend that listens to advertisements on an :class:`EmulatedAir`."""
+
+    air: ClassVar[EmulatedAir]
+
+    def __init__(
+        self,
+        detection_callback: Any,
+        service_uuids: list[str] | None,
+        scanning_mode: str = "active",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(detection_callback, service_uuids)
+        self._central: Device | None = None
+
+    async def start(self) -> None:
+        """Start scanning (clears what was seen before)."""
+        self.seen_devices = {}
+        self._central = await self.air.start_scanning()
+        self._central.on(Device.EVENT_ADVERTISEMENT, self._on_advertisement)
+
+    async def stop(self) -> None:
+        """Stop scanning."""
+        if self._central is None:
+            return
+        self._central.remove_listener(Device.EVENT_ADVERTISEMENT, self._on_advertisement)
+        self._central = None
+        await self.air.stop_scanning()
+
+    def _on_advertisement(self, advertisement: Advertisement) -> None:
+        data = advertisement.data
+        uuids: list[str] = []
+        for ad_type in (
+            AdvertisingData.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
+            AdvertisingData.INCOMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
+            AdvertisingData.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+            AdvertisingData.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
+        ):
+            uuids.extend(bleak_uuid(u) for u in data.get(ad_type) or ())
+        if not self.is_allowed_uuid(uuids):
+            return
+        name = data.get(AdvertisingData.COMPLETE_LOCAL_NAME) or data.get(
+            AdvertisingData.SHORTENED_LOCAL_NAME
+        )
+        manufacturer: dict[int, bytes] = {}
+        raw_manufacturer = data.get(AdvertisingData.MANUFACTURER_SPECIFIC_DATA)
+        if raw_manufacturer:
+            company_id, payload = raw_manufacturer
+            manufacturer[int(company_id)] = bytes(payload)
+        address = str(advertisement.address)
+        adv = AdvertisementData(
+            local_name=str(name) if name else None,
+            manufacturer_data=manufacturer,
+            service_data={},
+            service_uuids=uuids,
+            tx_power=None,
+            rssi=advertisement.rssi,
+            platform_data=(advertisement,),
+        )
+        device = self.create_or_update_device(address, address, adv.local_name, advertisement, adv)
+        self.call_detection_callbacks(device, adv)
+
+
+class BumbleBleakClient(BaseBleakClient):
+    """bleak client backend that connects to a peripheral on an :class:`EmulatedAir`."""
+
+    air: ClassVar[EmulatedAir]
+
+    def __init__(
+        self,
+        address_or_ble_device: BLEDevice | str,
+        *,
+        disconnected_callback: Callable[[], None] | None = None,
+        timeout: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout
+        )
+        self._name = (
+            address_or_ble_device.name
+            if isinstance(address_or_ble_device, BLEDevice) and address_or_ble_device.name
+            else self.address
+        )
+        self._connection: Connection | None = None
+        self._peer: Peer | None = None
+        self._subscriptions: dict[int, _Subscription] = {}
+        self._disconnecting = False
+
+    @property
+    def name(self) -> str:
+        """The advertised name, else the address."""
+        return self._name
+
+    @property
+    def mtu_size(self) -> int:
+        """The ATT MTU of the connection (23 when not connected)."""
+        return self._connection.att_mtu if self._connection is not None else 23
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the link to the peripheral is up."""
+        return self._connection is not None
+
+    async def connect(self, pair: bool, **kwargs: Any) -> None:
+        """Connect, then discover all services, characteristics and descriptors."""
+        if pair:
+            logger.debug("pairing is not emulated; connecting without it")
+        central = await self.air.central()
+        try:
+            async with self.air.connect_lock:
+                connection = await central.connect(
+                    hci.Address(self.address), timeout=self._timeout
+                )
+        except (TimeoutError, core.TimeoutError) as exc:
+            raise BleakDeviceNotFoundError(
+                self.address, f"emulated device {self.address} did not answer"
+            ) from exc
+        except Exception as exc:  # Bumble's own errors, re-raised as bleak's
+            raise BleakError(f"emulated connect to {self.address} failed: {exc}") from exc
+        self._connection = connection
+        self._disconnecting = False
+        connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
+        peer = Peer(connection)
+        self._peer = peer
+        try:
+            await peer.discover_all()
+        except Exception as exc:
+            await self.disconnect()
+            raise BleakError(f"service discovery on {self.address} failed: {exc}") from exc
+        self.services = self._service_collection(peer)
+
+    def _service_collection(self, peer: Peer) -> BleakGATTServiceCollection:
+        collection = BleakGATTServiceCollection()
+        for service in peer.services:
+            bleak_service = BleakGATTService(service, service.handle, bleak_uuid(service.uuid))
+            collection.add_service(bleak_service)
+            for char in service.characteristics:
+                props = [name for flag, name in _PROPERTY_NAMES if char.properties & flag]
+                bleak_char = BleakGATTCharacteristic(
+                    char, char.handle, bleak_uuid(char.uuid), props,  # type: ignore[arg-type]
+                    lambda: self.mtu_size - 3, bleak_service,
+                )
+                collection.add_characteristic(bleak_char)
+                for desc in char.descriptors:
+                    collection.add_descriptor(
+                        BleakGATTDescriptor(desc, desc.handle, bleak_uuid(desc.type), bleak_char)
+                    )
+        return collection
+
+    def _on_disconnection(self, reason: int) -> None:
+        logger.debug("emulated link to %s down (reason %s)", self.address, reason)
+        solicited = self._disconnecting
+        self._connection = None
+        self._peer = None
+        self._subscriptions.clear()
+        if not solicited and self._disconnected_callback is not None:
+            self._disconnected_callback()
+
+    async def disconnect(self) -> None:
+        """Disconnect (a no-op when already disconnected)."""
+        connection = self._connection
+        if connection is None:
+            return
+        self._disconnecting = True
+        try:
+            await connection.disconnect()
+        except Exception as exc:  # the link may already be gone
+            logger.debug("emulated disconnect from %s: %s", self.address, exc)
+        self._connection = None
+        self._peer = None
+
+    async def pair(self, *args: Any, **kwargs: Any) -> None:
+        """Pairing is not emulated (no strap needs it for heart rate)."""
+        raise NotImplementedError("pairing is not emulated")
+
+    async def unpair(self) -> None:
+        """Pairing is not emulated, so there is nothing to remove."""
+
+    def _require_peer(self) -> Peer:
+        if self._peer is None:
+            raise BleakError(f"not connected to {self.address}")
+        return self._peer
+
+    async def read_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
+    ) -> bytearray:
+        """Read a characteristic value."""
+        value = await self._require_peer().read_value(characteristic.obj)
+        return bytearray(value)
+
+    async def read_gatt_descriptor(
+        self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
+    ) -> bytearray:
+        """Read a descriptor value."""
+        value = await self._require_peer().read_value(descriptor.obj)
+        return bytearray(value)
+
+    async def write_gatt_char(
+        self, characteristic: BleakGATTCharacteristic, data: Any, response: bool
+    ) -> None:
+        """Write a characteristic value."""
+        await self._require_peer().write_value(
+            characteristic.obj, bytes(data), with_response=response
+        )
+
+    async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: Any) -> None:
+        """Write a descriptor value."""
+        await self._require_peer().write_value(descriptor.obj, bytes(data), with_response=True)
+
+    async def start_notify(
+        self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any
+    ) -> None:
+        """Subscribe to notifications; ``callback`` receives each value as a bytearray."""
+        peer = self._require_peer()
+
+        def subscriber(value: bytes) -> None:
+            callback(bytearray(value))
+
+        await peer.subscribe(characteristic.obj, subscriber)
+        self._subscriptions[characteristic.handle] = _Subscription(characteristic.obj, subscriber)
+
+    async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
+        """Unsubscribe from notifications."""
+        sub = self._subscriptions.pop(characteristic.handle, None)
+        if sub is None or self._peer is None:
+            return
+        await self._peer.unsubscribe(sub.proxy, sub.subscriber)
