@@ -1,0 +1,144 @@
+"""``coreg live``: the in-session dyad view (window, or the terminal with ``--headless``)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from typing import Any
+
+from coreg.errors import InputError
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``coreg live``."""
+    p = subparsers.add_parser(
+        "live",
+        help="live dyad view: both hearts, HRV and synchrony (simulated straps by default)",
+        description=(
+            "Live view of a client and a therapist: heart rate, HRV, coherence and their "
+            "physiological synchrony with its chance baseline. Every session is recorded. "
+            "SRC is a BLE address or name, ble-sim[:SCENARIO] (the emulated strap), "
+            "sim[:SCENARIO] (simulated; default scenario coupled) or none. With no SRC at all "
+            "the simulated dyad runs, labelled SIMULATED. coreg informs; it does not diagnose."
+        ),
+    )
+    p.add_argument("--client", metavar="SRC", help="the client's strap")
+    p.add_argument("--therapist", metavar="SRC", help="the therapist's strap")
+    p.add_argument("--duration", type=float, metavar="S", help="end the session after S seconds")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: live figures in the terminal")
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="save the window (and NAME-client.png, the client view) at the end; "
+                        "runs offscreen")
+    p.add_argument("--speed", metavar="X|max",
+                   help="simulated straps only: run X times faster than real time (or max); "
+                        "default real time, or max with --screenshot")
+    p.add_argument("--seed", type=int, default=1, help="seed of simulated straps (default 1)")
+    p.add_argument("--recordings-dir", metavar="DIR",
+                   help="folder for the recording (default $COREG_RECORDINGS or ./recordings)")
+    p.add_argument("--client-view", action="store_true",
+                   help="open the calm client view on a second window at start")
+    p.set_defaults(run=run)
+
+
+def _speed(text: str | None) -> float | None:
+    """Parse ``--speed``: None = real time, inf = as fast as possible."""
+    if text is None:
+        return None
+    if text.lower() == "max":
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise InputError(f"--speed must be a number or 'max', not {text!r}") from exc
+    if not value > 0:
+        raise InputError("--speed must be positive")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``coreg live``."""
+    from coreg.sources import default_specs
+
+    if args.duration is not None and not args.duration > 0:
+        raise InputError("--duration must be positive")
+    speed = _speed(args.speed)
+    specs = default_specs(args.client, args.therapist)
+    all_sim = all(s.kind in ("sim", "none") for s in specs.values())
+    if speed is not None and not all_sim:
+        raise InputError("--speed works only with simulated straps (sim:SCENARIO)")
+    if speed is None and args.screenshot and all_sim:
+        speed = math.inf
+    if args.screenshot and not args.duration:
+        raise InputError("--screenshot needs --duration (the picture is taken at the end)")
+    realtime = speed is None or speed == 1.0
+    if args.headless:
+        return _run_headless(args, realtime, speed)
+    from coreg.ui.app import run_window
+
+    return run_window(args, realtime=realtime, speed=None if realtime else speed)
+
+
+def _title(resolved: Any) -> str:
+    sim = resolved.simulation
+    if sim is None:
+        return "coreg live — SIMULATED (emulated BLE strap)" if resolved.simulated else "coreg live"
+    scenario = sim["scenario"]
+    if isinstance(scenario, dict):
+        scenario = ", ".join(f"{r} {s}" for r, s in scenario.items())
+    return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
+
+
+def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None) -> int:
+    from coreg.session import open_session
+    from coreg.session.display import session_lines
+
+    session, resolved = open_session(
+        args.client, args.therapist, duration_s=args.duration, seed=args.seed,
+        realtime=realtime, speed=None if realtime else speed, folder=args.recordings_dir)
+    title = _title(resolved)
+    tty = sys.stdout.isatty()
+    out = sys.stdout
+    shown = 0
+    next_print_s = 0.0
+    print_every_s = 1.0 if tty else (5.0 if realtime else 30.0)
+    reason = "stopped"
+    code = 0
+    print(f"recording to {session.recording_path}", flush=True)
+    session.start()
+    try:
+        while True:
+            session.poll()
+            elapsed = session.elapsed_s()
+            if args.duration and (elapsed >= args.duration or session.finished):
+                reason = "duration reached"
+                break
+            if session.finished:
+                reason = "duration reached" if session.reached_duration else "sources ended"
+                break
+            if elapsed >= next_print_s:
+                lines = session_lines(session.view, title)
+                if tty:
+                    if shown:
+                        out.write(f"\x1b[{shown}F")
+                    out.write("".join(f"\x1b[K{line}\n" for line in lines))
+                    shown = len(lines)
+                else:
+                    out.write("\n".join(lines) + "\n\n")
+                out.flush()
+                next_print_s = elapsed + print_every_s
+            session.sync_recording()
+            time.sleep(1 / 30 if realtime or speed != math.inf else 0.001)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+        code = 130
+    finally:
+        session.stop(reason)
+    lines = session_lines(session.view, title)
+    if tty and shown:
+        out.write(f"\x1b[{shown}F")
+    out.write("".join(f"\x1b[K{line}\n" for line in lines) if tty else "\n".join(lines) + "\n")
+    print(f"session ended ({reason}); recording: {session.recording_path}", flush=True)
+    return code

@@ -1,0 +1,72 @@
+"""Starting the live window from ``coreg live`` (with ``--screenshot``: offscreen, then quit)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None) -> int:
+    """Open the live window on the sources named in ``args``; return the exit code."""
+    if args.screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6 import QtCore, QtWidgets
+
+    from coreg.cli.live import _title
+    from coreg.session import open_session
+    from coreg.ui.main_window import LiveWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    session, resolved = open_session(
+        args.client, args.therapist, duration_s=args.duration, seed=args.seed,
+        realtime=realtime, speed=speed, folder=args.recordings_dir)
+    saved: list[Path] = []
+
+    def finished(window: LiveWindow) -> None:
+        if args.screenshot:
+            saved.extend(window.save_screenshots(args.screenshot))
+            app.quit()
+
+    def factory(client: str, therapist: str) -> tuple[Any, Any]:
+        return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir)
+
+    names = {role: role for role in resolved.sources}
+    window = LiveWindow(session, title=_title(resolved), simulated=resolved.simulated,
+                        names=names, duration_s=args.duration, on_finished=finished,
+                        autostart=False, session_factory=None if args.screenshot else factory,
+                        sources={role: spec.text for role, spec in resolved.specs.items()})
+    window.show()
+    if args.client_view or args.screenshot:
+        window.toggle_client_view()
+
+    def interrupted(*_: object) -> None:
+        window.end_session("interrupted")
+        window.close()
+
+    # Ctrl+C / kill: stop the straps and close the recording, then leave the Qt loop.
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    window.start()
+    try:
+        app.exec()
+    finally:
+        window.end_session("window closed")
+        window.client_view.close()
+        window.close()
+        # Tear the widgets down while the interpreter is whole: left to interpreter shutdown,
+        # PySide6 + pyqtgraph can crash in the final garbage collection.
+        window.client_view.deleteLater()
+        window.deleteLater()
+        app.processEvents()
+        app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    for path in saved:
+        print(f"screenshot: {path}")
+    print(f"recording: {session.recording_path}")
+    return 0

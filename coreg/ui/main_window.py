@@ -1,0 +1,483 @@
+"""The therapist's live window: both people, their synchrony, markers, client view, help."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from coreg.session import Session
+from coreg.session.display import DISCLAIMER, clock_text
+from coreg.session.figures import SessionFigures
+from coreg.ui import theme
+from coreg.ui.client_view import ClientView
+from coreg.ui.panels import PersonPanel, SyncPanel, _label
+from coreg.ui.qt_fixes import bool_guard
+
+log = logging.getLogger(__name__)
+
+#: GUI timer period: the queue is drained and the view redrawn about 30 times a second.
+FRAME_MS = 30
+#: Slow parts (trends, synchrony curves, y-ranges) are redrawn this often, in seconds.
+SLOW_EVERY_S = 1.0
+
+HELP_TEXT = """<h2>Keyboard shortcuts</h2>
+<table cellspacing="10" align="center">
+<tr><td><b>M</b></td><td>drop a marker (type an optional note, Enter)</td></tr>
+<tr><td><b>C</b></td><td>show / hide the client view (second screen)</td></tr>
+<tr><td><b>F11</b></td><td>full screen on / off</td></tr>
+<tr><td><b>?</b> or <b>F1</b></td><td>this help</td></tr>
+<tr><td><b>Esc</b></td><td>close help / cancel a marker note</td></tr>
+<tr><td><b>Ctrl+Q</b></td><td>stop the session and quit (the recording is closed)</td></tr>
+</table>
+<p>HR updates every beat; RMSSD covers the last 60 s; coherence the last 64 s (every 5 s);
+LF/HF the last 5 min (every 5 s). Synchrony: peak correlation of both people's slow heart-rate
+changes in 30 s windows every 5 s, drawn against the chance band from surrogate pairs
+(never read raw r without it). The recording is always on.</p>
+<p><i>coreg informs; it does not diagnose.</i></p>
+<p>Press any key to close.</p>"""
+
+
+def source_choices() -> list[str]:
+    """SRC suggestions for the choosers: simulated dyad scenarios and the emulated strap."""
+    try:
+        from devices.sim import SCENARIOS
+
+        names = [n for n in SCENARIOS if n not in ("rest", "assessment")]
+    except ImportError:
+        names = ["coupled"]
+    return [f"sim:{n}" for n in names] + ["ble-sim", "ble-sim:rest"]
+
+
+class HelpOverlay(QtWidgets.QLabel):
+    """A translucent overlay listing the shortcuts."""
+
+    def __init__(self, parent: QtWidgets.QWidget) -> None:
+        super().__init__(parent)
+        self.setText(HELP_TEXT)
+        self.setWordWrap(True)
+        self.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet(
+            f"background: rgba(10, 12, 16, 225); color: {theme.TEXT}; "
+            f"font-size: {theme.LABEL_PT + 3}pt; padding: 60px;")
+        self.hide()
+
+    def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
+        self.hide()
+
+
+class LiveWindow(QtWidgets.QMainWindow):
+    """The live dyad view over a running :class:`Session`.
+
+    Parameters
+    ----------
+    session
+        A session (started by the window when ``autostart``).
+    title
+        Window title and header text.
+    simulated
+        Show the SIMULATED label.
+    names
+        Role → label used in "X leads by ...".
+    duration_s
+        End the session after this many seconds (then ``on_finished`` is called).
+    on_finished
+        Called once the session has ended by itself (duration, sources ended).
+    session_factory
+        ``(client_src, therapist_src) -> (session, resolved sources)``: enables choosing the
+        straps and starting a new session from the window once the current one has stopped.
+    sources
+        Role → the ``SRC`` of the current session (shown in the source choosers).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        title: str = "coreg live",
+        simulated: bool = False,
+        names: dict[str, str] | None = None,
+        duration_s: float | None = None,
+        on_finished: Callable[[LiveWindow], None] | None = None,
+        autostart: bool = True,
+        session_factory: Callable[[str, str], tuple[Session, Any]] | None = None,
+        sources: dict[str, str] | None = None,
+    ) -> None:
+        self._guard = bool_guard()
+        super().__init__()
+        self.session = session
+        self.session_factory = session_factory
+        self.duration_s = duration_s
+        self.on_finished = on_finished
+        self.setWindowTitle(title)
+        self.setStyleSheet(theme.STYLE_SHEET)
+        self.resize(1920, 1080)
+        self.frame_times_s: list[float] = []
+        self.frames = 0
+        self._last_slow = -1e9
+        self._ended = False
+        self._pending_marker_s: float | None = None
+        self.client_view = ClientView()
+        self.client_view.setStyleSheet("")
+
+        central = QtWidgets.QWidget()
+        root = QtWidgets.QVBoxLayout(central)
+        root.setContentsMargins(12, 10, 12, 8)
+        root.setSpacing(8)
+
+        bar = QtWidgets.QHBoxLayout()
+        self.simulated_label = QtWidgets.QLabel("SIMULATED")
+        self.simulated_label.setObjectName("simulated")
+        self.simulated_label.setVisible(simulated)
+        bar.addWidget(self.simulated_label)
+        self.title_label = _label(title.replace("coreg live — ", "").replace("SIMULATED ", ""),
+                                  theme.LABEL_PT, theme.MUTED)
+        bar.addWidget(self.title_label)
+        bar.addStretch(1)
+        self.rec_label = _label("", theme.LABEL_PT, theme.VERMILLION, bold=True)
+        bar.addWidget(self.rec_label)
+        self.elapsed_label = _label("00:00", theme.TITLE_PT, theme.TEXT, bold=True)
+        bar.addWidget(self.elapsed_label)
+        bar.addSpacing(20)
+        self.note_edit = QtWidgets.QLineEdit()
+        self.note_edit.setPlaceholderText("marker note (Enter)")
+        self.note_edit.setMaxLength(120)
+        self.note_edit.setFixedWidth(260)
+        self.note_edit.hide()
+        self.note_edit.returnPressed.connect(self._commit_marker)
+        bar.addWidget(self.note_edit)
+        self.marker_button = QtWidgets.QPushButton("Marker (M)")
+        self.marker_button.clicked.connect(self.begin_marker)
+        self.client_button = QtWidgets.QPushButton("Client view (C)")
+        self.client_button.clicked.connect(self.toggle_client_view)
+        self.help_button = QtWidgets.QPushButton("Help (?)")
+        self.help_button.clicked.connect(self.toggle_help)
+        self.stop_button = QtWidgets.QPushButton("Stop")
+        self.stop_button.clicked.connect(lambda: self.end_session("stopped by user"))
+        for b in (self.marker_button, self.client_button, self.help_button, self.stop_button):
+            b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            bar.addWidget(b)
+        root.addLayout(bar)
+        root.addLayout(self._source_bar(session.roles, sources or {}))
+
+        people = QtWidgets.QHBoxLayout()
+        self.person_panels: dict[str, PersonPanel] = {}
+        for role in session.roles:
+            panel = PersonPanel(role)
+            self.person_panels[role] = panel
+            people.addWidget(panel, 1)
+        root.addLayout(people, 5)
+        self.sync_panel: SyncPanel | None = None
+        if len(session.roles) == 2:
+            self.sync_panel = SyncPanel(names)
+            root.addWidget(self.sync_panel, 3)
+
+        footer = QtWidgets.QHBoxLayout()
+        self.status_label = _label("", theme.SMALL_PT, theme.MUTED)
+        footer.addWidget(self.status_label, 1)
+        disclaimer = _label(DISCLAIMER, theme.LABEL_PT, theme.MUTED)
+        disclaimer.setObjectName("disclaimer")
+        footer.addWidget(disclaimer)
+        root.addLayout(footer)
+        self.setCentralWidget(central)
+        self.help_overlay = HelpOverlay(central)
+
+        self._add_shortcut("M", self.begin_marker)
+        self._add_shortcut("C", self.toggle_client_view)
+        self._add_shortcut("F11", self.toggle_fullscreen)
+        self._add_shortcut("?", self.toggle_help)
+        self._add_shortcut("Shift+/", self.toggle_help)
+        self._add_shortcut("F1", self.toggle_help)
+        self._add_shortcut("Esc", self._escape)
+        self._add_shortcut("Ctrl+Q", self._quit)
+
+        self.timer = QtCore.QTimer(self)
+        self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.frame)
+        if autostart:
+            self.start()
+
+    # -- sources ------------------------------------------------------------------------------
+    def _source_bar(self, roles: tuple[str, ...], sources: dict[str, str]) -> QtWidgets.QLayout:
+        row = QtWidgets.QHBoxLayout()
+        self.source_boxes: dict[str, QtWidgets.QComboBox] = {}
+        choices = source_choices()
+        for role in roles:
+            row.addWidget(_label(f"{role}:", theme.SMALL_PT, theme.role_colour(role), bold=True))
+            box = QtWidgets.QComboBox()
+            box.setEditable(True)
+            box.addItems(choices)
+            box.setCurrentText(sources.get(role, "sim"))
+            box.setMinimumWidth(260)
+            box.setToolTip("sim:SCENARIO (simulated), ble-sim (emulated BLE strap), or a "
+                           "strap's Bluetooth address or name")
+            self.source_boxes[role] = box
+            row.addWidget(box)
+        self.scan_button = QtWidgets.QPushButton("Scan for straps")
+        self.scan_button.clicked.connect(self.scan_straps)
+        self.start_button = QtWidgets.QPushButton("Start new session")
+        self.start_button.clicked.connect(self.new_session)
+        for b in (self.scan_button, self.start_button):
+            b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            row.addWidget(b)
+        row.addStretch(1)
+        self._set_choosing(False)
+        return row
+
+    def _set_choosing(self, enabled: bool) -> None:
+        """Source choosers are live only between sessions (the recording is always on)."""
+        for box in self.source_boxes.values():
+            box.setEnabled(enabled)
+        self.scan_button.setEnabled(enabled)
+        self.start_button.setEnabled(enabled and self.session_factory is not None)
+
+    def scan_straps(self) -> None:
+        """List nearby straps (Heart Rate Service) into the choosers; runs off the GUI thread."""
+        self.scan_button.setEnabled(False)
+        self.status_label.setText("scanning for straps…")
+        result: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                import asyncio
+
+                from devices import ble
+
+                result["found"] = [f"{f.address}" + (f"  ({f.name})" if f.name else "")
+                                   for f in asyncio.run(ble.scan(5.0))]
+            except Exception as exc:  # no adapter, no BLE stack: say so, keep going
+                result["error"] = str(exc)
+
+        thread = threading.Thread(target=work, name="coreg-scan", daemon=True)
+        thread.start()
+
+        def poll() -> None:
+            if thread.is_alive():
+                QtCore.QTimer.singleShot(200, poll)
+                return
+            self.scan_button.setEnabled(self._ended)
+            if "error" in result:
+                self.status_label.setText(f"scan: {result['error']}")
+                return
+            found = result.get("found", [])
+            for box in self.source_boxes.values():
+                for item in found:
+                    if box.findText(item) < 0:
+                        box.insertItem(0, item)
+            self.status_label.setText(f"scan: {len(found)} strap(s) found")
+
+        QtCore.QTimer.singleShot(200, poll)
+
+    def new_session(self) -> None:
+        """Start a new recorded session on the chosen sources."""
+        if not self._ended or self.session_factory is None:
+            return
+        texts = {role: box.currentText().split("  (")[0].strip()
+                 for role, box in self.source_boxes.items()}
+        try:
+            session, resolved = self.session_factory(texts.get("client", "none"),
+                                                     texts.get("therapist", "none"))
+        except Exception as exc:  # a bad SRC: one line, the window stays
+            self.status_label.setText(f"cannot start: {exc}")
+            return
+        self.session = session
+        self.duration_s = None
+        self._ended = False
+        self.simulated_label.setVisible(bool(getattr(resolved, "simulated", False)))
+        for panel in self.person_panels.values():
+            panel.reset()
+        if self.sync_panel is not None:
+            self.sync_panel.reset()
+        self.stop_button.setEnabled(True)
+        self.marker_button.setEnabled(True)
+        self.status_label.setText("")
+        self.start()
+
+    # -- session ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the session and the frame timer."""
+        self.session.start()
+        path = self.session.recording_path
+        self.rec_label.setText(f"● REC {Path(path).name}" if path else "not recording")
+        self._set_choosing(False)
+        self.timer.start(FRAME_MS)
+
+    def end_session(self, reason: str = "stopped") -> None:
+        """Stop the straps, close the recording, freeze the view on its last figures."""
+        if self._ended:
+            return
+        self._ended = True
+        self.timer.stop()
+        self.session.stop(reason)
+        self.frame(force_slow=True)
+        self.rec_label.setText(f"saved {Path(self.session.recording_path).name}"
+                               if self.session.recording_path else "")
+        self.stop_button.setEnabled(False)
+        self.marker_button.setEnabled(False)
+        self.status_label.setText(f"session ended ({reason})")
+        self._set_choosing(True)
+        if self.on_finished is not None:
+            self.on_finished(self)
+
+    @property
+    def ended(self) -> bool:
+        """True once the session has ended."""
+        return self._ended
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.end_session("window closed")
+        self.client_view.close()
+        super().closeEvent(event)
+
+    # -- frames ---------------------------------------------------------------------------------
+    def frame(self, force_slow: bool = False) -> None:
+        """One timer tick: drain the queue, then redraw what changed."""
+        t0 = time.perf_counter()
+        session = self.session
+        if not self._ended:
+            session.poll()
+            session.sync_recording()
+        fig = session.view
+        now = time.monotonic()
+        slow = force_slow or now - self._last_slow >= (
+            SLOW_EVERY_S if session.realtime else SLOW_EVERY_S / 4)
+        if slow:
+            self._last_slow = now
+        self.show_figures(fig, slow)
+        self._guard.check()
+        self.frames += 1
+        self.frame_times_s.append(time.perf_counter() - t0)
+        if len(self.frame_times_s) > 100_000:
+            del self.frame_times_s[:50_000]
+        if not self._ended and (
+                (self.duration_s is not None and fig.elapsed_s >= self.duration_s)
+                or session.finished):
+            self.end_session("duration reached" if session.reached_duration
+                             else "sources ended")
+
+    def show_figures(self, fig: SessionFigures, slow: bool) -> None:
+        """Put one frame's figures on screen."""
+        self.elapsed_label.setText(clock_text(fig.elapsed_s))
+        for role, panel in self.person_panels.items():
+            person = fig.persons.get(role)
+            if person is not None:
+                panel.update_figures(person, fig.elapsed_s, fig.markers, slow)
+        if self.sync_panel is not None:
+            self.sync_panel.update_figures(fig.sync, fig.elapsed_s, fig.markers, slow)
+        if self.client_view.isVisible() or slow:
+            self.client_view.update_figures(fig)
+        if self.session.error:
+            self.status_label.setText(self.session.error)
+
+    # -- markers --------------------------------------------------------------------------------
+    def begin_marker(self) -> None:
+        """M: the marker's time is now; an optional note can follow (Enter, Esc or 10 s)."""
+        if self._ended:
+            return
+        if self._pending_marker_s is not None:
+            self._commit_marker()
+        self._pending_marker_s = self.session.now_s()
+        self.note_edit.clear()
+        self.note_edit.show()
+        self.note_edit.setFocus()
+        QtCore.QTimer.singleShot(10_000, self._marker_timeout)
+
+    def _marker_timeout(self) -> None:
+        if self._pending_marker_s is not None and not self.note_edit.text():
+            self._commit_marker()
+
+    def _commit_marker(self) -> None:
+        at_s = self._pending_marker_s
+        if at_s is None:
+            return
+        self._pending_marker_s = None
+        note = self.note_edit.text()
+        self.note_edit.hide()
+        self.setFocus()
+        self.drop_marker(note, at_s=at_s)
+
+    def drop_marker(self, note: str = "", at_s: float | None = None) -> None:
+        """Drop a marker (now, or at host/virtual time ``at_s``) and draw it at once."""
+        if self._ended:
+            return
+        self.session.mark(note, at_s=at_s)
+        self.frame(force_slow=True)
+
+    # -- views ----------------------------------------------------------------------------------
+    def toggle_client_view(self) -> None:
+        """C: show or hide the client view (put it on the second screen when there is one)."""
+        view = self.client_view
+        if view.isVisible():
+            view.hide()
+            return
+        screens = QtGui.QGuiApplication.screens()
+        if len(screens) > 1:
+            other = next((s for s in screens if s is not self.screen()), screens[-1])
+            view.setGeometry(other.availableGeometry())
+        view.update_figures(self.session.view)
+        view.show()
+
+    def toggle_help(self) -> None:
+        """?: show or hide the shortcut overlay."""
+        overlay = self.help_overlay
+        if overlay.isVisible():
+            overlay.hide()
+        else:
+            overlay.setGeometry(self.centralWidget().rect())
+            overlay.raise_()
+            overlay.show()
+
+    def toggle_fullscreen(self) -> None:
+        """F11: full screen on or off."""
+        self.setWindowState(self.windowState() ^ QtCore.Qt.WindowState.WindowFullScreen)
+
+    def _quit(self) -> None:
+        self.close()
+
+    def _escape(self) -> None:
+        if self.help_overlay.isVisible():
+            self.help_overlay.hide()
+        elif self._pending_marker_s is not None:
+            self.note_edit.clear()
+            self._commit_marker()
+        elif self.isFullScreen():
+            self.toggle_fullscreen()
+
+    def keyPressEvent(self, event: QtGui.QKeyEvent) -> None:
+        if self.help_overlay.isVisible():
+            self.help_overlay.hide()
+            return
+        super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.help_overlay.isVisible():
+            self.help_overlay.setGeometry(self.centralWidget().rect())
+
+    def _add_shortcut(self, keys: str, slot: Callable[[], None]) -> None:
+        shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)
+        shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(slot)
+
+    # -- pictures -------------------------------------------------------------------------------
+    def save_screenshots(self, png: str | Path) -> list[Path]:
+        """Save the window to ``png`` and the client view to ``NAME-client.png`` beside it."""
+        png = Path(png)
+        png.parent.mkdir(parents=True, exist_ok=True)
+        fig = self.session.view
+        self.show_figures(fig, slow=True)
+        self.client_view.update_figures(fig)
+        self.client_view.settle()
+        QtWidgets.QApplication.processEvents()
+        self.grab().save(str(png))
+        self._guard.check()
+        client_png = png.with_name(f"{png.stem}-client{png.suffix or '.png'}")
+        self.client_view.resize(1280, 720)
+        self.client_view.grab().save(str(client_png))
+        self._guard.check()
+        return [png, client_png]

@@ -1,0 +1,60 @@
+"""``coreg live --headless`` and the layering of the session layer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coreg.cli import main
+from coreg.recording import read_recording
+
+
+def test_headless_fast_session_records_and_prints(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["live", "--headless", "--duration", "200", "--speed", "max",
+                 "--client", "sim:coupled", "--recordings-dir", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    files = list(tmp_path.glob("*-dyad.jsonl"))
+    assert len(files) == 1 and f"recording: {files[0]}" in out
+    assert "SIMULATED (coupled, seed 1)" in out
+    assert "coreg informs; it does not diagnose." in out
+    last = out.split("SIMULATED")[-1]
+    assert "03:20" in last  # the final block is at the session's end
+    assert "RMSSD collecting" not in last  # 200 s fill the 60 s window
+    assert "synchrony:" in last and "chance" in last
+    rec = read_recording(files[0])
+    assert rec.header["mode"] == "dyad"
+    assert set(rec.header["roles"]) == {"client", "therapist"}
+    assert rec.header["simulation"]["scenario"] == "coupled"
+    assert rec.header["simulation"]["truth"]["lag_s"] == 3.0
+    assert rec.end is not None and rec.end["reason"] == "duration reached"
+    assert 190.0 < rec.duration_s <= 200.0
+    assert {s.source_id for s in rec.samples} == {"client", "therapist"}
+    assert (files[0].stat().st_mode & 0o777) == 0o600
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--client", "sim:nosuch"], "unknown scenario"),
+    (["--duration", "-3"], "--duration must be positive"),
+    (["--speed", "fast"], "--speed must be a number"),
+    (["--client", "sim:"], "no scenario after"),
+])
+def test_bad_input_is_one_line_exit_2(argv: list[str], message: str, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["live", "--headless", "--recordings-dir", str(tmp_path), *argv])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_session_layer_imports_no_qt() -> None:
+    code = ("import sys, coreg.session, coreg.sources, coreg.session.display; "
+            "bad = [m for m in ('PySide6', 'pyqtgraph', 'bleak') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
