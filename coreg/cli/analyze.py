@@ -75,8 +75,33 @@ def format_table(summary: dict[str, Any], path: str) -> str:
                  else "computed on the RR as recorded (--no-correct)")
     lines.append("coherence: open formula after McCraty et al. 2009, not HeartMath's score")
     if "synchrony" in summary:
-        lines.append("synchrony: " + json.dumps(summary["synchrony"], default=str)[:200])
+        lines.extend(_synchrony_lines(summary))
     return "\n".join(lines)
+
+
+def _synchrony_lines(sync: Any) -> list[str]:
+    """One readable line per synchrony measure (slow band, breathing band), raw r vs chance."""
+    if not isinstance(sync, dict):
+        return [f"synchrony: {sync}"]
+    details = sync.get("synchrony_details", {}) if isinstance(sync, dict) else {}
+    chance = details.get("chance_mean_peak_r") if isinstance(details, dict) else None
+    out = [""]
+    for key, label in (("synchrony", "synchrony (HR < 0.15 Hz)"),
+                       ("breathing_synchrony", "breathing synchrony")):
+        s = sync.get(key)
+        if not isinstance(s, dict):
+            continue
+        parts = [f"mean peak r {_fmt(s.get('mean_peak_r'), '{:.2f}')}"]
+        if key == "synchrony" and chance is not None:
+            parts.append(f"chance {_fmt(chance, '{:.2f}')}")
+        parts.append(f"effect size {_fmt(s.get('effect_size'), '{:.2f}')}")
+        parts.append(f"p {_fmt(s.get('p_value'), '{:.3f}')}")
+        parts.append(f"lag {_fmt(s.get('lag_s'), '{:+.2f} s')}")
+        parts.append(f"leader {s.get('leader', '—')}")
+        out.append(f"{label}: " + ", ".join(parts))
+    if len(out) == 1:
+        out.append("synchrony: " + json.dumps(sync, default=str)[:200])
+    return out
 
 
 def run(args: argparse.Namespace) -> int:

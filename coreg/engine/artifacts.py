@@ -496,12 +496,14 @@ class Injection:
     ``truth[k]`` holds the positions in ``rr_ms`` that injection ``k`` changed and ``kinds[k]``
     its kind: ``"ectopic"`` (premature beat: one RR shortened, the next lengthened by the same
     amount), ``"missed"`` (two RR merged), ``"extra"`` (one RR split in two), ``"long"``,
-    ``"short"`` (one RR scaled by 1.3–1.5 or 0.55–0.7).
+    ``"short"`` (one RR scaled by 1.3–1.5 or 0.55–0.7). ``source[i]`` is the index in the
+    clean series that ``rr_ms[i]`` comes from (the first of two for a merged "missed" RR).
     """
 
     rr_ms: NDArray[np.float64]
     truth: list[list[int]]
     kinds: list[str]
+    source: NDArray[np.int64]
 
 
 INJECTION_KINDS: tuple[str, ...] = ("ectopic", "missed", "extra", "long", "short")
@@ -527,39 +529,48 @@ def inject_artifacts(
     chosen = np.sort(rng.choice(slots, size=min(count, len(slots)), replace=False))
     events = [(int(p), str(kinds[int(rng.integers(len(kinds)))])) for p in chosen]
     out: list[float] = []
+    src: list[int] = []
     truth: list[list[int]] = []
     kind_list: list[str] = []
     pos = 0
     for p, kind in events:
         out.extend(rr[pos:p])
+        src.extend(range(pos, p))
         k = len(out)
         if kind == "ectopic":
             d = rng.uniform(0.25, 0.4) * rr[p]
             out.extend([rr[p] - d, rr[p + 1] + d])
+            src.extend([p, p + 1])
             truth.append([k, k + 1])
             pos = p + 2
         elif kind == "missed":
             out.append(rr[p] + rr[p + 1])
+            src.append(p)
             truth.append([k])
             pos = p + 2
         elif kind == "extra":
             a = rng.uniform(0.3, 0.7) * rr[p]
             out.extend([a, rr[p] - a])
+            src.extend([p, p])
             truth.append([k, k + 1])
             pos = p + 1
         elif kind == "long":
             out.append(rr[p] * rng.uniform(1.3, 1.5))
+            src.append(p)
             truth.append([k])
             pos = p + 1
         elif kind == "short":
             out.append(rr[p] * rng.uniform(0.55, 0.7))
+            src.append(p)
             truth.append([k])
             pos = p + 1
         else:
             raise ValueError(f"unknown artifact kind {kind!r}")
         kind_list.append(kind)
     out.extend(rr[pos:])
-    return Injection(np.asarray(out, dtype=np.float64), truth, kind_list)
+    src.extend(range(pos, n))
+    return Injection(np.asarray(out, dtype=np.float64), truth, kind_list,
+                     np.asarray(src, dtype=np.int64))
 
 
 @dataclass(frozen=True, slots=True)

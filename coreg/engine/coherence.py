@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from scipy.interpolate import CubicSpline
 from scipy.signal import get_window
 
-from coreg.engine.hrv import detrend_linear, resample_nn
+from coreg.engine.hrv import detrend_linear, increasing_knots, resample_nn
 
 #: Coherence defaults (SCIENCE.md §4).
 COHERENCE_WINDOW_S = 64.0
@@ -58,8 +58,7 @@ def short_spectrum(
     the next power of two ≥ max(``nfft_min``, samples), so the peak does not jump with where the
     breathing frequency falls on the bins (SCIENCE.md §4). One-sided density in ms²/Hz.
     """
-    t = np.asarray(t_s, dtype=np.float64)
-    rr = np.asarray(rr_ms, dtype=np.float64)
+    t, rr = increasing_knots(np.asarray(t_s, dtype=np.float64), np.asarray(rr_ms, dtype=np.float64))
     n_full = round(window_s * rate_hz)
     n_avail = math.floor((t[-1] - t[0]) * rate_hz + 1e-9) + 1
     n = min(n_full, n_avail)

@@ -111,6 +111,24 @@ def time_domain(
     return TimeDomain(n, len(d), mean_nn, sdnn, rmssd, pnn50, mean_hr)
 
 
+def increasing_knots(
+    t_s: NDArray[np.float64], rr_ms: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Drop beats whose time does not advance, so a spline can be fitted through the rest.
+
+    Corrected beat times can tie (or, after a re-anchor, step back) on erratic input; a cubic
+    spline needs strictly increasing knots, so the first of such beats is kept rather than a live
+    session crashing.
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    if t.size < 2:
+        return t, np.asarray(rr_ms, dtype=np.float64)
+    keep = np.concatenate(([True], t[1:] > np.maximum.accumulate(t)[:-1]))
+    if keep.all():
+        return t, np.asarray(rr_ms, dtype=np.float64)
+    return t[keep], np.asarray(rr_ms, dtype=np.float64)[keep]
+
+
 def resample_nn(
     t_s: NDArray[np.float64], rr_ms: NDArray[np.float64], rate_hz: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -131,6 +149,7 @@ def resample_nn(
     """
     t = np.asarray(t_s, dtype=np.float64)
     rr = np.asarray(rr_ms, dtype=np.float64)
+    t, rr = increasing_knots(t, rr)
     step = 1.0 / rate_hz
     n = math.floor((t[-1] - t[0]) * rate_hz + 1e-9) + 1
     grid = t[0] + np.arange(n) * step

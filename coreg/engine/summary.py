@@ -228,5 +228,5 @@ def summarize_recording(
         except ImportError:
             session_synchrony = None
         if session_synchrony is not None:
-            out["synchrony"] = session_synchrony(nn_by_role)
+            out.update(session_synchrony(nn_by_role))
     return out

@@ -133,3 +133,14 @@ def test_implausible_rr_is_flagged() -> None:
     beats = BeatSeries.from_rr(rr)
     labels = A.label_series(beats)
     assert labels[40] == A.BeatClass.IMPLAUSIBLE
+
+
+def test_injection_maps_every_beat_to_its_clean_original() -> None:
+    clean = _regular(400, seed=5)
+    inj = A.inject_artifacts(clean, np.random.default_rng(4), fraction=0.05)
+    assert len(inj.source) == len(inj.rr_ms)
+    assert np.all(np.diff(inj.source) >= 0)
+    touched = np.zeros(len(inj.rr_ms), dtype=bool)
+    for positions in inj.truth:
+        touched[positions] = True
+    assert np.array_equal(inj.rr_ms[~touched], clean[inj.source[~touched]])

@@ -136,3 +136,14 @@ def test_breathing_rate_rsa_and_resonance() -> None:
     # HR swings between 60000/840 and 60000/960 bpm: peak-to-trough ≈ 8.9 bpm.
     expected = 60000 / 840 - 60000 / 960
     assert coh.rsa_amplitude_bpm(t, rr, 10.0) == pytest.approx(expected, rel=0.1)
+
+
+def test_resample_nn_survives_tied_and_backward_beat_times() -> None:
+    """Erratic input can give corrected beats that tie or step back: no crash, a finite series."""
+    from coreg.engine.hrv import resample_nn
+
+    t_s = np.array([0.8, 1.6, 1.6, 2.5, 2.4, 3.3, 4.1, 5.0])
+    rr_ms = np.array([800.0, 800.0, 0.0, 900.0, 850.0, 850.0, 800.0, 900.0])
+    grid_s, nn_ms = resample_nn(t_s, rr_ms, 4.0)
+    assert grid_s[0] == 0.8 and grid_s[-1] <= 5.0
+    assert np.all(np.isfinite(nn_ms))

@@ -131,3 +131,47 @@ def test_pacer_resonance() -> None:
     engine.set_pacer(15.0)
     assert snap.pacer_rate_bpm == 6.0
     assert snap.rsa_bpm.value is not None and snap.rsa_bpm.value > 3.0
+
+
+@pytest.mark.parametrize(("scenario", "tolerance_bpm"), [("paced", 0.5), ("rest", 2.0)])
+def test_breathing_rate_from_hr_on_simulated_people(scenario: str, tolerance_bpm: float) -> None:
+    """Breathing rate estimated from the HR oscillation, RSA and resonance power in the live
+    snapshot, against the simulation's truth (devices.sim)."""
+    sim = pytest.importorskip("devices.sim")
+    run = sim.simulate(scenario, 200.0, 3)
+    truth = run.truth
+    role = run.roles[0]
+    pacer = truth["pacer"][role]
+    engine = PersonEngine(role, pacer_rate_bpm=pacer[0][1] if pacer else None)
+    for m in run.messages_for(role):
+        engine.feed(m)
+    snap = engine.snapshot(200.0)
+    assert snap.breathing_rate_bpm.state == OK
+    assert snap.breathing_rate_bpm.value == pytest.approx(truth["breathing_rate_bpm"][role],
+                                                          abs=tolerance_bpm)
+    assert snap.rsa_bpm.state == OK and snap.rsa_bpm.value > 1.0
+    if pacer:
+        assert snap.resonance.state == OK and snap.resonance.value > 0.3
+        assert snap.coherence.value > 2.0
+    else:
+        assert snap.resonance.state == OFF
+
+
+def test_erratic_rr_never_crashes_the_live_engine() -> None:
+    """Random RR (250–2000 raw units, two per notification) must not break the spectral updates."""
+    import numpy as np
+
+    from coreg.engine.person import PersonEngine
+    from devices.types import RRSample
+
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        engine = PersonEngine("client")
+        t_s = 0.0
+        for i in range(600):
+            rr = tuple(float(r) * 1000 / 1024 for r in rng.integers(250, 2000, size=2))
+            t_s += sum(rr) / 1000
+            engine.feed(RRSample("client", t_s, rr, 60, True, b""))
+            if i % 5 == 0:
+                engine.snapshot(t_s)
+        assert engine.snapshot(t_s) is not None

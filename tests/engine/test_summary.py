@@ -78,3 +78,33 @@ def test_analyze_bad_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["analyze", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_analyze_finds_the_simulated_artifacts(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`coreg analyze` on `coreg simulate --scenario artifacts`: every injected beat is flagged
+    at its index as recorded, few other flags, and --no-correct uses the RR as recorded."""
+    pytest.importorskip("devices.sim")
+    from coreg.recording import read_recording
+
+    rec = tmp_path / "art.jsonl"
+    assert main(["simulate", "--scenario", "artifacts", "--duration", "300", "--seed", "2",
+                 "-o", str(rec)]) == 0
+    capsys.readouterr()
+    truth = read_recording(rec).header["simulation"]["truth"]["artifacts"]
+    assert main(["analyze", str(rec), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert main(["analyze", str(rec), "--json", "--no-correct"]) == 0
+    raw = json.loads(capsys.readouterr().out)
+    recording = read_recording(rec)
+    for role, kinds in truth.items():
+        injected = [i for kind, idx in kinds.items() if kind != "no_contact" for i in idx]
+        assert injected, "the scenario injects artifacts"
+        got = set(data["roles"][role]["artifacts"]["indices"])
+        assert all(i in got for i in injected)
+        near = {j for i in injected for j in range(i - 1, i + 3)}
+        assert len(got - near) <= 0.01 * data["roles"][role]["beats"]
+        rr = np.array([x for s in recording.samples_for(role) for x in s.rr_ms])
+        assert raw["roles"][role]["hrv"]["rmssd_ms"] == pytest.approx(
+            hrv.time_domain(rr).rmssd_ms, rel=1e-9)
+        assert data["roles"][role]["hrv"]["rmssd_ms"] < 0.8 * raw["roles"][role]["hrv"]["rmssd_ms"]
