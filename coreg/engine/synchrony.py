@@ -59,6 +59,10 @@ logger = logging.getLogger(__name__)
 #: Default role order of a therapy dyad: positive internal lags mean the therapist moves first.
 DYAD_ROLES = ("therapist", "client")
 
+#: Live: the chance band is shown only once it rests on at least this many surrogate values (so
+#: that its 95th percentile is not just the largest of a handful).
+MIN_CHANCE_SURROGATES = 20
+
 BREATHING_LABEL = (
     "breathing-band synchrony (heart rate 0.15-0.40 Hz, the RSA band): two people breathing alike, "
     "not slow autonomic coupling"
@@ -777,6 +781,9 @@ class LiveSyncSnapshot:
     baseline
         Summary of the trailing-baseline analysis (same keys as the session ``synchrony``), or
         None.
+    chance_surrogates
+        How many surrogate values the chance band rests on (0 while there are fewer than
+        :data:`MIN_CHANCE_SURROGATES`; the chance figures are then NaN).
     """
 
     t_s: float
@@ -791,6 +798,7 @@ class LiveSyncSnapshot:
     above_chance: bool
     baseline_t_s: float
     baseline: dict[str, Any] | None
+    chance_surrogates: int = 0
 
 
 class LiveSynchrony:
@@ -800,6 +808,15 @@ class LiveSynchrony:
     current host time; each window is computed once, from the trailing data only, with the same
     window function as :func:`session_synchrony`. The chance baseline (and leader) is recomputed
     over the trailing ``baseline_s`` every ``baseline_every_s``.
+
+    Warm-up (defaults): the first window needs 30 s of both people plus the ±5 s lags and the
+    5 s filter edge, so the first peak r comes about 50 s after both straps start; the live value
+    (mean of the last 4 windows) follows 15 s later. The chance band needs surrogate pairs that
+    share no data (windows at least ``min_separation_s`` = 40 s apart) and at least
+    :data:`MIN_CHANCE_SURROGATES` surrogate values, i.e. :attr:`windows_needed` = 15 windows,
+    about 2 min of data. Until the baseline spans the full ``baseline_s`` it is recomputed at
+    every update that brings a new window (over all that is available), then every
+    ``baseline_every_s``.
 
     Parameters
     ----------
@@ -833,6 +850,22 @@ class LiveSynchrony:
         self._baseline: PairAnalysis | None = None
         self._baseline_t_s = float("nan")
         self._running: NDArray[np.float64] = np.empty(0)
+
+    @property
+    def windows_needed(self) -> int:
+        """Consecutive windows before the first chance band (see the class notes).
+
+        ``n`` windows give ``(n − m0 − k + 1)(n − m0 − k + 2)`` surrogate running means, ``m0``
+        the minimum separation in steps and ``k`` the smoothing; the least ``n`` reaching
+        :data:`MIN_CHANCE_SURROGATES`.
+        """
+        s = self.settings
+        m0 = math.ceil(s.min_separation_s / s.step_s - 1e-9)
+        k = max(1, s.smooth_windows)
+        j = 1
+        while j * (j + 1) < MIN_CHANCE_SURROGATES:
+            j += 1
+        return m0 + k - 1 + j
 
     def _data_end_s(self, beats: Mapping[str, BeatSeries]) -> float | None:
         ends = []
@@ -908,7 +941,8 @@ class LiveSynchrony:
                 new = self._compute_windows(a, b, first_k, last_k)
                 self.windows.extend(new)
                 self._last_start_k = last_k
-            if now_s >= self._next_baseline_s:
+            warming = bool(new) and len(self.windows) * s.step_s < s.baseline_s
+            if now_s >= self._next_baseline_s or warming:
                 self._next_baseline_s = now_s + s.baseline_every_s
                 self._recompute_baseline(a, b, end_k - edge, now_s)
         return self._snapshot(now_s, tuple(new))
@@ -928,6 +962,8 @@ class LiveSynchrony:
                 s.window_s + s.max_lag_s + s.live_edge_s + 3 * s.step_s):
             status = "gap"
         run = self._running
+        if run.size < MIN_CHANCE_SURROGATES:
+            run = np.empty(0)
         chance = float(np.mean(run)) if run.size else float("nan")
         sd = float(np.std(run, ddof=1)) if run.size > 1 else float("nan")
         r95 = float(np.quantile(run, 0.95)) if run.size else float("nan")
@@ -938,5 +974,5 @@ class LiveSynchrony:
             t_s=now_s, roles=self.roles, status=status, window=latest, new_windows=new,
             recent_r=recent, chance_r=chance, chance_r95=r95, effect_size=eff,
             above_chance=bool(np.isfinite(recent) and np.isfinite(r95) and recent > r95),
-            baseline_t_s=self._baseline_t_s, baseline=baseline,
+            baseline_t_s=self._baseline_t_s, baseline=baseline, chance_surrogates=int(run.size),
         )

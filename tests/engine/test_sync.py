@@ -10,6 +10,9 @@ from scipy import signal, stats
 from coreg.engine import surrogates
 from coreg.engine.beats import BeatSeries
 from coreg.engine.synchrony import (
+    MIN_CHANCE_SURROGATES,
+    LiveSynchrony,
+    LiveSyncSnapshot,
     SyncSettings,
     peak_nearest_zero,
     prepare_pair,
@@ -272,3 +275,76 @@ def test_two_halves_of_one_long_recording_are_not_synchronous(
     b = BeatSeries.from_rr(pyhrv_long_rr[half:])
     s = session_synchrony({"therapist": a, "client": b})["synchrony"]
     assert s["windows"] > 300 and not s["significant"]
+
+
+# --------------------------------------------------------------------------- live
+
+
+def snapshots(beats: dict[str, BeatSeries], now_s: float, span_s: float | None = None
+              ) -> dict[str, BeatSeries]:
+    """The beats known at ``now_s`` (optionally only the trailing ``span_s``)."""
+    out = {}
+    for role, b in beats.items():
+        hi = int(np.searchsorted(b.t_s, now_s, side="right"))
+        lo = 0 if span_s is None else int(np.searchsorted(b.t_s, now_s - span_s))
+        out[role] = BeatSeries(b.t_s[lo:hi], b.rr_ms[lo:hi], b.valid[lo:hi])
+    return out
+
+
+def run_live(beats: dict[str, BeatSeries], until_s: float, span_s: float | None = None
+             ) -> tuple[LiveSynchrony, list[LiveSyncSnapshot]]:
+    live = LiveSynchrony()
+    snaps = []
+    for now in np.arange(5.0, until_s + 1e-9, 5.0):
+        s = live.update(snapshots(beats, float(now), span_s), float(now))
+        assert s is not None
+        snaps.append(s)
+    return live, snaps
+
+
+def test_live_windows_equal_the_session_windows() -> None:
+    beats = sim_beats("coupled", 4)
+    live, _ = run_live(beats, 400.0)
+    _, slow, _ = session_analyses(beats)
+    assert slow is not None
+    offline = dict(zip(slow.window_t_s.round(3).tolist(), slow.peak_r.tolist(), strict=True))
+    common = [w for w in live.windows if round(w.t_s, 3) in offline]
+    assert len(common) >= len(live.windows) - 1 >= 60
+    # Same window function; the live filter sees less future data, so small edge differences.
+    diffs = [abs(w.peak_r - offline[round(w.t_s, 3)]) for w in common]
+    assert np.median(diffs) < 0.02
+
+
+def test_live_chance_band_appears_once_enough_windows_exist() -> None:
+    live, snaps = run_live(sim_beats("coupled", 2), 200.0)
+    need = live.windows_needed
+    assert need == 15
+    first_window = next(s.t_s for s in snaps if s.window is not None)
+    assert 40.0 <= first_window <= 60.0
+    for s in snaps:
+        n_windows = sum(1 for x in snaps if x.t_s <= s.t_s for _ in x.new_windows)
+        if n_windows < need:
+            assert s.chance_surrogates == 0 and np.isnan(s.chance_r95) and not s.above_chance
+        else:  # the band appears at the very update that completes the needed windows
+            assert s.chance_surrogates >= MIN_CHANCE_SURROGATES
+            assert np.isfinite(s.chance_r) and s.chance_r < s.chance_r95
+    assert snaps[-1].chance_surrogates > 100  # warm-up: recomputed as the data grow
+
+
+def test_live_reads_only_the_trailing_data() -> None:
+    beats = sim_beats("weak", 3)
+    live_full, full = run_live(beats, 600.0)
+    live_trail, trail = run_live(beats, 600.0, span_s=420.0)
+    assert [w.peak_r for w in live_full.windows] == [w.peak_r for w in live_trail.windows]
+    assert full[-1].chance_r95 == trail[-1].chance_r95
+    assert full[-1].baseline == trail[-1].baseline
+
+
+def test_live_gap_is_reported_not_bridged() -> None:
+    beats = sim_beats("coupled", 1)
+    cut = {r: BeatSeries(b.t_s[b.t_s < 200.0], b.rr_ms[b.t_s < 200.0],
+                         b.valid[b.t_s < 200.0]) if r == "client" else b
+           for r, b in beats.items()}
+    _, snaps = run_live(cut, 300.0)
+    assert snaps[-1].status == "gap"
+    assert all(w.t_s < 200.0 for s in snaps for w in s.new_windows)
