@@ -145,6 +145,11 @@ def is_address(text: str) -> bool:
 def _adapter_error(exc: BaseException) -> DeviceError | None:
     """Return a one-line DeviceError when ``exc`` means there is no usable adapter, else None."""
     if isinstance(exc, BleakBluetoothNotAvailableError):
+        if exc.reason.name == "DENIED_BY_USER":
+            return DeviceError(
+                "Bluetooth access denied to this program (on macOS allow it in System Settings "
+                "> Privacy & Security > Bluetooth)"
+            )
         reason = exc.reason.name.lower().replace("_", " ")
         return DeviceError(f"no Bluetooth adapter found ({reason}: {exc.args[0]})")
     if isinstance(exc, BleakDBusError) and exc.dbus_error in (
@@ -265,11 +270,12 @@ async def scan(
                     client = BleakClient(
                         device, timeout=connect_timeout_s, backend=backend.client
                     )
-                    await client.connect()
-                    try:
+                    try:  # disconnect even when the connect itself is interrupted
+                        await client.connect()
                         info.update(await _read_device_information(client))
                     finally:
-                        await client.disconnect()
+                        with contextlib.suppress(BleakError, TimeoutError, OSError):
+                            await asyncio.wait_for(client.disconnect(), 5.0)
             except (BleakError, TimeoutError, OSError) as exc:
                 logger.debug("scan: no Device Information from %s: %s", device.address, exc)
         results.append(
@@ -367,6 +373,9 @@ class BleStrap:
         self._task: asyncio.Task[None] | None = None
         self._error: DeviceError | None = None
         self._finished = False
+        self._connecting = False
+        self._held: list[Message] | None = None
+        self._subscribed_s = 0.0
 
     # -- Source protocol ---------------------------------------------------------------
     def __aiter__(self) -> AsyncIterator[Message]:
@@ -397,6 +406,10 @@ class BleStrap:
                 self._queue.put_nowait(_END)
             return
         if not task.done() and task is not asyncio.current_task():
+            if self._connecting:
+                # A scan or connect in progress does not watch the stop event, and may last
+                # the whole scan/connect timeout (or longer in a broken stack): interrupt it.
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(task)
 
@@ -407,8 +420,30 @@ class BleStrap:
             )
 
     # -- events and notifications ------------------------------------------------------
-    def _emit(self, kind: EventKind, value: float | None = None, detail: str = "") -> None:
-        self._queue.put_nowait(DeviceEvent(self.source_id, self.clock(), kind, value, detail))
+    def _emit(
+        self, kind: EventKind, value: float | None = None, detail: str = "",
+        at_s: float | None = None,
+    ) -> None:
+        arrival_s = self.clock() if at_s is None else at_s
+        self._queue.put_nowait(DeviceEvent(self.source_id, arrival_s, kind, value, detail))
+
+    def _put(self, message: Message) -> None:
+        """Queue a notification's message, or hold it until CONNECTED has been announced."""
+        if self._held is not None:
+            self._held.append(message)
+        else:
+            self._queue.put_nowait(message)
+
+    def _announce_connected(self) -> None:
+        """Emit CONNECTED and BATTERY, then what arrived since the subscription, in order."""
+        at_s = self._subscribed_s
+        self._emit(EventKind.CONNECTED, detail=f"{self.info.name} {self.info.address}".strip(),
+                   at_s=at_s)
+        if self.battery_pct is not None:
+            self._emit(EventKind.BATTERY, float(self.battery_pct), at_s=at_s)
+        held, self._held = self._held or [], None
+        for message in held:
+            self._queue.put_nowait(message)
 
     def _on_measurement(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         arrival_s = self.clock()
@@ -422,23 +457,18 @@ class BleStrap:
             return
         if m.contact is not None and m.contact != self._contact:
             if not m.contact:
-                self._queue.put_nowait(
-                    DeviceEvent(self.source_id, arrival_s, EventKind.CONTACT_LOST)
-                )
+                self._put(DeviceEvent(self.source_id, arrival_s, EventKind.CONTACT_LOST))
             elif self._contact is False:
-                self._queue.put_nowait(
-                    DeviceEvent(self.source_id, arrival_s, EventKind.CONTACT_REGAINED)
-                )
+                self._put(DeviceEvent(self.source_id, arrival_s, EventKind.CONTACT_REGAINED))
         if m.contact is not None:
             self._contact = m.contact
-        self._queue.put_nowait(
-            RRSample(self.source_id, arrival_s, m.rr_ms, m.hr_bpm, m.contact, payload)
-        )
+        self._put(RRSample(self.source_id, arrival_s, m.rr_ms, m.hr_bpm, m.contact, payload))
 
     def _on_battery(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
         if len(data) >= 1:
             self.battery_pct = int(data[0])
-            self._emit(EventKind.BATTERY, float(self.battery_pct))
+            self._put(DeviceEvent(self.source_id, self.clock(), EventKind.BATTERY,
+                                  float(self.battery_pct)))
 
     def _on_disconnected(self, client: BleakClient) -> None:
         if client is self._client:
@@ -510,8 +540,10 @@ class BleStrap:
                 manufacturer=dis.get("manufacturer", self.info.manufacturer),
                 model=dis.get("model", self.info.model),
             )
-        self._contact = None
-        await client.start_notify(HEART_RATE_MEASUREMENT_UUID, self._on_measurement)
+        # Notifications arriving before CONNECTED is announced are held, so the stream reads
+        # CONNECTED, BATTERY, then samples and battery updates, with non-decreasing times.
+        self._subscribed_s = self.clock()
+        self._held = []
         battery = services.get_characteristic(BATTERY_LEVEL_UUID)
         if battery is not None:
             try:
@@ -522,6 +554,8 @@ class BleStrap:
                     await client.start_notify(battery, self._on_battery)
             except (BleakError, TimeoutError) as exc:
                 logger.debug("%s: battery not read: %s", self.source_id, exc)
+        self._contact = None
+        await client.start_notify(HEART_RATE_MEASUREMENT_UUID, self._on_measurement)
 
     async def _release(self, client: BleakClient) -> None:
         """Unsubscribe and disconnect, tolerating a link that is already gone."""
@@ -543,9 +577,12 @@ class BleStrap:
         try:
             while not self._stop_event.is_set():
                 self._emit(EventKind.CONNECTING, detail=self.address_or_name)
+                self._connecting = True
                 try:
                     client = await self._connect()
                 except (BleakError, DeviceError, TimeoutError, OSError) as exc:
+                    self._connecting = False
+                    self._held = None
                     fatal = _adapter_error(exc)
                     if fatal is not None:
                         raise fatal from exc
@@ -553,14 +590,10 @@ class BleStrap:
                     reason = f"connect failed: {exc}" if str(exc) else "connect failed"
                     logger.info("%s: %s", self.source_id, reason)
                 else:
+                    self._connecting = False
                     self.connections += 1
                     delay_s = self.backoff_initial_s
-                    self._emit(
-                        EventKind.CONNECTED,
-                        detail=f"{self.info.name} {self.info.address}".strip(),
-                    )
-                    if self.battery_pct is not None:
-                        self._emit(EventKind.BATTERY, float(self.battery_pct))
+                    self._announce_connected()
                     while not (self._stop_event.is_set() or self._link_lost):
                         await self._wake.wait()
                         self._wake.clear()
@@ -578,9 +611,13 @@ class BleStrap:
         except DeviceError as exc:
             self._error = exc
         finally:
+            self._connecting = False
+            self._held = None
             if client is not None:
                 await self._release(client)
                 self._emit(EventKind.DISCONNECTED, detail="stopped")
+            elif self._client is not None:  # stopped in the middle of a connect
+                await self._release(self._client)
             self._client = None
             self._finished = True
             self._emit(EventKind.STOPPED)
@@ -603,7 +640,10 @@ class EmulatedBleStrap:
     scenario
         ``devices.sim`` scenario name (default ``"rest"``).
     seed
-        Simulation seed; by default derived from ``source_id`` so two roles differ.
+        Simulation seed. By default derived from the scenario alone when the scenario has
+        several people, so ``--client ble-sim:coupled --therapist ble-sim:coupled`` are the
+        two people of ONE simulated (coupled) dyad; for a one-person scenario it also depends
+        on ``source_id``, so two roles are two different people.
     speed
         Time compression of the notifications (1 = real time).
     duration_s
@@ -627,7 +667,7 @@ class EmulatedBleStrap:
     ) -> None:
         self.source_id = source_id
         self.scenario = scenario or "rest"
-        self.seed = seed if seed is not None else zlib.crc32(source_id.encode()) % 100_000
+        self.seed = seed if seed is not None else _default_seed(self.scenario, source_id)
         self.speed = speed
         self.duration_s = duration_s
         self._strap_kwargs: dict[str, Any] = {
@@ -724,6 +764,19 @@ class EmulatedBleStrap:
     def bad_payloads(self) -> int:
         """Malformed payloads received so far."""
         return 0 if self.strap is None else self.strap.bad_payloads
+
+
+def _default_seed(scenario: str, source_id: str) -> int:
+    """Seed of a ``ble-sim`` run: shared by the roles of one multi-person scenario."""
+    try:
+        from devices.sim import SCENARIOS
+    except ImportError:
+        roles: tuple[str, ...] = ()
+    else:
+        known = SCENARIOS.get(scenario)
+        roles = tuple(known.roles) if known is not None else ()
+    key = f"ble-sim:{scenario}" if len(roles) > 1 else f"ble-sim:{scenario}:{source_id}"
+    return zlib.crc32(key.encode()) % 100_000
 
 
 def _one_person(messages: Iterable[object], source_id: str) -> Iterator[RRSample | DeviceEvent]:

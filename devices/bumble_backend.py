@@ -63,6 +63,42 @@ _AIRS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EmulatedAir] = (
 )
 
 
+class CancellableController(Controller):
+    """Bumble's emulated controller, completing a cancelled LE connection attempt as the spec says.
+
+    Bumble 0.0.236's :class:`~bumble.controller.Controller` acknowledges *LE Create Connection
+    Cancel* but keeps the attempt pending and never reports its end. A connect to a peripheral
+    that does not advertise then never finishes: Bumble's ``Device.connect_le`` sends the cancel
+    on timeout and waits for the completion forever (so a bleak ``connect()`` hangs, and a task
+    awaiting it cannot finish), and the central's controller refuses every later connection
+    attempt ("command disallowed"). Per the Core spec (Vol 4, Part E, 7.8.13) the controller
+    must then send *LE Connection Complete* with status *Unknown Connection Identifier*; this
+    subclass does, so the attempt fails cleanly and the radio stays usable.
+    """
+
+    def on_hci_le_create_connection_cancel_command(
+        self, command: hci.HCI_LE_Create_Connection_Cancel_Command
+    ) -> hci.HCI_StatusReturnParameters:
+        """Drop the pending attempt and report it failed (after the command's completion)."""
+        pending = self.pending_le_connection
+        if pending is None:  # completed meanwhile (Bumble's host raises on an error status)
+            return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+        self.pending_le_connection = None
+        event = hci.HCI_LE_Connection_Complete_Event(
+            status=hci.HCI_ErrorCode.UNKNOWN_CONNECTION_IDENTIFIER_ERROR,
+            connection_handle=0,
+            role=hci.Role.CENTRAL,
+            peer_address_type=pending.peer_address.address_type,
+            peer_address=pending.peer_address,
+            connection_interval=0,
+            peripheral_latency=0,
+            supervision_timeout=0,
+            central_clock_accuracy=0,
+        )
+        asyncio.get_running_loop().call_soon(self.send_hci_packet, event)
+        return hci.HCI_StatusReturnParameters(hci.HCI_ErrorCode.SUCCESS)
+
+
 def bumble_device(link: LocalLink, name: str, address: str) -> tuple[Device, Controller]:
     """Create a Bumble device with its own emulated controller on ``link``.
 
@@ -80,7 +116,7 @@ def bumble_device(link: LocalLink, name: str, address: str) -> tuple[Device, Con
     tuple
         The device (not yet powered on) and its controller (to take it off the link).
     """
-    controller = Controller(name, link=link)
+    controller = CancellableController(name, link=link)
     host = Host(controller, AsyncPipeSink(controller))
     return Device(name=name, address=hci.Address(address), host=host), controller
 
@@ -283,6 +319,11 @@ class BumbleBleakClient(BaseBleakClient):
                 connection = await central.connect(
                     hci.Address(self.address), timeout=self._timeout
                 )
+        except asyncio.CancelledError:
+            # Bumble leaves the attempt pending in the controller: cancel it, or the
+            # central refuses every later connection.
+            await asyncio.shield(self._cancel_pending_connect(central))
+            raise
         except (TimeoutError, core.TimeoutError) as exc:
             raise BleakDeviceNotFoundError(
                 self.address, f"emulated device {self.address} did not answer"
@@ -300,6 +341,12 @@ class BumbleBleakClient(BaseBleakClient):
             await self.disconnect()
             raise BleakError(f"service discovery on {self.address} failed: {exc}") from exc
         self.services = self._service_collection(peer)
+
+    async def _cancel_pending_connect(self, central: Device) -> None:
+        try:
+            await central.send_sync_command(hci.HCI_LE_Create_Connection_Cancel_Command())
+        except Exception as exc:  # nothing pending, or the air is closing
+            logger.debug("emulated connect to %s: cancel: %s", self.address, exc)
 
     def _service_collection(self, peer: Peer) -> BleakGATTServiceCollection:
         collection = BleakGATTServiceCollection()

@@ -217,7 +217,8 @@ class EmulatedStrap:
         delivered = self._online and self.subscribed
         self.log.append(NotificationLog(len(self.log), bytes(payload), delivered))
         if delivered and self._hrm_char is not None:
-            await self.device.notify_subscribers(self._hrm_char, bytes(payload))
+            # shielded: a play task cancelled mid-send still sends what its log says it sent
+            await asyncio.shield(self.device.notify_subscribers(self._hrm_char, bytes(payload)))
         return delivered
 
     async def drop(self, offline_s: float = 0.0) -> None:
@@ -313,6 +314,14 @@ class EmulatedStrap:
                 await self.come_online()
             elif message.kind == EventKind.BATTERY and message.value is not None:
                 await self.set_battery_pct(round(message.value))
+
+    async def stop_playing(self) -> None:
+        """Stop the stream started by :meth:`play` (the strap stays connected and advertising)."""
+        task, self._play_task = self._play_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     async def close(self) -> None:
         """Stop playing, disconnect everyone and leave the air (safe to call concurrently)."""

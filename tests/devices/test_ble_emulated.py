@@ -8,7 +8,9 @@ time (one every 50 ms) so the whole module takes a few seconds.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from devices.types import DeviceEvent, EventKind, Message, RRSample, Source
 
 SPEED = 20.0  # one notification every 50 ms
 K = EventKind
+pytestmark = pytest.mark.usefixtures("hang_guard")
 
 
 def run(coro: Coroutine[Any, Any, Any]) -> Any:
@@ -66,6 +69,12 @@ class Collector:
         await asyncio.wait_for(self.task, 10.0)
 
 
+@dataclass(frozen=True, slots=True)
+class Pair:
+    source: BleStrap
+    peripheral: EmulatedStrap
+
+
 def assert_samples_consistent(col: Collector, source_id: str) -> None:
     arrivals = [m.arrival_s for m in col.messages]
     assert arrivals == sorted(arrivals)
@@ -106,6 +115,12 @@ def test_two_straps_scan_stream_drop_reconnect() -> None:
         await wait_until(lambda: col_a.count(K.CONNECTED) == 2)
         n_after = len(col_a.samples)
         await wait_until(lambda: len(col_a.samples) >= n_after + 10)
+        # stop the streams before the sources, so every loss below is the drop's
+        await strap_a.stop_playing()
+        await strap_b.stop_playing()
+        await wait_until(lambda: all(
+            strap.source.notifications == sum(e.delivered for e in strap.peripheral.log)
+            for strap in (Pair(client, strap_a), Pair(therapist, strap_b))))
         await col_a.finish()
         await col_b.finish()
         await strap_a.close()
@@ -280,6 +295,19 @@ def test_open_source_spellings() -> None:
     assert isinstance(by_name, BleStrap) and by_name.info.name == "Polar H10 1234ABCD"
     mac_uuid = open_source("5E2B4F0A-1C3D-4E5F-8A9B-0C1D2E3F4A5B", "client")
     assert mac_uuid.info.address  # a macOS device UUID is an address, not a name
+    # the two roles of a dyad scenario are one simulated dyad (same run, one person each);
+    # the same one-person scenario for two roles gives two different people
+    client = open_source("ble-sim:coupled", "client")
+    assert isinstance(client, EmulatedBleStrap) and client.seed == coupled.seed
+    ids: dict[str, list[float]] = {}
+    for source in (client, coupled):
+        first = [m for m in itertools.islice(source._messages(), 40) if isinstance(m, RRSample)]
+        assert {m.source_id for m in first} == {source.source_id}
+        ids[source.source_id] = [v for m in first for v in m.rr_ms]
+    assert ids["client"] != ids["therapist"]
+    rest_c, rest_t = open_source("ble-sim", "client"), open_source("ble-sim", "therapist")
+    assert isinstance(rest_c, EmulatedBleStrap) and isinstance(rest_t, EmulatedBleStrap)
+    assert rest_c.seed != rest_t.seed
     for bad in ("", "  ", "sim", "sim:rest", "ble-sim:no-such-scenario"):
         with pytest.raises(DeviceError):
             open_source(bad, "client")
@@ -344,3 +372,32 @@ def test_ble_sim_stop_then_break_releases_everything() -> None:
 
     source = run(scenario())
     assert source.info.address and source.info.extra["scenario"] == "rest"
+
+
+def test_a_strap_already_streaming_gives_connected_before_any_sample() -> None:
+    """Notifications that arrive while the connection is being set up (battery read...) come
+    after CONNECTED and BATTERY, never before, and times never go backwards."""
+
+    async def scenario() -> None:
+        strap = await EmulatedStrap(name="Emu Busy").start()
+        strap.play(synthetic_rr_messages(seed=5, duration_s=600), speed=100.0)  # every 10 ms
+        source = BleStrap("client", strap.address, backend=BleBackend.emulated())
+        col = Collector(source)
+        await wait_until(lambda: len(col.samples) >= 20)
+        await strap.drop()
+        await wait_until(lambda: col.count(K.CONNECTED) == 2)
+        n = len(col.samples)
+        await wait_until(lambda: len(col.samples) >= n + 20)
+        await col.finish()
+        await strap.close()
+        stream = col.messages
+        for i_connected in (i for i, m in enumerate(stream)
+                            if isinstance(m, DeviceEvent) and m.kind == K.CONNECTED):
+            before = stream[:i_connected]
+            last_event = max(i for i, m in enumerate(before) if isinstance(m, DeviceEvent))
+            assert not any(isinstance(m, RRSample) for m in before[last_event:])
+            nxt = stream[i_connected + 1]
+            assert isinstance(nxt, DeviceEvent) and nxt.kind == K.BATTERY
+        assert_samples_consistent(col, "client")
+
+    run(scenario())

@@ -23,6 +23,8 @@ from devices import ble
 from devices.errors import DeviceError
 from devices.types import DeviceEvent, EventKind
 
+pytestmark = pytest.mark.usefixtures("hang_guard")
+
 NO_ADAPTER_ERRORS = [
     FileNotFoundError(2, "No such file or directory"),  # no D-Bus system bus (containers)
     BleakDBusError("org.freedesktop.DBus.Error.ServiceUnknown", ["bluez not provided"]),
@@ -41,6 +43,13 @@ def test_no_adapter_errors_become_one_line_device_errors(exc: Exception) -> None
     assert isinstance(error, DeviceError)
     assert str(error).startswith("no Bluetooth adapter found (")
     assert "\n" not in str(error)
+
+
+def test_denied_permission_says_so_in_one_line() -> None:
+    error = ble._adapter_error(BleakBluetoothNotAvailableError(
+        "Bluetooth access denied", BleakBluetoothNotAvailableReason.DENIED_BY_USER))
+    assert isinstance(error, DeviceError)
+    assert str(error).startswith("Bluetooth access denied") and "\n" not in str(error)
 
 
 def test_other_errors_are_not_mistaken_for_a_missing_adapter() -> None:
@@ -124,28 +133,135 @@ def test_found_straps_are_formatted_in_columns() -> None:
 def test_a_strap_already_connected_to_the_os_is_reused_without_scanning(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A strap left connected (e.g. by a crashed process) does not advertise: reuse it."""
+    """A strap left connected (e.g. by a crashed process) does not advertise: reuse it.
+
+    The OS's list of connected devices is faked; the test checks that the strap found there is
+    connected to directly and that no scan runs. (On the emulated radio a connection still
+    needs the peripheral to advertise, so the strap keeps advertising here.)
+    """
     from devices.peripheral import EmulatedStrap
+
+    scans: list[str] = []
+
+    async def no_scan(*args: object, **kwargs: object) -> None:
+        scans.append("scanned")
+        return None
+
+    monkeypatch.setattr(BleakScanner, "find_device_by_filter", no_scan)
+    monkeypatch.setattr(BleakScanner, "find_device_by_address", no_scan)
 
     async def scenario() -> list[EventKind]:
         strap = await EmulatedStrap(name="Polar H10 ABCD1234").start()
-        await strap.device.stop_advertising()  # connected elsewhere: invisible to a scan
 
         async def os_connected(backend: ble.BleBackend) -> list[BLEDevice]:
             return [BLEDevice(strap.address, strap.name, None)]
 
         monkeypatch.setattr(ble, "_os_connected_straps", os_connected)
         source = ble.BleStrap("client", "polar h10 abcd1234", backend=ble.BleBackend.emulated(),
-                              scan_timeout_s=0.1)
+                              scan_timeout_s=0.1, connect_timeout_s=2.0)
         kinds: list[EventKind] = []
-        async for message in source:
-            if isinstance(message, DeviceEvent):
-                kinds.append(message.kind)
-                if message.kind == EventKind.CONNECTED:
-                    await source.stop()
-        await strap.close()
+        try:
+            async for message in source:
+                if isinstance(message, DeviceEvent):
+                    kinds.append(message.kind)
+                    if message.kind in (EventKind.CONNECTED, EventKind.RECONNECTING):
+                        await source.stop()
+        finally:
+            await strap.close()
         return kinds
 
     kinds = asyncio.run(asyncio.wait_for(scenario(), 10.0))
+    assert scans == []
     assert kinds[:2] == [EventKind.CONNECTING, EventKind.CONNECTED]
     assert kinds[-1] == EventKind.STOPPED and EventKind.RECONNECTING not in kinds
+
+
+def test_stop_interrupts_a_connect_in_progress() -> None:
+    """stop() ends a source stuck connecting (the cause of an old hang): it must not wait out
+    the connect timeout, and cancelling the consumer must work too."""
+    from devices.peripheral import EmulatedStrap
+
+    async def scenario() -> tuple[list[EventKind], list[EventKind]]:
+        strap = await EmulatedStrap(name="Silent strap").start()
+        await strap.device.stop_advertising()  # never answers: the connect hangs on
+        backend = ble.BleBackend.emulated()
+        try:
+            # 1. stop() from another task while connecting
+            source = ble.BleStrap("client", strap.address, backend=backend,
+                                  scan_timeout_s=0.1, connect_timeout_s=600.0)
+            source._find_device = (  # type: ignore[method-assign]
+                lambda: _device_now(strap.address, strap.name))
+            first: list[EventKind] = []
+
+            async def consume() -> None:
+                async for message in source:
+                    if isinstance(message, DeviceEvent):
+                        first.append(message.kind)
+
+            task = asyncio.create_task(consume())
+            while EventKind.CONNECTING not in first:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # now inside connect()
+            await asyncio.wait_for(source.stop(), 5.0)
+            await asyncio.wait_for(task, 5.0)
+
+            # 2. the consumer itself cancelled while connecting (asyncio.wait_for on it)
+            second_source = ble.BleStrap("client", strap.address, backend=backend,
+                                         scan_timeout_s=0.1, connect_timeout_s=600.0)
+            second_source._find_device = (  # type: ignore[method-assign]
+                lambda: _device_now(strap.address, strap.name))
+            second: list[EventKind] = []
+
+            async def consume_second() -> None:
+                async for message in second_source:
+                    if isinstance(message, DeviceEvent):
+                        second.append(message.kind)
+
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(consume_second(), 0.3)
+            return first, second
+        finally:
+            await strap.close()
+
+    first, second = asyncio.run(asyncio.wait_for(scenario(), 20.0))
+    assert first == [EventKind.CONNECTING, EventKind.STOPPED]
+    assert second == [EventKind.CONNECTING]  # the consumer was cancelled before STOPPED
+
+
+async def _device_now(address: str, name: str) -> BLEDevice:
+    return BLEDevice(address, name, None)
+
+
+def test_a_connect_timeout_fails_cleanly_and_the_radio_stays_usable() -> None:
+    """A strap out of reach: the connect times out (Bumble's emulated controller used to keep
+    the attempt pending forever), the source backs off, and connects once the strap is back."""
+    from devices.peripheral import EmulatedStrap
+
+    async def scenario() -> list[DeviceEvent]:
+        strap = await EmulatedStrap(name="Far strap").start()
+        await strap.go_offline()
+        source = ble.BleStrap("client", strap.address, backend=ble.BleBackend.emulated(),
+                              scan_timeout_s=0.1, connect_timeout_s=0.3,
+                              backoff_initial_s=0.05, backoff_max_s=0.1)
+        source._find_device = (  # type: ignore[method-assign]
+            lambda: _device_now(strap.address, strap.name))
+        events: list[DeviceEvent] = []
+        try:
+            async for message in source:
+                if isinstance(message, DeviceEvent):
+                    events.append(message)
+                    kinds = [e.kind for e in events]
+                    if kinds.count(EventKind.RECONNECTING) == 2:
+                        await strap.come_online()
+                    if message.kind == EventKind.CONNECTED:
+                        await source.stop()
+        finally:
+            await strap.close()
+        return events
+
+    events = asyncio.run(asyncio.wait_for(scenario(), 15.0))
+    kinds = [e.kind for e in events]
+    assert kinds[:4] == [EventKind.CONNECTING, EventKind.RECONNECTING,
+                         EventKind.CONNECTING, EventKind.RECONNECTING]
+    assert "connect failed" in events[1].detail
+    assert EventKind.CONNECTED in kinds and kinds[-1] == EventKind.STOPPED
