@@ -41,6 +41,17 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def _dispose(window: LiveWindow) -> None:
+    """Close and delete the window now: left to interpreter shutdown, PySide6 + pyqtgraph can
+    crash in the final garbage collection."""
+    window.close()
+    window.client_view.close()
+    window.client_view.deleteLater()
+    window.deleteLater()
+    QtWidgets.QApplication.processEvents()
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+
+
 def run_realtime(app: QtWidgets.QApplication, seconds: float, folder: Path) -> dict[str, float]:
     session, _ = open_session(None, None, duration_s=seconds, realtime=True,
                                      folder=folder)
@@ -72,7 +83,7 @@ def run_realtime(app: QtWidgets.QApplication, seconds: float, folder: Path) -> d
     done.exec()
     cpu = time.thread_time() - cpu0
     wall = time.perf_counter() - wall0
-    window.close()
+    _dispose(window)
     ft = np.asarray(frame_s) * 1000.0
     return {
         "wall_s": wall,
@@ -113,7 +124,8 @@ def run_long(app: QtWidgets.QApplication, hours: float, speed: float,
     wall = time.perf_counter() - wall0
     probe.stop()
     sample()
-    window.close()
+    frames = window.frames
+    _dispose(window)
     t = np.asarray([s[0] for s in samples])
     mb = np.asarray([s[1] for s in samples])
     after_warmup = mb[t >= 600.0]
@@ -127,7 +139,7 @@ def run_long(app: QtWidgets.QApplication, hours: float, speed: float,
         "rss_end_mb": float(mb[-1]),
         "rss_peak_mb": float(mb.max()),
         "growth_mb": float(mb[-1]) - base,
-        "frames": float(window.frames),
+        "frames": float(frames),
     }
 
 

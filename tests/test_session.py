@@ -190,3 +190,42 @@ def test_fast_mode_is_deterministic() -> None:
     np.testing.assert_array_equal(a.sync.r, b.sync.r)
     c = _fast_figures(4)
     assert c.persons["client"].rmssd.value != a.persons["client"].rmssd.value
+
+
+def test_sync_text_before_the_chance_band_is_known() -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from coreg.session.display import effect_text, leader_text
+    from coreg.session.figures import SyncFigures
+
+    e = np.empty(0)
+    base = SyncFigures(t_s=e, r=e, mean_t_s=e, mean_r=e, chance_lo=e, chance_hi=e,
+                       breathing_t_s=e, breathing_r=e, state="not enough data",
+                       leader="therapist", lag_s=2.0, lag_uncertainty_s=None, effect_size=None,
+                       p_value=None, current_r=None, current_chance_s=None,
+                       pct_time_in_sync=None, breathing_state="not enough data",
+                       windows_have=0, windows_need=12)
+    assert effect_text(base) == ("collecting the first 30 s window · "
+                                 "chance band: collecting 0/12 windows")
+    early = dataclasses.replace(base, current_r=0.81, windows_have=9)
+    assert effect_text(early).startswith("r now 0.81, not yet comparable with chance")
+    assert "9/12" in effect_text(early)
+    assert leader_text(early) == "leader: not enough data"  # no leader before chance is known
+    due = dataclasses.replace(early, windows_have=14)
+    assert "chance band: at the next baseline update" in effect_text(due)
+    known = dataclasses.replace(due, chance_known=True, state="in sync", effect_size=4.2,
+                                p_value=0.01)
+    assert leader_text(known) == "therapist leads by 2.0 s"
+    assert effect_text(known).startswith("effect size +4.2")
+
+
+def test_long_plots_grow_with_the_session() -> None:
+    import pytest as _pytest
+
+    ui = _pytest.importorskip("coreg.ui.panels")
+    assert ui.visible_span_s(10.0, 600.0) == 120.0
+    assert ui.visible_span_s(120.0, 600.0) == 180.0
+    assert ui.visible_span_s(590.0, 600.0) == 600.0
+    assert ui.visible_span_s(3600.0, 600.0) == 600.0

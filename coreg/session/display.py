@@ -84,8 +84,7 @@ def sync_state_text(sync: SyncFigures | None) -> str:
 
 def leader_text(sync: SyncFigures | None, names: dict[str, str] | None = None) -> str:
     """Who leads and by how many seconds (last 5 min), or ``no clear leader``."""
-    if sync is None or not sync.available or (sync.state == "not enough data" and (
-            sync.lag_s is None)):
+    if sync is None or not sync.available or not sync.chance_known:
         return "leader: not enough data"
     if not sync.leader or sync.lag_s is None:
         return "no clear leader"
@@ -99,11 +98,24 @@ def effect_text(sync: SyncFigures | None) -> str:
     if sync is None or not sync.available:
         return "" if sync is None else sync.note
     parts = []
+    if not sync.chance_known:
+        if sync.current_r is not None:
+            parts.append(f"r now {sync.current_r:.2f}, not yet comparable with chance")
+        elif sync.windows_have:
+            parts.append(f"{sync.windows_have} window(s) so far")
+        else:
+            parts.append(f"collecting the first {sync.window_s:.0f} s window")
+        if sync.windows_need and sync.windows_have < sync.windows_need:
+            parts.append(f"chance band: collecting {sync.windows_have}/{sync.windows_need} "
+                         "windows")
+        elif sync.windows_need:
+            parts.append("chance band: at the next baseline update")
+        return " · ".join(parts)
     if sync.effect_size is not None:
         p = f", p {sync.p_value:.3f}" if sync.p_value is not None else ""
         parts.append(f"effect size {sync.effect_size:+.1f} (last 5 min{p})")
     if sync.pct_time_in_sync is not None:
-        parts.append(f"in sync {sync.pct_time_in_sync:.0f}% of the session so far")
+        parts.append(f"in sync {sync.pct_time_in_sync:.0f}% of the time since the band exists")
     return " · ".join(parts)
 
 

@@ -213,6 +213,7 @@ class DyadSync:
         self.breathing = _Series(2)    # window centre, breathing-band peak r
         self.last = None
         self.breathing_summary: dict[str, Any] | None = None
+        self.breathing_span_s = 0.0
         self._next_breathing_s = -math.inf
         self._last_breathing_t = -math.inf
         self.updates_ok = 0
@@ -239,6 +240,17 @@ class DyadSync:
             self._next_breathing_s = now_s + BREATHING_EVERY_S
             self._update_breathing(beats, now_s, start_s)  # type: ignore[arg-type]
 
+    @property
+    def windows_needed(self) -> int:
+        """Windows the first chance baseline needs: ``smooth_windows`` means over pairs of
+        windows at least ``min_separation_s`` apart (the baseline is then computed within
+        ``baseline_every_s``)."""
+        engine_count = getattr(self.live, "windows_needed", None)
+        if engine_count is not None:
+            return int(engine_count)
+        s = self.settings
+        return int(s.smooth_windows + math.ceil(s.min_separation_s / s.step_s))
+
     def _update_breathing(self, beats: dict[str, BeatSeries], now_s: float,
                           start_s: float) -> None:
         from coreg.engine import synchrony as sy
@@ -253,6 +265,8 @@ class DyadSync:
         x, y = sy.prepare_pair(a, b, end_k - n, n + 1, s, "breathing")
         analysis = sy.analyze_signals(x, y, end_k - n, s, n_surrogates=200, n_bootstrap=0)
         self.breathing_summary = sy.summary(analysis, self.roles, s.alpha)
+        first = max(float(a.t_s[0]), float(b.t_s[0]))
+        self.breathing_span_s = max(0.0, min(s.baseline_s, end_s - first))
         if analysis is None:
             return
         half = s.window_s / 2.0
@@ -274,7 +288,8 @@ def empty_sync(engine: Any, note: str = "") -> SyncFigures:
         breathing_t_s=empty, breathing_r=empty, state="not enough data", leader=None,
         lag_s=None, lag_uncertainty_s=None, effect_size=None, p_value=None, current_r=None,
         current_chance_s=None, pct_time_in_sync=None, breathing_state="not enough data",
-        available=not isinstance(engine, _NoSync), note=note)
+        available=not isinstance(engine, _NoSync), note=note,
+        windows_need=int(getattr(engine, "windows_needed", 0)))
 
 
 def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
@@ -299,16 +314,19 @@ def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
     base = snap.baseline or {}
     leader = base.get("leader")
     lag = base.get("lag_s")
-    if leader in (None, "none"):
+    if leader in (None, "none") or not chance_known:
         leader = None
-    effect = base.get("effect_size")
-    p_value = base.get("p_value")
+        lag = None
+    effect = base.get("effect_size") if chance_known else None
+    p_value = base.get("p_value") if chance_known else None
     br = engine.breathing_summary or {}
     if br.get("windows"):
         br_state = "in step" if br.get("significant") else "not in step"
         br_r = br.get("mean_peak_r")
         if br_r is not None:
-            br_state += f" (r {br_r:.2f}, last 5 min)"
+            span_min = engine.breathing_span_s / 60.0
+            when = "last 5 min" if span_min >= 4.95 else f"last {span_min:.1f} min"
+            br_state += f" (r {br_r:.2f}, {when})"
     else:
         br_state = "not enough data"
     share = (100.0 * engine.updates_above / engine.updates_ok) if engine.updates_ok else None
@@ -325,4 +343,6 @@ def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
         pct_time_in_sync=share,
         breathing_state=br_state,
         window_s=engine.settings.window_s, step_s=engine.settings.step_s,
+        windows_have=len(engine.live.windows), windows_need=engine.windows_needed,
+        chance_known=chance_known, breathing_span_s=engine.breathing_span_s,
     )

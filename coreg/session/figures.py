@@ -133,6 +133,10 @@ class SyncFigures:
     step_s: float = 5.0
     available: bool = True
     note: str = ""
+    windows_have: int = 0
+    windows_need: int = 0
+    chance_known: bool = False
+    breathing_span_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,15 @@ class MarkerLines:
         self._lines: list[pg.InfiniteLine] = []
         self._pen = pg.mkPen(theme.MARKER_COLOUR, width=2, style=QtCore.Qt.PenStyle.DashLine)
 
+    @property
+    def span_s(self) -> float:
+        """The plot's visible span in seconds."""
+        return self._span_s
+
+    @span_s.setter
+    def span_s(self, value: float) -> None:
+        self._span_s = value
+
     def update(self, markers: tuple[tuple[float, str], ...], elapsed_s: float) -> None:
         while len(self._lines) < len(markers):
             t, note = markers[len(self._lines)]
@@ -102,6 +111,20 @@ class MarkerLines:
     def visible_count(self) -> int:
         """Markers currently drawn inside the plot's range (for tests)."""
         return sum(1 for line in self._lines if line.isVisible())
+
+
+def visible_span_s(elapsed_s: float, full_s: float) -> float:
+    """The x-span of a long time plot: grows with the session (whole minutes, at least 2 min,
+    with 30 s of headroom) up to ``full_s``, so an early session is not a mostly empty plot."""
+    if not math.isfinite(elapsed_s):
+        return full_s
+    return float(min(full_s, max(120.0, 60.0 * math.ceil((elapsed_s + 30.0) / 60.0))))
+
+
+def _apply_span(plot: pg.PlotWidget, markers: MarkerLines, span_s: float) -> None:
+    if markers.span_s != span_s:
+        markers.span_s = span_s
+        plot.getPlotItem().setXRange(-span_s, 0.0, padding=0.0)
 
 
 def _y_range(values: NDArray[np.float64], pad: float, floor: float) -> tuple[float, float] | None:
@@ -141,9 +164,9 @@ class PersonPanel(QtWidgets.QFrame):
         self.hr.setMinimumWidth(200)
         self.hr.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         hr_box.addWidget(self.hr)
-        hr_unit = _label("HR bpm · every beat", theme.SMALL_PT, theme.MUTED)
-        hr_unit.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        hr_box.addWidget(hr_unit)
+        self.hr_unit = _label("HR bpm · every beat", theme.SMALL_PT, theme.MUTED)
+        self.hr_unit.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        hr_box.addWidget(self.hr_unit)
         top.addLayout(hr_box)
         self.hr_plot = make_plot(HR_SPAN_S, "HR (bpm)")
         self.hr_curve = self.hr_plot.plot(pen=pg.mkPen(colour, width=3), connect="finite")
@@ -222,6 +245,9 @@ class PersonPanel(QtWidgets.QFrame):
             self._texts["conn_colour"] = colour
             self.connection.setStyleSheet(_label_style(colour, theme.LABEL_PT, True))
         self._set(self.hr, "hr", hr_text(person))
+        self._set(self.hr_unit, "hr_unit", "HR bpm · " + (
+            f"mean of {person.hr.window_s:.0f} s, every beat" if person.hr.window_s > 0
+            else "every beat"))
         self._set_value(self.rmssd, "rmssd", metric_text(person.rmssd, "{:.0f}", "ms"))
         self._set(self.rmssd_note, "rmssd_note", f"RMSSD · {window_text(person.rmssd)}")
         self._set_value(self.coherence, "coh", metric_text(person.coherence, "{:.1f}"))
@@ -241,8 +267,10 @@ class PersonPanel(QtWidgets.QFrame):
             if rng is not None and rng != self._hr_range:
                 self._hr_range = rng
                 self.hr_plot.getPlotItem().setYRange(*rng, padding=0.0)
+            span = visible_span_s(elapsed_s, TREND_SPAN_S)
+            _apply_span(self.trend_plot, self.trend_markers, span)
             tt = person.trend_t_s - elapsed_s
-            keep_t = tt >= -TREND_SPAN_S
+            keep_t = tt >= -span
             rm = person.rmssd_trend_ms[keep_t]
             self.rmssd_curve.setData(tt[keep_t], rm, connect="finite")
             rng_t = _y_range(rm, 2.0, 10.0)
@@ -338,6 +366,7 @@ class SyncPanel(QtWidgets.QFrame):
         self._set(self.breathing, "breathing", breathing)
         if not slow:
             return
+        _apply_span(self.plot, self.markers, visible_span_s(elapsed_s, SYNC_SPAN_S))
         self.markers.update(markers, elapsed_s)
         if sync is None:
             return

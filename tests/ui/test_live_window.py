@@ -96,6 +96,10 @@ def test_marker_key_with_note_and_close_mid_session(qtbot, tmp_path: Path) -> No
     window.toggle_help()
     window.toggle_client_view()
     assert window.client_view.isVisible()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_F11)
+    assert window.windowState() & QtCore.Qt.WindowState.WindowFullScreen
+    window.toggle_fullscreen()
+    assert not window.windowState() & QtCore.Qt.WindowState.WindowFullScreen
     # Close mid-session: straps stopped, recording closed with an end line.
     window.close()
     assert window.ended

@@ -1,0 +1,238 @@
+"""The replay window: the live window on a recording, with a transport bar.
+
+Play/pause, speed (1×, 2×, 4×, 10×, max), a seek slider, jump to the previous/next marker.
+The figures come from :class:`coreg.session.replay.ReplaySession`, which feeds the recording
+through the same live analysis as a live session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from coreg.session.display import clock_text
+from coreg.session.replay import SPEEDS, ReplaySession, speed_text
+from coreg.ui import theme
+from coreg.ui.main_window import LiveWindow
+from coreg.ui.panels import _label
+
+#: Slider resolution: steps per second.
+SLIDER_STEPS_PER_S = 10
+
+REPLAY_HELP = """<h2>Replay</h2>
+<table cellspacing="8" align="center">
+<tr><td><b>Space</b></td><td>play / pause (at the end: play again)</td></tr>
+<tr><td><b>← →</b> (Shift: 60 s)</td><td>back / forward 10 s</td></tr>
+<tr><td><b>P</b> / <b>N</b></td><td>previous / next marker</td></tr>
+<tr><td><b>Home</b></td><td>back to the start</td></tr>
+<tr><td><b>1 2 4 0 X</b></td><td>speed 1× 2× 4× 10× max</td></tr>
+<tr><td><b>M</b></td><td>draw a marker (not saved: the recording is read-only)</td></tr>
+<tr><td><b>C</b> · <b>F11</b> · <b>?</b></td><td>client view · full screen · this help</td></tr>
+</table>
+<p>Every figure is recomputed from the recorded RR intervals exactly as in the live session.</p>
+<p><i>coreg informs; it does not diagnose.</i></p><p>Press any key to close.</p>"""
+
+TRANSPORT_KEYS = ("Space play/pause · ←/→ 10 s · Shift+←/→ 60 s · N/P next/previous marker · "
+                  "Home start · 1 2 4 0 X speed 1×/2×/4×/10×/max")
+
+
+class ReplayWindow(LiveWindow):
+    """:class:`LiveWindow` on a :class:`ReplaySession`, with a transport bar."""
+
+    def __init__(self, replay: ReplaySession, *, title: str = "coreg replay",
+                 on_finished: Callable[[LiveWindow], None] | None = None) -> None:
+        simulated = any(replay.analysis._tracks[r].simulated for r in replay.roles)
+        names = {role: role for role in replay.roles}
+        super().__init__(replay, title=title, simulated=simulated, names=names,  # type: ignore[arg-type]
+                         on_finished=on_finished, autostart=False, session_factory=None)
+        self.replay = replay
+        root = self.centralWidget().layout()
+        assert isinstance(root, QtWidgets.QVBoxLayout)
+        # The live window's source choosers mean nothing in a replay.
+        source_row = root.itemAt(1).layout()
+        if source_row is not None:
+            for i in range(source_row.count()):
+                widget = source_row.itemAt(i).widget()
+                if widget is not None:
+                    widget.hide()
+        self.stop_button.hide()
+        root.insertLayout(1, self._transport_bar())
+        self.title_label.setText(title.replace("coreg replay ", ""))
+        self.help_overlay.setText(REPLAY_HELP)
+
+        for keys, slot in (
+            ("Space", self.toggle_play),
+            ("Right", lambda: self.seek_by(10.0)), ("Left", lambda: self.seek_by(-10.0)),
+            ("Shift+Right", lambda: self.seek_by(60.0)),
+            ("Shift+Left", lambda: self.seek_by(-60.0)),
+            ("N", lambda: self.jump_marker(True)), ("P", lambda: self.jump_marker(False)),
+            ("Home", lambda: self.seek_to(0.0)),
+            ("1", lambda: self.set_speed(1.0)), ("2", lambda: self.set_speed(2.0)),
+            ("4", lambda: self.set_speed(4.0)), ("0", lambda: self.set_speed(10.0)),
+            ("X", lambda: self.set_speed(math.inf)),
+        ):
+            self._add_shortcut(keys, slot)
+
+    def _transport_bar(self) -> QtWidgets.QLayout:
+        row = QtWidgets.QHBoxLayout()
+        self.play_button = QtWidgets.QPushButton("Pause")
+        self.play_button.setMinimumWidth(110)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.prev_button = QtWidgets.QPushButton("◀ marker (P)")
+        self.prev_button.clicked.connect(lambda: self.jump_marker(False))
+        self.next_button = QtWidgets.QPushButton("marker ▶ (N)")
+        self.next_button.clicked.connect(lambda: self.jump_marker(True))
+        self.speed_box = QtWidgets.QComboBox()
+        self.speed_box.addItems([speed_text(s) for s in SPEEDS])
+        self.speed_box.setCurrentText(speed_text(self.replay.speed))
+        self.speed_box.currentIndexChanged.connect(
+            lambda i: self.set_speed(SPEEDS[i], from_box=True))
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, max(1, round(self.replay.duration_s * SLIDER_STEPS_PER_S)))
+        self.slider.setPageStep(60 * SLIDER_STEPS_PER_S)
+        self.slider.setSingleStep(10 * SLIDER_STEPS_PER_S)
+        self.slider.sliderReleased.connect(
+            lambda: self.seek_to(self.slider.value() / SLIDER_STEPS_PER_S))
+        self.slider.actionTriggered.connect(self._slider_action)
+        self.position_label = _label("00:00 / 00:00", theme.LABEL_PT, theme.TEXT, bold=True)
+        self.seeking_label = _label("", theme.SMALL_PT, theme.MUTED)
+        markers = len(self.replay.cursor.markers)
+        self.markers_label = _label(f"{markers} marker{'s' if markers != 1 else ''}",
+                                    theme.SMALL_PT, theme.MUTED)
+        for w in (self.play_button, self.prev_button, self.next_button, self.speed_box,
+                  self.slider):
+            w.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+            w.setToolTip(TRANSPORT_KEYS)
+        row.addWidget(_label("REPLAY", theme.LABEL_PT, theme.SKY_BLUE, bold=True))
+        row.addWidget(self.play_button)
+        row.addWidget(_label("speed", theme.SMALL_PT, theme.MUTED))
+        row.addWidget(self.speed_box)
+        row.addWidget(self.prev_button)
+        row.addWidget(self.next_button)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.position_label)
+        row.addWidget(self.markers_label)
+        row.addWidget(self.seeking_label)
+        return row
+
+    # -- transport ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start playing (a replay never records)."""
+        self.replay.start()
+        self.rec_label.setText(f"▶ {Path(self.replay.recording_path).name}")
+        self._set_choosing(False)
+        self.timer.start(30)
+
+    def end_session(self, reason: str = "stopped") -> None:
+        """Stop playing (the window closes); nothing was recorded."""
+        super().end_session(reason)
+        self.rec_label.setText(f"replayed {Path(self.replay.recording_path).name}")
+
+    def toggle_play(self) -> None:
+        """Space: play or pause (at the end, play starts again from the beginning)."""
+        if self.replay.at_end and not self.replay.playing:
+            self.replay.seek(0.0)
+        self.replay.toggle()
+        self._update_transport()
+
+    def set_speed(self, speed: float, from_box: bool = False) -> None:
+        """1/2/4/0/X: playback speed."""
+        self.replay.set_speed(speed)
+        if not from_box:
+            self.speed_box.blockSignals(True)
+            self.speed_box.setCurrentText(speed_text(speed))
+            self.speed_box.blockSignals(False)
+
+    def seek_to(self, t_s: float) -> None:
+        """Go to ``t_s`` seconds into the recording."""
+        self.replay.seek(t_s)
+        self.frame(force_slow=True)
+
+    def seek_by(self, delta_s: float) -> None:
+        """←/→: seek relative to the current position."""
+        self.seek_to(self.replay.now_s() + delta_s)
+
+    def jump_marker(self, forward: bool) -> None:
+        """N/P: the next or previous marker."""
+        if self.replay.jump_marker(forward) is not None:
+            self.frame(force_slow=True)
+
+    def _slider_action(self, action: int) -> None:
+        if action in (QtWidgets.QAbstractSlider.SliderAction.SliderMove.value,
+                      QtWidgets.QAbstractSlider.SliderAction.SliderNoAction.value):
+            return
+        QtCore.QTimer.singleShot(
+            0, lambda: self.seek_to(self.slider.sliderPosition() / SLIDER_STEPS_PER_S))
+
+    # -- frames ---------------------------------------------------------------------------
+    def frame(self, force_slow: bool = False) -> None:
+        """One tick: the live window's frame, then the transport bar."""
+        super().frame(force_slow)
+        if hasattr(self, "slider"):
+            self._update_transport()
+
+    def _update_transport(self) -> None:
+        replay = self.replay
+        pos = replay.now_s()
+        if not self.slider.isSliderDown():
+            self.slider.blockSignals(True)
+            self.slider.setValue(round(pos * SLIDER_STEPS_PER_S))
+            self.slider.blockSignals(False)
+        text = f"{clock_text(pos)} / {clock_text(replay.duration_s)}"
+        if self.position_label.text() != text:
+            self.position_label.setText(text)
+        label = "Pause" if replay.playing else ("Play again" if replay.at_end else "Play")
+        if self.play_button.text() != label:
+            self.play_button.setText(label)
+        seeking = "seeking…" if replay.seeking else ("end" if replay.at_end else "")
+        if self.seeking_label.text() != seeking:
+            self.seeking_label.setText(seeking)
+
+
+def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: str) -> int:
+    """Open the replay window; with ``--screenshot`` play to the end offscreen, save, quit."""
+    if args.screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    saved: list[Path] = []
+    window = ReplayWindow(replay, title=title)
+    window.show()
+    window.start()
+    if getattr(args, "start", 0.0):
+        window.seek_to(args.start)
+
+    def check_end() -> None:
+        if replay.at_end and not replay.seeking and not saved:
+            saved.extend(window.save_screenshots(args.screenshot))
+            app.quit()
+
+    if args.screenshot:
+        watcher = QtCore.QTimer(window)
+        watcher.timeout.connect(check_end)
+        watcher.start(50)
+
+    def interrupted(*_: object) -> None:
+        window.close()
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        app.exec()
+    finally:
+        window.end_session("window closed")
+        window.client_view.close()
+        window.close()
+        window.client_view.deleteLater()
+        window.deleteLater()
+        app.processEvents()
+        app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    for path in saved:
+        print(f"screenshot: {path}")
+    return 0
