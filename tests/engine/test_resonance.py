@@ -1,0 +1,109 @@
+"""Resonance-frequency assessment criteria, ranking, and the practice run on a simulated client."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from coreg.engine.pacer import PacerStep, assessment_schedule, practice_schedule
+from coreg.engine.resonance import (
+    BreatheRun,
+    CoherencePoint,
+    StepMeasure,
+    coherence_level,
+    measure_step,
+    rank_steps,
+    summarize,
+)
+from devices.sim.breathing_client import breathing_client
+
+
+def _beats(hr_fn, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
+    t, ts, rrs = 0.0, [], []
+    while t < duration_s:
+        rr = 60000.0 / hr_fn(t + 30.0 / hr_fn(t))  # HR at the interval's midpoint
+        t += rr / 1000.0
+        ts.append(t)
+        rrs.append(rr)
+    return np.array(ts), np.array(rrs)
+
+
+def test_measure_step_on_a_pure_oscillation_in_phase_with_the_pacer() -> None:
+    sched = practice_schedule(6.0)
+    # HR = 70 − 5·cos(2π f t): minimum at inhale onset, maximum at full lungs → phase 0°.
+    t, rr = _beats(lambda s: 70.0 - 5.0 * math.cos(2 * math.pi * 0.1 * s), 200.0)
+    m = measure_step(t, rr, sched, 6.0, 20.0, 200.0)
+    assert m is not None
+    assert abs(m.phase_deg) < 10.0
+    assert m.amplitude_bpm == pytest.approx(10.0, rel=0.1)
+    assert m.lf_peak_hz == pytest.approx(0.1, abs=0.005)
+    assert m.smooth > 0.9
+    # Shift the HR by a quarter cycle: HR lags by 90°.
+    t2, rr2 = _beats(lambda s: 70.0 - 5.0 * math.cos(2 * math.pi * 0.1 * (s - 2.5)), 200.0)
+    m2 = measure_step(t2, rr2, sched, 6.0, 20.0, 200.0)
+    assert m2 is not None and m2.phase_deg == pytest.approx(-90.0, abs=10.0)
+    assert measure_step(t, rr, sched, 6.0, 20.0, 65.0) is None  # < 50 s: nothing to stand on
+
+
+def _m(rate: float, amp: float, lf: float, phase: float = 0.0) -> StepMeasure:
+    return StepMeasure(rate, 120.0, lf, lf * 70.0, rate / 60.0, amp, phase, 0.9, 5.0)
+
+
+def test_ranking_combines_criteria_and_states_confidence() -> None:
+    clear = rank_steps([_m(6.5, 10, 2000), _m(6.0, 14, 4000), _m(5.5, 20, 9000),
+                        _m(5.0, 13, 3500), _m(4.5, 9, 2000)])
+    assert clear.chosen_rate_bpm == 5.5 and clear.confidence == "high"
+    assert [r.rank for r in clear.ranking] == [1, 2, 3, 4, 5]
+    assert "5.5/min" in clear.statement
+    close = rank_steps([_m(6.0, 15.0, 5000, 10), _m(5.5, 15.1, 4950, 12)])
+    assert close.confidence == "low"
+    assert rank_steps([]).chosen_rate_bpm is None
+
+
+def test_levels_and_summary() -> None:
+    assert coherence_level(None) is None
+    assert coherence_level(0.5) == "low"
+    assert coherence_level(2.0) == "medium"
+    assert coherence_level(5.0) == "high"
+    pts = [CoherencePoint(60.0 + 5 * k, 0.8 if k < 30 else 4.0, 12.0, 0.5) for k in range(60)]
+    s = summarize(pts, 360.0)
+    assert s.level_s["low"] == pytest.approx(150.0)
+    assert s.level_s["high"] == pytest.approx(150.0)
+    assert s.first_mean == pytest.approx(0.8) and s.last_mean == pytest.approx(4.0)
+    assert any("rose" in line for line in s.lines())
+    assert summarize([], 10.0).mean_coherence is None
+
+
+def _coherence(seed: int, rate: float | None, res: float) -> float:
+    run = breathing_client([(0.0, rate)] if rate else [], 240.0, seed, resonance_rate_bpm=res)
+    br = BreatheRun((PacerStep(0.0, rate),))
+    for msg in run.messages():
+        br.feed(msg)
+    vals = [p.coherence for p in br.points if p.t_s >= 60 and math.isfinite(p.coherence)]
+    return float(np.median(vals))
+
+
+def test_coherence_rises_from_spontaneous_to_resonance_breathing() -> None:
+    # SCIENCE.md §4: spontaneous ≈ 1.5, paced 5–6.5/min ≈ 4–8.
+    for seed in (3, 4):
+        spont = _coherence(seed, None, 5.5)
+        paced = _coherence(seed, 5.5, 5.5)
+        assert spont < 2.5
+        assert paced > 3.5
+        assert paced > 2.5 * spont
+
+
+def test_assessment_run_on_a_simulated_client_ranks_all_steps() -> None:
+    sched = assessment_schedule((6.5, 5.5, 4.5), step_s=90.0, settle_s=20.0)
+    pacer = [(s.start_s, s.rate_bpm or 0.0) for s in sched]
+    run = breathing_client(pacer, sched[-1].start_s + 1, 7, resonance_rate_bpm=4.6)
+    br = BreatheRun(sched, settle_s=20.0, assess=True)
+    for msg in run.messages():
+        br.feed(msg)
+    a = br.assessment()
+    assert sorted(r.measure.rate_bpm for r in a.ranking) == [4.5, 5.5, 6.5]
+    assert a.chosen_rate_bpm in (4.5, 5.5)  # resonance 4.6: not the far end
+    assert a.confidence in ("high", "moderate", "low")
+    assert br.engine.pacer_rate_bpm is None  # the pacer went off at the end
