@@ -5,12 +5,15 @@ Accepted inputs (auto-detected, or forced with ``fmt``):
 ``rr-txt``
     One RR interval per line, as Kubios, Elite HRV and many apps write them; blank lines and
     lines starting with ``#`` are ignored. Values in ms, or in seconds when every value is
-    below 10 (Kubios writes seconds), converted to ms.
+    below 10 (Kubios writes seconds), converted to ms. Two whitespace-separated numbers per
+    line (Kubios-style ``time RR`` text) are read as time and RR: the last column is the RR.
+    Elite HRV's RR text export and coreg's own ``rr-txt`` export are of this kind.
 ``csv``
     A delimited text file (``,``, ``;`` or tab) with a header row naming an RR column, e.g.
     Polar Sensor Logger's ``Phone timestamp;RR-interval [ms]``. The column is the first whose
     name contains ``rr``, ``ibi``, ``nn`` or ``interval``; the unit comes from ``[ms]``/``(s)``
-    in its name, or from the values as above.
+    in its name, or from the values as above. A file with a ``role`` column (coreg's own
+    ``*-beats.csv`` export) holds several people: each role takes only its own rows.
 
 Imported beats are laid end to end from t = 0 (the exports hold no arrival times); each RR
 value is stored exactly as read (in ms), one ``rr`` line per beat without payload bytes.
@@ -96,6 +99,9 @@ def read_rr_txt(path: Path, text: str) -> ImportedRR:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
+        fields = stripped.split()
+        if len(fields) == 2 and all(_looks_numeric(f) for f in fields):
+            stripped = fields[1]  # "time RR" columns
         values.append(_to_float(stripped, path, lineno))
     if not values:
         raise InputError(f"{path} holds no RR values")
@@ -103,8 +109,11 @@ def read_rr_txt(path: Path, text: str) -> ImportedRR:
     return ImportedRR(path=path, fmt="rr-txt", rr_ms=rr, unit=unit)
 
 
-def read_rr_csv(path: Path, text: str) -> ImportedRR:
-    """Read a delimited export with a header row naming an RR column."""
+def read_rr_csv(path: Path, text: str, role: str | None = None) -> ImportedRR:
+    """Read a delimited export with a header row naming an RR column.
+
+    With a ``role`` column only the rows of ``role`` are read (an error if it has none).
+    """
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise InputError(f"{path} holds no RR values")
@@ -126,8 +135,16 @@ def read_rr_csv(path: Path, text: str) -> ImportedRR:
         unit = "ms"
     elif re.search(r"[\[(]\s*s(ec)?\s*[\])]", name):
         unit = "s"
+    role_col = next((i for i, h in enumerate(header) if h.lower() == "role"), None)
+    if role_col is not None:
+        present = sorted({row[role_col].strip() for row in rows[1:] if role_col < len(row)})
+        if role is None or role not in present:
+            raise InputError(f"{path} holds the roles {', '.join(present)}; "
+                             f"{role or 'a role'!r} is not one of them")
     values: list[float] = []
     for lineno, row in enumerate(rows[1:], start=2):
+        if role_col is not None and (role_col >= len(row) or row[role_col].strip() != role):
+            continue
         if column >= len(row) or not row[column].strip():
             raise InputError(f"{path}:{lineno}: the RR column is empty")
         values.append(_to_float(row[column], path, lineno))
@@ -137,7 +154,7 @@ def read_rr_csv(path: Path, text: str) -> ImportedRR:
     return ImportedRR(path=path, fmt="csv", rr_ms=rr, unit=unit)
 
 
-def read_rr_file(path: str | Path, fmt: str = "auto") -> ImportedRR:
+def read_rr_file(path: str | Path, fmt: str = "auto", role: str | None = None) -> ImportedRR:
     """Read RR intervals from an export file.
 
     Parameters
@@ -146,6 +163,8 @@ def read_rr_file(path: str | Path, fmt: str = "auto") -> ImportedRR:
         The export file.
     fmt
         ``"auto"`` (default), ``"rr-txt"`` or ``"csv"``.
+    role
+        The role to read from a CSV with a ``role`` column (ignored otherwise).
 
     Raises
     ------
@@ -159,8 +178,10 @@ def read_rr_file(path: str | Path, fmt: str = "auto") -> ImportedRR:
     if fmt == "auto":
         first = next((ln for ln in text.splitlines()
                       if ln.strip() and not ln.lstrip().startswith("#")), "")
-        fmt = "rr-txt" if _looks_numeric(first) else "csv"
-    return read_rr_txt(p, text) if fmt == "rr-txt" else read_rr_csv(p, text)
+        fields = first.split()
+        fmt = ("rr-txt" if 1 <= len(fields) <= 2 and all(_looks_numeric(f) for f in fields)
+               else "csv")
+    return read_rr_txt(p, text) if fmt == "rr-txt" else read_rr_csv(p, text, role)
 
 
 def rr_samples(role: str, rr_ms: tuple[float, ...], t0_s: float = 0.0) -> list[RRSample]:
@@ -184,7 +205,7 @@ def import_recording(
     Every file is read and checked before anything is written; the output appears only when
     complete. Returns the header that was written.
     """
-    imported = {role: read_rr_file(path, fmt) for role, path in files.items()}
+    imported = {role: read_rr_file(path, fmt, role) for role, path in files.items()}
     roles = {role: {"name": imp.path.name, "model": f"imported {imp.fmt}",
                     "address": "", "simulated": False}
              for role, imp in imported.items()}

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from coreg.engine.artifacts import Corrected
 from coreg.engine.summary import summarize_person, whole_spectrum
 from coreg.recording import Recording
-from coreg.report.breathing import pacer_steps, rank_steps, step_table
+from coreg.report.breathing import pacer_steps, rank_steps, replayed_assessment, step_table
 from coreg.report.series import BeatTable, MetricSeries, beat_table, metric_series
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ class SessionAnalysis:
     sync_note: str = ""
     steps_choice: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     assessment_lines: list[dict[str, Any]] = field(default_factory=list)
+    assessments: dict[str, Any] = field(default_factory=dict)
 
 
 def neurokit_table(nn: Corrected, *, nonlinear_span_s: float = NONLINEAR_SPAN_S
@@ -163,6 +164,15 @@ def analyze_session(rec: Recording, *, progress: Progress = _noop,
     out.assessment_lines = [x for x in rec.extra if x.get("type") == "assessment"]
     for role, p in persons.items():
         out.steps_choice[role] = rank_steps(p.steps) if p.steps else None
+        if p.steps:
+            progress(f"resonance assessment of {role} (replayed)")
+            try:
+                found = replayed_assessment(rec, role)
+            except (ValueError, ArithmeticError) as exc:  # report the rest regardless
+                logger.info("replayed assessment of %s failed: %s", role, exc)
+                found = None
+            if found is not None:
+                out.assessments[role] = found
     usable = [r for r, p in persons.items() if len(p.nn.t_s) >= 2]
     if len(rec.roles) >= 2:
         if len(usable) < 2:

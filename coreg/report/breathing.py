@@ -43,7 +43,7 @@ def pacer_steps(pacer: list[PacerChange], end_s: float) -> list[PacerStep]:
     """The stretches of constant, non-zero pacer rate (a rate of None or 0 stops the pacer)."""
     out: list[PacerStep] = []
     for i, p in enumerate(pacer):
-        t1 = pacer[i + 1].t_s if i + 1 < len(pacer) else end_s
+        t1 = min(pacer[i + 1].t_s, end_s) if i + 1 < len(pacer) else end_s
         if p.rate_bpm and p.rate_bpm > 0 and t1 > p.t_s:
             out.append(PacerStep(p.t_s, t1, float(p.rate_bpm), p.label))
     return out
@@ -122,3 +122,32 @@ def rank_steps(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     confidence = "clear" if wins == 3 else "moderate" if wins == 2 else "weak"
     return {"rate_bpm": ok[best]["rate_bpm"], "wins": wins, "criteria": list(keys),
             "confidence": confidence, "ranking": [ok[int(i)]["rate_bpm"] for i in order]}
+
+
+def replayed_assessment(rec: Any, role: str) -> Any | None:
+    """The resonance assessment of ``coreg breathe`` recomputed by replaying the recording.
+
+    Uses :class:`coreg.engine.resonance.BreatheRun` (the object ``coreg breathe --assess``
+    runs live) fed with the recording's messages in arrival order and its recorded pacer
+    changes, so the chosen rate equals the live session's. Returns its
+    :class:`~coreg.engine.resonance.Assessment`, or None when that engine is not installed,
+    the recording has fewer than two pacer steps, or no step could be measured.
+    """
+    try:
+        from coreg.engine.pacer import PacerStep as EnginePacerStep
+        from coreg.engine.resonance import BreatheRun
+        from coreg.recording.replay import replay_messages
+    except ImportError:
+        return None
+    schedule = tuple(EnginePacerStep(p.t_s, p.rate_bpm if p.rate_bpm else None,
+                                     inhale_ratio=p.inhale_ratio, pause_in_s=p.pause_in_s,
+                                     pause_out_s=p.pause_out_s, label=p.label)
+                     for p in rec.pacer)
+    if sum(1 for s in schedule if s.rate_bpm) < 2:
+        return None
+    run = BreatheRun(schedule=schedule, role=role, assess=True)
+    for msg in replay_messages(rec):
+        run.feed(msg)
+    run.advance(rec.duration_s)
+    result = run.assessment()
+    return result if result.chosen_rate_bpm is not None else None

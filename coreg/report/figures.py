@@ -91,7 +91,7 @@ def metrics_figure(an: SessionAnalysis) -> str:
         ax.set_ylabel(label)
         _pacer_spans(ax, an)
         add_markers(ax, an.rec.markers, label=ax is axes[0])
-    axes[0].legend(loc="upper right", ncols=len(an.persons))
+    axes[0].legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(an.persons))
     axes[-1].set_xlabel("time (min)")
     axes[-1].set_xlim(0, max(an.rec.duration_s, 1.0) / 60)
     fig.align_ylabels(axes)
@@ -119,9 +119,10 @@ def tachogram_figure(an: SessionAnalysis) -> str:
                     color="#7f3fbf", markersize=6, label="no skin contact")
         ax.set_ylabel(f"{role}\nRR (ms)")
         add_markers(ax, an.rec.markers, label=i == 0)
-        ax.legend(loc="upper right", ncols=4, fontsize=7)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=4, fontsize=7)
     axes[-1, 0].set_xlabel("time (min)")
     axes[-1, 0].set_xlim(0, max(an.rec.duration_s, 1.0) / 60)
+    fig.subplots_adjust(hspace=0.35)
     return to_data_uri(fig)
 
 
@@ -182,7 +183,7 @@ def sync_timeline_figure(an: SessionAnalysis) -> str:
     ax.set_xlim(0, max(an.rec.duration_s, 1.0) / 60)
     ax.set_xlabel("time (min, window centre)")
     ax.set_ylabel("peak r (HR < 0.15 Hz)")
-    ax.legend(loc="lower left", ncols=2, fontsize=7)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=4, fontsize=7)
     return to_data_uri(fig)
 
 
@@ -224,15 +225,15 @@ def surrogate_figure(an: SessionAnalysis) -> str:
     lo, hi = float(np.nanmin(both)), float(np.nanmax(both))
     bins = np.linspace(lo - 0.01, hi + 0.01, 50)
     if sync.circular.n:
-        ax.hist(sync.circular.surrogates, bins=bins, color="#9fb3d9", alpha=0.8,
+        ax.hist(sync.circular.surrogates, bins=bins, color="#6f8fcf", alpha=0.75, density=True,
                 label=f"circular shifts (n={sync.circular.n}, the test)")
     if sync.segment.n:
-        ax.hist(sync.segment.surrogates, bins=bins, color="#d9b89f", alpha=0.55,
+        ax.hist(sync.segment.surrogates, bins=bins, color="#d9b89f", alpha=0.55, density=True,
                 label=f"segment shuffling (n={sync.segment.n})")
     ax.axvline(sync.mean_peak_r, color="#b8242a", linewidth=2.0,
                label=f"real mean peak r = {sync.mean_peak_r:.3f}")
     ax.set_xlabel("mean peak r over the session")
-    ax.set_ylabel("surrogates")
+    ax.set_ylabel("density")
     ax.legend(fontsize=7, loc="upper left")
     return to_data_uri(fig)
 

@@ -5,7 +5,8 @@
   offline Lipponen & Tarvainen (2019, doi:10.1080/03091902.2019.1640306) detector.
 * :func:`metric_series` — the live metrics over time: the recording is fed message by message,
   in arrival order, through :class:`~coreg.engine.person.PersonEngine` (the engine the live view
-  runs), and every engine is snapshotted on a fixed grid of arrival times. Replaying the same
+  runs; order of :func:`coreg.recording.replay.replay_messages`), and every engine is
+  snapshotted on a fixed grid of arrival times. Replaying the same
   recording therefore gives the same numbers as the live session showed at those instants.
 """
 
@@ -24,6 +25,7 @@ from coreg.engine.beats import BeatSeries
 from coreg.engine.person import PersonEngine, PersonSnapshot
 from coreg.engine.summary import person_beats
 from coreg.recording import Recording
+from coreg.recording.replay import replay_messages
 from devices.types import DeviceEvent, RRSample
 
 logger = logging.getLogger(__name__)
@@ -131,10 +133,12 @@ def metric_series(rec: Recording, step_s: float = SERIES_STEP_S) -> dict[str, Me
     """
     roles = rec.roles
     engines = {r: PersonEngine(r) for r in roles}
-    stream: list[tuple[float, int, object]] = [(s.arrival_s, 2, s) for s in rec.samples]
-    stream += [(e.arrival_s, 1, e) for e in rec.events]
-    stream += [(p.t_s, 0, p) for p in rec.pacer]
-    stream.sort(key=lambda x: (x[0], x[1]))
+    # messages in the live consumer's order (coreg.recording.replay); a pacer change applies
+    # before the messages of the same instant
+    stream: list[tuple[float, int, int, object]] = [
+        (m.arrival_s, 1, i, m) for i, m in enumerate(replay_messages(rec))]
+    stream += [(p.t_s, 0, i, p) for i, p in enumerate(rec.pacer)]
+    stream.sort(key=lambda x: (x[0], x[1], x[2]))
     rows: dict[str, list[list[float]]] = {r: [] for r in roles}
     times: list[float] = []
     pacer_bpm: float | None = None
@@ -151,7 +155,7 @@ def metric_series(rec: Recording, step_s: float = SERIES_STEP_S) -> dict[str, Me
             rows[r].append(row)
 
     next_t = step_s
-    for t, _, msg in stream:
+    for t, _, _, msg in stream:
         while t > next_t:
             take(next_t)
             next_t += step_s

@@ -1,0 +1,334 @@
+"""The report as one self-contained HTML page (inline CSS, figures as PNG ``data:`` URIs).
+
+Nothing in the page refers to an external URL, so it opens offline, can be mailed as one file
+and prints on A4/Letter (print CSS: no shadows, page breaks before each major section, figures
+never split).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from coreg import __version__
+from coreg.report.analysis import SessionAnalysis, finite
+
+Progress = Callable[[str], None]
+
+CSS = """
+:root { --ink:#1d1d1f; --muted:#5f6368; --rule:#d0d4da; --accent:#2b2b7a; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+       max-width: 1040px; margin: 24px auto; padding: 0 20px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 2px solid var(--accent);
+     padding-bottom: 3px; }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+.sub { color: var(--muted); margin: 0 0 16px; }
+table { border-collapse: collapse; margin: 6px 0 12px; font-size: 13px; }
+th, td { border-bottom: 1px solid var(--rule); padding: 3px 10px 3px 0; text-align: left;
+         vertical-align: top; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 8px 0 16px; break-inside: avoid; page-break-inside: avoid; }
+figure img { width: 100%; height: auto; display: block; }
+figcaption { color: var(--muted); font-size: 12px; margin-top: 2px; }
+.facts td:first-child { color: var(--muted); padding-right: 18px; }
+.summary { background: #f4f5fa; border-left: 4px solid var(--accent); padding: 10px 16px; }
+.caveat { color: var(--muted); font-size: 12.5px; }
+.warn { color: #9a3412; }
+.cols { display: flex; flex-wrap: wrap; gap: 28px; }
+.nk { columns: 3; column-gap: 28px; font-size: 12px; }
+.nk div { break-inside: avoid; display: flex; justify-content: space-between;
+          border-bottom: 1px dotted var(--rule); }
+.nk span.v { font-variant-numeric: tabular-nums; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 9px; background: #fde68a;
+         font-size: 12px; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 11pt; }
+  h2 { break-before: page; page-break-before: always; }
+  h2.first { break-before: auto; page-break-before: auto; }
+  .summary { background: none; }
+  a { color: inherit; text-decoration: none; }
+}
+@page { size: A4; margin: 14mm; }
+"""
+
+
+def _e(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _num(x: Any, pattern: str = "{:.1f}", unit: str = "") -> str:
+    if not finite(x):
+        return "—"
+    return pattern.format(x) + (f" {unit}" if unit else "")
+
+
+def _fmt_duration(s: float) -> str:
+    m, sec = divmod(round(s), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min {sec:02d} s" if h else f"{m} min {sec:02d} s"
+
+
+def _figure(uri: str, caption: str) -> str:
+    return (f'<figure><img src="{uri}" alt="{_e(caption)}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+
+def _facts(an: SessionAnalysis) -> str:
+    rec = an.rec
+    h = rec.header
+    created = h.get("created", "")
+    with contextlib.suppress(TypeError, ValueError):
+        created = datetime.fromisoformat(created).strftime("%Y-%m-%d %H:%M %Z").strip()
+    sim = rec.simulation
+    rows = [
+        ("date", created or "unknown"),
+        ("mode", rec.mode),
+        ("duration", _fmt_duration(rec.duration_s)),
+        ("file", rec.path.name),
+        ("data", ("SIMULATED — scenario “{}”, seed {}".format(sim.get("scenario"), sim.get("seed"))
+                  if sim else ("imported from " + ", ".join(
+                      f"{r}: {v.get('file')} ({v.get('format')})"
+                      for r, v in (h.get("imported") or {}).items()))
+                  if h.get("imported") else "recorded from straps")),
+        ("ended", (rec.end or {}).get("reason", "no end line (session did not close cleanly)")),
+        ("markers", str(len(rec.markers))),
+        ("coreg", f"recorded by {h.get('app_version', '?')}, report by {__version__}"),
+    ]
+    out = ['<table class="facts">']
+    out += [f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in rows]
+    out.append("</table>")
+    if rec.skipped:
+        out.append('<p class="warn">Reader notes: ' + _e("; ".join(rec.skipped[:5])) + "</p>")
+    # roles and data quality
+    out.append("<h3>People, devices and data quality</h3><table><tr><th>role</th><th>device</th>"
+               '<th class="n">beats</th><th class="n">artifacts</th><th class="n">gaps</th>'
+               '<th class="n">no-contact beats</th><th>artifact kinds</th></tr>')
+    for role, p in an.persons.items():
+        dev = (h.get("roles") or {}).get(role, {})
+        art = p.summary["artifacts"]
+        q = p.summary["quality"]
+        kinds = ", ".join(f"{k} {v}" for k, v in art.get("by_kind", {}).items() if v) or "none"
+        out.append(
+            f"<tr><td>{_e(role)}</td><td>{_e(dev.get('name') or dev.get('model') or '?')}</td>"
+            f'<td class="n">{p.summary["beats"]}</td>'
+            f'<td class="n">{art["count"]} ({art["percent"]:.1f} %)</td>'
+            f'<td class="n">{q["gaps"]}</td><td class="n">{q["no_contact_beats"]}</td>'
+            f"<td>{_e(kinds)}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+_HRV_ROWS = [
+    ("mean_hr_bpm", "mean HR", "{:.1f}", "bpm"), ("mean_nn_ms", "MeanNN", "{:.0f}", "ms"),
+    ("sdnn_ms", "SDNN", "{:.1f}", "ms"), ("rmssd_ms", "RMSSD", "{:.1f}", "ms"),
+    ("pnn50_pct", "pNN50", "{:.1f}", "%"), ("vlf_ms2", "VLF power", "{:.0f}", "ms²"),
+    ("lf_ms2", "LF power", "{:.0f}", "ms²"), ("hf_ms2", "HF power", "{:.0f}", "ms²"),
+    ("lf_hf", "LF/HF", "{:.2f}", ""), ("lf_peak_hz", "LF peak", "{:.3f}", "Hz"),
+    ("hf_peak_hz", "HF peak", "{:.3f}", "Hz"), ("coherence_mean", "coherence (mean)", "{:.2f}", ""),
+]
+
+
+def _hrv_table(an: SessionAnalysis) -> str:
+    roles = list(an.persons)
+    out = ["<table><tr><th></th>" + "".join(f'<th class="n">{_e(r)}</th>' for r in roles)
+           + "</tr>"]
+    for key, label, pat, unit in _HRV_ROWS:
+        cells = "".join(f'<td class="n">{_num(an.persons[r].summary["hrv"].get(key), pat, unit)}'
+                        "</td>" for r in roles)
+        out.append(f"<tr><td>{_e(label)}</td>{cells}</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _nk_block(role: str, table: dict[str, float], note: str) -> str:
+    if not table:
+        return f"<h3>{_e(role)}</h3><p class='caveat'>{_e(note)}</p>"
+    cells = "".join(f'<div><span>{_e(k)}</span><span class="v">{_num(v, "{:.4g}")}</span></div>'
+                    for k, v in table.items())
+    return f"<h3>{_e(role)}</h3><div class='nk'>{cells}</div><p class='caveat'>{_e(note)}</p>"
+
+
+def _sync_text(an: SessionAnalysis) -> str:
+    s = an.sync_summary or {}
+    if not s or not finite(s.get("mean_peak_r")):
+        return an.sync_note or "Synchrony could not be computed."
+    a, b = an.sync_roles or ("first", "second")
+    chance = (an.sync_details or {}).get("chance_mean_peak_r")
+    verdict = ("above what chance alignment of two unrelated heart-rate traces gives"
+               if s.get("significant") else
+               "not distinguishable from chance alignment of two unrelated heart-rate traces")
+    lead = ""
+    if s.get("significant") and s.get("leader") and finite(s.get("lag_s")):
+        lead = (f" Changes in {s['leader']}'s heart rate tended to come about "
+                f"{abs(s['lag_s']):.1f} s earlier than in the other person's.")
+    return (f"Heart-rate synchrony between {a} and {b}: mean window peak r = "
+            f"{s['mean_peak_r']:.2f} against a chance level of {_num(chance, '{:.2f}')} "
+            f"(effect size {_num(s.get('effect_size'), '{:.1f}')} SD, p = "
+            f"{_num(s.get('p_value'), '{:.3f}')}; "
+            f"{_num(s.get('pct_windows_above_chance'), '{:.0f}')} % of "
+            f"{s.get('windows')} windows above the 95th percentile of chance) — {verdict}.{lead}")
+
+
+def _plain_summary(an: SessionAnalysis) -> str:
+    parts = []
+    for role, p in an.persons.items():
+        hrv = p.summary["hrv"]
+        art = p.summary["artifacts"]
+        parts.append(
+            f"<li><b>{_e(role)}</b>: mean heart rate "
+            f"{_num(hrv.get('mean_hr_bpm'), '{:.0f}', 'bpm')}, "
+            f"RMSSD {_num(hrv.get('rmssd_ms'), '{:.0f}', 'ms')}, mean coherence "
+            f"{_num(hrv.get('coherence_mean'), '{:.2f}')}; {art['percent']:.1f} % of beats were "
+            "corrected as artifacts.</li>")
+    if an.sync_roles is not None or an.sync_note:
+        parts.append(f"<li>{_e(_sync_text(an))}</li>")
+    for role, ch in an.steps_choice.items():
+        assessed = an.assessments.get(role)
+        if assessed is not None:
+            parts.append(f"<li>Resonance assessment ({_e(role)}): chosen rate "
+                         f"{assessed.chosen_rate_bpm:g} breaths/min, confidence "
+                         f"{_e(assessed.confidence)}.</li>")
+        elif ch:
+            parts.append(f"<li>Breathing steps ({_e(role)}): {ch['rate_bpm']:g} breaths/min ranked "
+                         f"first on {ch['wins']} of 3 criteria ({_e(ch['confidence'])}).</li>")
+    caveats = [
+        "coreg informs; it does not diagnose. These numbers describe this session only.",
+        "Short-term HRV depends on breathing, posture, time of day, caffeine and many other "
+        "things; compare sessions of the same person under the same conditions, not people.",
+        "Coherence is an open formula after McCraty et al. (2009), not HeartMath's score.",
+    ]
+    if len(an.rec.roles) >= 2:
+        caveats.insert(2, "Synchrony is relative to chance: two hearts always line up somewhat "
+                       "by accident, so the real value is only meaningful against the "
+                       "surrogate distribution below. It says nothing about rapport, empathy "
+                       "or the quality of the therapy on its own.")
+    if an.rec.simulation:
+        caveats.insert(0, "This is a SIMULATED session, not a person's data.")
+    return ("<div class='summary'><ul>" + "".join(parts) + "</ul></div>"
+            "<ul class='caveat'>" + "".join(f"<li>{_e(c)}</li>" for c in caveats) + "</ul>")
+
+
+def _breathing(an: SessionAnalysis, figures: Any, progress: Progress) -> str:
+    rec = an.rec
+    if not rec.pacer:
+        return ""
+    progress("breathing figure")
+    out = ["<h2>Breathing pacer</h2>",
+           _figure(figures.breathing_figure(an),
+                   "Pacer rate; resonance power (share of spectral power at the pacer "
+                   "frequency) and RSA amplitude from the live engine. Shaded: pacer steps.")]
+    if an.assessment_lines:
+        a = an.assessment_lines[-1]
+        out.append("<p><b>Assessment recorded by coreg breathe:</b> chosen rate "
+                   f"{_e(a.get('chosen_rate_bpm', a.get('rate_bpm', '?')))} breaths/min"
+                   f" ({_e(a.get('confidence', ''))}).</p>")
+    for role, p in an.persons.items():
+        if not p.steps:
+            continue
+        out.append(f"<h3>Per-step assessment — {_e(role)}</h3><table><tr><th class='n'>rate "
+                   "(br/min)</th><th class='n'>from–to (min)</th><th class='n'>usable (s)</th>"
+                   "<th class='n'>mean HR</th><th class='n'>LF power (ms²)</th>"
+                   "<th class='n'>LF peak (Hz)</th><th class='n'>RSA (bpm)</th>"
+                   "<th class='n'>resonance power</th></tr>")
+        for r in p.steps:
+            out.append(
+                f"<tr><td class='n'>{r['rate_bpm']:g}</td>"
+                f"<td class='n'>{r['t0_s'] / 60:.1f}–{r['t1_s'] / 60:.1f}</td>"
+                f"<td class='n'>{r['usable_s']:.0f}</td>"
+                f"<td class='n'>{_num(r['mean_hr_bpm'], '{:.1f}')}</td>"
+                f"<td class='n'>{_num(r['lf_ms2'], '{:.0f}')}</td>"
+                f"<td class='n'>{_num(r['lf_peak_hz'], '{:.3f}')}</td>"
+                f"<td class='n'>{_num(r['rsa_bpm'], '{:.1f}')}</td>"
+                f"<td class='n'>{_num(r['resonance'], '{:.2f}')}</td></tr>")
+        out.append("</table>")
+        assessed = an.assessments.get(role)
+        if assessed is not None:
+            out.append(f"<p><b>Resonance assessment (as coreg breathe computes it): "
+                       f"{assessed.chosen_rate_bpm:g} breaths/min</b>, confidence "
+                       f"{_e(assessed.confidence)}. {_e(assessed.statement)}</p>")
+        ch = an.steps_choice.get(role)
+        if ch:
+            out.append(f"<p>This table's own ranking: <b>{ch['rate_bpm']:g} breaths/min</b> "
+                       f"(first on {ch['wins']} of 3 criteria: LF power, RSA amplitude, resonance "
+                       f"power — {_e(ch['confidence'])}). Ranking: "
+                       + ", ".join(f"{x:g}" for x in ch["ranking"]) + ".</p>")
+        else:
+            out.append("<p class='caveat'>Fewer than two steps long enough to compare "
+                       "(each needs ≥ 60 s after a 20 s settling time).</p>")
+    out.append("<p class='caveat'>Criteria after Lehrer, Vaschillo &amp; Vaschillo (2000) and "
+               "Shaffer &amp; Meehan (2020). A description of this session, not a diagnosis; the "
+               "HR–pacer phase and LF-peak smoothness are not assessed here.</p>")
+    return "\n".join(out)
+
+
+def render_html(an: SessionAnalysis, *, progress: Progress = lambda _: None) -> str:
+    """The whole report page for an analysed session."""
+    from coreg.report import figures
+
+    rec = an.rec
+    title = f"coreg session report — {rec.path.name}"
+    body: list[str] = [f"<h1>{_e(title)}</h1>"]
+    sim = " <span class='badge'>simulated</span>" if rec.simulation else ""
+    body.append(f"<p class='sub'>{_e(rec.mode)} session, {_e(_fmt_duration(rec.duration_s))}, "
+                f"{_e(', '.join(rec.roles))}{sim}</p>")
+    body.append("<h2 class='first'>Summary</h2>")
+    body.append(_plain_summary(an))
+    body.append("<h2>Session</h2>")
+    body.append(_facts(an))
+    body.append("<h3>Whole-session HRV (artifact-corrected)</h3>")
+    body.append(_hrv_table(an))
+
+    body.append("<h2>Over time</h2>")
+    progress("figure: metrics over time")
+    body.append(_figure(figures.metrics_figure(an),
+                        "HR, RMSSD and coherence every 5 s, as the live view showed them "
+                        "(the recording fed through the live engine). Dashed lines: markers."))
+    progress("figure: RR tachogram")
+    body.append(_figure(figures.tachogram_figure(an),
+                        "RR intervals as recorded (grey) and after artifact correction "
+                        "(Lipponen & Tarvainen 2019)."))
+    progress("figure: spectrum")
+    body.append(_figure(figures.spectrum_figure(an),
+                        "Whole-session spectrum (Welch, 4 Hz resampling) with VLF, LF and HF "
+                        "bands shaded."))
+    if len(rec.roles) >= 2:
+        body.append("<h2>Synchrony</h2>")
+        body.append(f"<p>{_e(_sync_text(an))}</p>")
+        if an.sync is not None:
+            progress("figure: synchrony")
+            body.append(_figure(figures.sync_timeline_figure(an),
+                                "Peak cross-correlation of the two slow heart-rate traces "
+                                "(< 0.15 Hz) per 30 s window, lags within ±5 s, against the "
+                                "chance band from circular-shift surrogates."))
+            body.append(_figure(figures.lag_figure(an),
+                                "Where the correlation peaks: lag distribution over windows "
+                                "and the window-averaged cross-correlation."))
+            body.append(_figure(figures.surrogate_figure(an),
+                                "The real statistic against its surrogate distributions "
+                                "(what the same two people give when their time alignment is "
+                                "destroyed)."))
+        if an.breathing_summary and finite(an.breathing_summary.get("mean_peak_r")):
+            b = an.breathing_summary
+            body.append(f"<p class='caveat'>Breathing-band (0.15–0.4 Hz) synchrony: mean peak r "
+                        f"{b['mean_peak_r']:.2f}, effect size "
+                        f"{_num(b.get('effect_size'), '{:.1f}')}, "
+                        f"p = {_num(b.get('p_value'), '{:.3f}')}. Two people breathing to the same "
+                        "pacer are synchronised by the pacer alone.</p>")
+    body.append(_breathing(an, figures, progress))
+    body.append("<h2>HRV indices (neurokit2)</h2>")
+    body.append("<p class='caveat'>Computed by neurokit2 (Makowski et al. 2021) on the corrected "
+                "NN intervals; shown for completeness and comparison with other tools.</p>")
+    for role, p in an.persons.items():
+        body.append(_nk_block(role, p.nk_table, p.nk_note))
+    body.append(f"<p class='caveat'>Generated by coreg {__version__}. coreg informs; it does not "
+                "diagnose.</p>")
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_e(title)}</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(x for x in body if x) + "\n</body></html>\n")
+

@@ -1,0 +1,109 @@
+"""``coreg report``: a self-contained HTML page for a dyad and a breathing session."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from coreg.cli import main
+from coreg.recording import AtomicRecording, new_header
+from coreg.report.samples import write_sample_recording
+
+
+@pytest.fixture(scope="module")
+def dyad(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rec") / "dyad.jsonl"
+    return write_sample_recording(path, "coupled", 150.0, seed=3,
+                                  markers=[(40.0, "topic A"), (100.0, "topic B")])
+
+
+@pytest.fixture(scope="module")
+def breathing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("rec") / "breathe.jsonl"
+    return write_sample_recording(path, "assessment", 400.0, seed=2)
+
+
+def _images(page: str) -> int:
+    return page.count('<img src="data:image/png;base64,')
+
+
+def _external_refs(page: str) -> list[str]:
+    return re.findall(r"""(?:src|href)\s*=\s*["'](?!data:)([^"']*)""", page) + re.findall(
+        r"url\(\s*['\"]?(?!data:)([^)'\"]+)", page)
+
+
+def test_dyad_report_is_self_contained_and_complete(
+        dyad: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "dyad.html"
+    assert main(["report", str(dyad), "-o", str(out), "--no-neurokit"]) == 0
+    page = out.read_text(encoding="utf-8")
+    captured = capsys.readouterr()
+    assert "100%" in captured.err  # the progress bar reached its end
+    assert captured.out.strip() == str(out)
+    assert _external_refs(page) == []
+    # metrics, tachogram, spectrum, synchrony timeline, lag, surrogates
+    assert _images(page) == 6
+    for text in ("Synchrony", "chance", "coreg informs; it does not diagnose",
+                 "SIMULATED", "@media print", "page-break", "therapist", "client"):
+        assert text in page, text
+    assert "Breathing pacer" not in page  # no pacer lines in this recording
+
+
+def test_breathing_report_has_pacer_steps_and_neurokit_table(
+        breathing: Path, tmp_path: Path) -> None:
+    out = tmp_path / "b.html"
+    assert main(["report", str(breathing), "-o", str(out), "--quiet"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Per-step assessment" in page
+    # schedule 6.5/min from 60 s, 6.0 from 180 s, 5.5 from 300 s: three steps in the table
+    rows = re.findall(r"<tr><td class='n'>(\d(?:\.\d)?)</td><td class='n'>\d", page)
+    assert rows == ["6.5", "6", "5.5"]
+    assert "This table's own ranking" in page
+    try:
+        import coreg.engine.resonance  # noqa: F401  (the breathing engineer's assessment)
+    except ImportError:
+        pass
+    else:
+        assert "Resonance assessment (as coreg breathe computes it)" in page
+    assert "HRV indices (neurokit2)" in page and ">RMSSD<" in page and "SampEn" in page
+    assert "<h2>Synchrony</h2>" not in page and "relative to chance" not in page  # one person
+    assert _images(page) == 4  # metrics, tachogram, spectrum, breathing
+
+
+@pytest.mark.parametrize("content", ["", "not json\n", '{"format":"coreg-recording"}\n'])
+def test_bad_input_is_one_line_and_leaves_no_output(
+        tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "bad.jsonl"
+    src.write_text(content)
+    out = tmp_path / "r.html"
+    assert main(["report", str(src), "-o", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("coreg report:")
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_recording_without_beats_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "empty.jsonl"
+    with AtomicRecording(src, new_header("dyad", {"client": {"name": "x"}})) as w:
+        w.close("stopped", t_s=10.0)
+    assert main(["report", str(src), "-o", str(tmp_path / "r.html"), "--quiet"]) == 2
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_missing_output_folder_is_one_line(dyad: Path, tmp_path: Path) -> None:
+    assert main(["report", str(dyad), "-o", str(tmp_path / "no" / "r.html"), "--quiet"]) == 2
+
+
+def test_failure_while_rendering_leaves_no_partial_file(
+        dyad: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import coreg.report.html as html_mod
+
+    def boom(*_a: object, **_k: object) -> str:
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(html_mod, "render_html", boom)
+    with pytest.raises(RuntimeError):
+        main(["report", str(dyad), "-o", str(tmp_path / "r.html"), "--quiet", "--no-neurokit"])
+    assert list(tmp_path.iterdir()) == []
