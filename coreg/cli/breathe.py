@@ -109,18 +109,6 @@ def client_rate(folder: Path, client: str) -> float | None:
 
 
 # --- setup -------------------------------------------------------------------------------------
-def _speed(text: str | None) -> float | None:
-    if text is None:
-        return None
-    if text.lower() == "max":
-        return math.inf
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise InputError(f"--speed must be a number or 'max', not {text!r}") from exc
-    if not value > 0:
-        raise InputError("--speed must be positive")
-    return value
 
 
 def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
@@ -158,7 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
     folder = recordings_dir(args.recordings_dir)
     schedule, duration_s = build_schedule(args, folder)
-    speed = _speed(args.speed)
+    from coreg.cli.live import parse_speed_option
+
+    speed = parse_speed_option(args.speed)
     if args.screenshot and speed is None:
         speed = math.inf
     if not args.headless:

@@ -43,7 +43,7 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _speed(text: str | None) -> float | None:
+def parse_speed_option(text: str | None) -> float | None:
     """Parse ``--speed``: None = real time, inf = as fast as possible."""
     if text is None:
         return None
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.duration is not None and not args.duration > 0:
         raise InputError("--duration must be positive")
-    speed = _speed(args.speed)
+    speed = parse_speed_option(args.speed)
     specs = default_specs(args.client, args.therapist)
     all_sim = all(s.kind in ("sim", "none") for s in specs.values())
     if speed is not None and not all_sim:
@@ -93,7 +93,7 @@ def _title(resolved: Any) -> str:
 
 def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None) -> int:
     from coreg.session import open_session
-    from coreg.session.display import session_lines
+    from coreg.session.display import session_lines, show_lines
 
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
@@ -119,15 +119,7 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None)
                 reason = "duration reached" if session.reached_duration else "sources ended"
                 break
             if elapsed >= next_print_s:
-                lines = session_lines(session.view, title)
-                if tty:
-                    if shown:
-                        out.write(f"\x1b[{shown}F")
-                    out.write("".join(f"\x1b[K{line}\n" for line in lines))
-                    shown = len(lines)
-                else:
-                    out.write("\n".join(lines) + "\n\n")
-                out.flush()
+                shown = show_lines(out, session_lines(session.view, title), shown, tty=tty)
                 next_print_s = elapsed + print_every_s
             session.sync_recording()
             time.sleep(1 / 30 if realtime or speed != math.inf else 0.001)

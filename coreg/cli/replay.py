@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_headless(args: argparse.Namespace, replay: Any) -> int:
-    from coreg.session.display import session_lines
+    from coreg.session.display import session_lines, show_lines
 
     for line in replay.recording.skipped:
         print(f"note: {line}", file=sys.stderr)
@@ -99,15 +99,7 @@ def _run_headless(args: argparse.Namespace, replay: Any) -> int:
             replay.poll()
             pos = replay.now_s()
             if pos >= next_print_s and not replay.seeking:
-                lines = session_lines(replay.view, head)
-                if tty:
-                    if shown:
-                        out.write(f"\x1b[{shown}F")
-                    out.write("".join(f"\x1b[K{line}\n" for line in lines))
-                    shown = len(lines)
-                else:
-                    out.write("\n".join(lines) + "\n\n")
-                out.flush()
+                shown = show_lines(out, session_lines(replay.view, head), shown, tty=tty)
                 next_print_s = pos + every_s
             if not math.isinf(replay.speed):
                 time.sleep(1 / 30)

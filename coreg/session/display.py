@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TextIO
 
 from coreg.session.figures import Metric, PersonFigures, SessionFigures, SyncFigures
 
@@ -157,3 +158,19 @@ def session_lines(fig: SessionFigures, title: str) -> list[str]:
         lines.append(f"last marker {clock_text(t)} {note}".rstrip())
     lines.append(DISCLAIMER)
     return lines
+
+
+def show_lines(out: TextIO, lines: list[str], shown: int, *, tty: bool) -> int:
+    """Write the terminal view; on a terminal redraw it in place over the ``shown`` old lines.
+
+    Returns the number of lines now on screen (for the next call).
+    """
+    if tty:
+        if shown:
+            out.write(f"\x1b[{shown}F")
+        out.write("".join(f"\x1b[K{line}\n" for line in lines))
+        shown = len(lines)
+    else:
+        out.write("\n".join(lines) + "\n\n")
+    out.flush()
+    return shown
