@@ -412,18 +412,37 @@ def peak_nearest_zero(curves: NDArray[np.float64]) -> tuple[NDArray[np.float64],
 
 def refined_lag(curve: NDArray[np.float64], rate_hz: float) -> float:
     """Lag (s) of the local maximum closest to 0 of one curve, refined by a parabola."""
-    if not np.all(np.isfinite(curve)):
-        return float("nan")
-    _, i_arr = peak_nearest_zero(curve[None, :])
-    i = int(i_arr[0])
-    L = (len(curve) - 1) // 2
-    delta = 0.0
-    if 0 < i < len(curve) - 1:
-        y0, y1, y2 = curve[i - 1], curve[i], curve[i + 1]
+    return float(refined_lags(np.asarray(curve, dtype=np.float64)[None, :], rate_hz)[0])
+
+
+def refined_lags(curves: NDArray[np.float64], rate_hz: float) -> NDArray[np.float64]:
+    """:func:`refined_lag` of each row of ``curves`` at once (NaN for rows with a NaN).
+
+    The peak closest to lag 0 (:func:`peak_nearest_zero`) is refined by the vertex of the
+    parabola through it and its two neighbours, clipped to ±half a sample, when the parabola is
+    concave; at the ends of the lag range it is not refined.
+    """
+    c = np.asarray(curves, dtype=np.float64)
+    n, k = c.shape
+    out = np.full(n, np.nan)
+    ok = np.all(np.isfinite(c), axis=1)
+    if not ok.any():
+        return out
+    c = c[ok]
+    _, i = peak_nearest_zero(c)
+    half = (k - 1) // 2
+    delta = np.zeros(len(c))
+    inner = (i > 0) & (i < k - 1)
+    if inner.any():
+        rows = np.nonzero(inner)[0]
+        ii = i[rows]
+        y0, y1, y2 = c[rows, ii - 1], c[rows, ii], c[rows, ii + 1]
         den = y0 - 2.0 * y1 + y2
-        if den < 0:
-            delta = float(np.clip(0.5 * (y0 - y2) / den, -0.5, 0.5))
-    return (i - L + delta) / rate_hz
+        concave = den < 0
+        safe = np.where(concave, den, -1.0)
+        delta[rows] = np.where(concave, np.clip(0.5 * (y0 - y2) / safe, -0.5, 0.5), 0.0)
+    out[ok] = (i - half + delta) / rate_hz
+    return out
 
 
 # --------------------------------------------------------------------------- pair analysis
@@ -539,7 +558,7 @@ def analyze_signals(
         counts = np.zeros((n_boot, len(starts)))
         np.add.at(counts, (np.repeat(np.arange(n_boot), idx.shape[1]), idx.ravel()), 1.0)
         boot_curves = counts @ curves / idx.shape[1]
-        boot_lags = np.array([refined_lag(c, rate) for c in boot_curves])
+        boot_lags = refined_lags(boot_curves, rate)
         lo, hi = np.nanquantile(boot_lags, [0.025, 0.975])
         lag_ci = (float(lo), float(hi))
 
@@ -665,18 +684,23 @@ def session_analyses(
     beats: Mapping[str, BeatSeries],
     roles: tuple[str, str] | None = None,
     settings: SyncSettings | None = None,
+    *,
+    breathing: bool = True,
 ) -> tuple[tuple[str, str], PairAnalysis | None, PairAnalysis | None]:
-    """Whole-session analyses (slow band, breathing band) as objects, for reports and plots."""
+    """Whole-session analyses (slow band, breathing band) as objects, for reports and plots.
+
+    ``breathing=False`` skips the breathing band (half the cost; its analysis is then None).
+    """
     settings = settings or SyncSettings()
     pair = _pick_roles(beats, roles)
     a, b = beats[pair[0]], beats[pair[1]]
     if len(a) < 2 or len(b) < 2:
         return pair, None, None
     k0, n = _session_grid((a, b), settings)
-    out: list[PairAnalysis | None] = []
-    for band in ("slow", "breathing"):
+    out: list[PairAnalysis | None] = [None, None]
+    for i, band in enumerate(("slow", "breathing") if breathing else ("slow",)):
         x, y = prepare_pair(a, b, k0, n, settings, band)
-        out.append(analyze_signals(x, y, k0, settings))
+        out[i] = analyze_signals(x, y, k0, settings)
     return pair, out[0], out[1]
 
 

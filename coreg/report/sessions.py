@@ -70,7 +70,7 @@ def headline(path: Path) -> dict[str, Any]:
     if len(nn) >= 2:
         from coreg.engine import synchrony as sy
 
-        pair, slow = slow_band_synchrony(nn)
+        pair, slow, _ = sy.session_analyses(nn, breathing=False)
         s = sy.summary(slow, pair, sy.SyncSettings().alpha)
         entry["synchrony"] = {"roles": list(pair), "effect_size": _clean(s.get("effect_size"), 2),
                               "mean_peak_r": _clean(s.get("mean_peak_r"), 3),
@@ -78,26 +78,6 @@ def headline(path: Path) -> dict[str, Any]:
                               "significant": bool(s.get("significant")),
                               "leader": s.get("leader")}
     return entry
-
-
-def slow_band_synchrony(beats: dict[str, Any]) -> tuple[tuple[str, str], Any]:
-    """The slow-band (HR < 0.15 Hz) half of :func:`coreg.engine.synchrony.session_analyses`.
-
-    Same grid, filtering, windows and surrogates as the report, without the breathing band
-    (half the cost); a test checks that the numbers equal the report's.
-    """
-    from coreg.engine import synchrony as sy
-
-    settings = sy.SyncSettings()
-    roles = ("therapist", "client") if {"therapist", "client"} <= set(beats) else tuple(
-        list(beats)[:2])
-    a, b = beats[roles[0]], beats[roles[1]]
-    t_lo = min(float(x.t_s[0] - x.rr_ms[0] / 1000.0) for x in (a, b))
-    t_hi = max(float(x.t_s[-1]) for x in (a, b))
-    k0 = math.floor(t_lo * settings.rate_hz)
-    n = math.ceil(t_hi * settings.rate_hz) - k0 + 1
-    x, y = sy.prepare_pair(a, b, k0, n, settings, "slow")
-    return roles, sy.analyze_signals(x, y, k0, settings)
 
 
 def _load_index(folder: Path) -> dict[str, Any]:
