@@ -287,7 +287,10 @@ def render_html(an: SessionAnalysis, *, progress: Progress = lambda _: None) -> 
     progress("figure: metrics over time")
     body.append(_figure(figures.metrics_figure(an),
                         "HR, RMSSD and coherence every 5 s, as the live view showed them "
-                        "(the recording fed through the live engine). Dashed lines: markers."))
+                        "(the recording fed through the live engine). Dashed lines: markers. "
+                        "A break in a line is a window still collecting: after a dropout or "
+                        "lost contact a metric waits for enough gap-free data again "
+                        "(coherence: 64 s) rather than mixing data across the gap."))
     progress("figure: RR tachogram")
     body.append(_figure(figures.tachogram_figure(an),
                         "RR intervals as recorded (grey) and after artifact correction "
