@@ -13,7 +13,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from coreg import __version__
 
@@ -37,6 +37,24 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"coreg: error: {message} (see '{self.prog} --help')\n")
+
+
+def seconds_type(max_s: float, limit_text: str) -> Callable[[str], float]:
+    """An argparse ``type=`` for a number of seconds in (0, ``max_s``].
+
+    ``limit_text`` ends the one-line refusal, e.g. ``"120 seconds"``.
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not 0 < value <= max_s:
+            raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and {limit_text}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,15 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 120:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 120 seconds")
-    return value
+from coreg.cli import seconds_type
 
 
 def add_parser(sub: Any) -> None:
@@ -28,7 +20,7 @@ def add_parser(sub: Any) -> None:
             "already connected to another app or phone does not advertise."
         ),
     )
-    p.add_argument("--timeout", type=_timeout, default=5.0, metavar="S",
+    p.add_argument("--timeout", type=seconds_type(120.0, "120 seconds"), default=5.0, metavar="S",
                    help="seconds to listen (default 5)")
     p.add_argument("--no-info", action="store_true",
                    help="do not connect to each strap to read manufacturer and model")

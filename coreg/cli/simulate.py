@@ -5,15 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value > 7 * 24 * 3600:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and one week of seconds")
-    return value
+from coreg.cli import seconds_type
 
 
 def add_parser(sub: Any) -> None:
@@ -30,7 +22,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--scenario", required=True, metavar="NAME",
                    help="rest, independent, coupled, weak, paced, switching, artifacts, "
                         "dropout, assessment")
-    p.add_argument("--duration", type=_positive, default=600.0, metavar="S",
+    p.add_argument("--duration", type=seconds_type(7 * 24 * 3600.0, "one week of seconds"),
+                   default=600.0, metavar="S",
                    help="session length in seconds (default 600)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write")
