@@ -50,6 +50,16 @@ MEDIAN_WINDOW_BEATS = 11
 LIVE_LOOKAHEAD_BEATS = MEDIAN_WINDOW_BEATS // 2
 #: RR outside this range (ms) is not a heartbeat interval at all (20–300 bpm).
 PLAUSIBLE_RR_MS: tuple[float, float] = (200.0, 3000.0)
+#: Threshold floor (a documented deviation from the paper): the dRR threshold is at least this
+#: fraction of the local 11-beat median RR, and the mRR threshold at least a third of it, so no
+#: beat is called an artifact unless it differs from its neighbour, or from the local median, by
+#: more than 15 % of an RR interval. Without a floor, a very regular, large oscillation (quartile
+#: deviation of |dRR| of a few ms) makes every ordinary breath-to-breath swing "long" or "short".
+#: 15 % stays below the 20 % deviation of the classic RR filter (Malik M, Farrell T, Cripps T,
+#: Camm AJ 1989, Eur. Heart J. 10:1060-1074) and below the smallest injected artifact (25 %);
+#: see the README for its effect on the validation.
+FLOOR_FRACTION = 0.15
+MRR_FLOOR_DIVISOR = 3.0
 
 
 class BeatClass(IntEnum):
@@ -157,6 +167,7 @@ def detect(
     alpha: float = ALPHA,
     c1: float = C1,
     c2: float = C2,
+    floor_frac: float = FLOOR_FRACTION,
 ) -> NDArray[np.int8]:
     """Classify every beat of one contiguous RR run (offline, centred windows).
 
@@ -164,6 +175,11 @@ def detect(
     ----------
     rr_ms
         RR intervals in ms of one gap-free run of beats.
+    alpha, c1, c2
+        The paper's constants.
+    floor_frac
+        Threshold floor as a fraction of the local median RR (see :data:`FLOOR_FRACTION`);
+        0 gives the paper's method exactly.
 
     Returns
     -------
@@ -180,12 +196,14 @@ def detect(
     if n < 3:
         return labels
     drr = np.diff(rr, prepend=rr[0])
-    th1 = _safe_threshold(alpha * _centred_qd(np.abs(drr), QD_WINDOW_BEATS))
-    drrs = drr / th1
     med = _centred_median(rr, MEDIAN_WINDOW_BEATS)
+    floor_ms = floor_frac * med
+    th1 = np.maximum(_safe_threshold(alpha * _centred_qd(np.abs(drr), QD_WINDOW_BEATS)), floor_ms)
+    drrs = drr / th1
     mrr = rr - med
     mrr = np.where(mrr < 0, 2.0 * mrr, mrr)
-    th2 = _safe_threshold(alpha * _centred_qd(np.abs(mrr), QD_WINDOW_BEATS))
+    th2 = np.maximum(_safe_threshold(alpha * _centred_qd(np.abs(mrr), QD_WINDOW_BEATS)),
+                     floor_ms / MRR_FLOOR_DIVISOR)
     mrrs = mrr / th2
     rr_l, drrs_l, mrrs_l, med_l, th2_l = (a.tolist() for a in (rr, drrs, mrrs, med, th2))
     for j in range(n):
@@ -362,8 +380,15 @@ class LiveArtifactDetector:
     Lipponen & Tarvainen 2019, doi:10.1080/03091902.2019.1640306.
     """
 
-    def __init__(self, *, alpha: float = ALPHA, lookahead_beats: int = LIVE_LOOKAHEAD_BEATS):
+    def __init__(
+        self,
+        *,
+        alpha: float = ALPHA,
+        lookahead_beats: int = LIVE_LOOKAHEAD_BEATS,
+        floor_frac: float = FLOOR_FRACTION,
+    ):
         self.alpha = alpha
+        self.floor_frac = floor_frac
         self.lookahead_beats = lookahead_beats
         self._keep = QD_WINDOW_BEATS + MEDIAN_WINDOW_BEATS
         self.reset()
@@ -440,10 +465,12 @@ class LiveArtifactDetector:
         lo = max(0, first - 1)
         m = n - lo
         rr_l = rr_list[lo:]
-        drrs = [x / th1 for x in self._drr[lo:]]
-        mrrs = [self._mrr(i) / th2 for i in range(lo, n)]
         med_l = self._med[lo:]
-        th2_l = [th2] * m
+        f = self.floor_frac
+        th1_l = [max(th1, f * md) for md in med_l]
+        th2_l = [max(th2, f * md / MRR_FLOOR_DIVISOR) for md in med_l]
+        drrs = [x / t for x, t in zip(self._drr[lo:], th1_l, strict=True)]
+        mrrs = [self._mrr(i) / t for i, t in zip(range(lo, n), th2_l, strict=True)]
         labels = self._labels
         for j in range(first - lo, m):
             labels[lo + j] = _classify_beat(j, rr_l, drrs, mrrs, med_l, th2_l, m)
