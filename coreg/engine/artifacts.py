@@ -95,11 +95,15 @@ def _centred_qd(x_abs: NDArray[np.float64], window: int) -> NDArray[np.float64]:
     out = np.empty(n)
     if n >= window:
         out[half : n - half] = _quartile_deviation(sliding_window_view(x_abs, window), axis=1)
-        edges = [*range(half), *range(n - half, n)]
+        edges = np.r_[0:half, n - half : n]
     else:
-        edges = list(range(n))
-    for j in edges:
-        out[j] = _quartile_deviation(x_abs[max(0, j - half) : j + half + 1])
+        edges = np.arange(n)
+    if len(edges):
+        # Truncated windows at the ends: NaN padding and one nan-aware percentile call.
+        padded = np.concatenate([np.full(half, np.nan), x_abs, np.full(half, np.nan)])
+        wins = sliding_window_view(padded, 2 * half + 1)[edges]
+        q1, q3 = np.nanpercentile(wins, [25.0, 75.0], axis=1)
+        out[edges] = (q3 - q1) / 2.0
     return out
 
 
