@@ -425,6 +425,11 @@ class LiveArtifactDetector:
         """Current verdict of beat ``k`` (counted since the last reset)."""
         return self._labels[k - self._offset]
 
+    def provisional_labels(self) -> list[int]:
+        """Current verdicts of the provisional beats at the end (may still change)."""
+        count = self.n_beats - self.n_final
+        return self._labels[-count:] if count else []
+
     def labels_tail(self, count: int) -> NDArray[np.int8]:
         """Current verdicts of the last ``count`` beats."""
         return np.asarray(self._labels[-count:] if count else [], dtype=np.int8)

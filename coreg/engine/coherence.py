@@ -18,10 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.interpolate import CubicSpline
-from scipy.signal import get_window
 
-from coreg.engine.hrv import detrend_linear, increasing_knots, resample_nn
+from coreg.engine import spline
+from coreg.engine.hrv import (
+    detrend_linear,
+    hann_window,
+    increasing_knots,
+    resample_nn,
+    rfft_frequencies,
+)
 
 #: Coherence defaults (SCIENCE.md §4).
 COHERENCE_WINDOW_S = 64.0
@@ -64,20 +69,25 @@ def short_spectrum(
     n = min(n_full, n_avail)
     grid = t[-1] - np.arange(n - 1, -1, -1, dtype=np.float64) / rate_hz
     first = max(0, int(np.searchsorted(t, grid[0], side="right")) - 1)
-    nn = CubicSpline(t[first:], rr[first:], bc_type="not-a-knot")(grid)
+    nn = spline.interpolate(t[first:], rr[first:], grid)
     x = detrend_linear(nn)
-    win = get_window("hann", n, fftbins=True)
+    win = hann_window(n)
     nfft = max(nfft_min, 1 << (n - 1).bit_length())
     spec = np.fft.rfft(x * win, nfft)
-    psd = (np.abs(spec) ** 2) / (rate_hz * float(np.sum(win * win)))
+    psd = (spec.real**2 + spec.imag**2) / (rate_hz * float(np.dot(win, win)))
     psd[1:] *= 2.0
-    freq = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+    freq = rfft_frequencies(nfft, rate_hz)
     return ShortSpectrum(freq, psd, float(grid[-1] - grid[0]))
 
 
+def _closed_band(freq_hz: NDArray[np.float64], lo_hz: float, hi_hz: float) -> slice:
+    """Indices of ``lo_hz <= f <= hi_hz`` in an increasing frequency grid."""
+    return slice(int(np.searchsorted(freq_hz, lo_hz, side="left")),
+                 int(np.searchsorted(freq_hz, hi_hz, side="right")))
+
+
 def _sum_band(spec: ShortSpectrum, lo_hz: float, hi_hz: float) -> float:
-    sel = (spec.freq_hz >= lo_hz) & (spec.freq_hz <= hi_hz)
-    return float(np.sum(spec.psd[sel]))
+    return float(np.sum(spec.psd[_closed_band(spec.freq_hz, lo_hz, hi_hz)]))
 
 
 def coherence_ratio(spec: ShortSpectrum) -> tuple[float, float]:
@@ -86,12 +96,10 @@ def coherence_ratio(spec: ShortSpectrum) -> tuple[float, float]:
     Peak = highest PSD point in 0.04–0.26 Hz; peak power = PSD summed over ±0.015 Hz around it;
     total = PSD summed over 0.0033–0.4 Hz (SCIENCE.md §4, after McCraty et al. 2009).
     """
-    sel = (spec.freq_hz >= COHERENCE_PEAK_BAND_HZ[0]) & (
-        spec.freq_hz <= COHERENCE_PEAK_BAND_HZ[1]
-    )
-    if not np.any(sel):
+    sel = _closed_band(spec.freq_hz, *COHERENCE_PEAK_BAND_HZ)
+    if sel.stop <= sel.start:
         return math.nan, math.nan
-    f_peak = float(spec.freq_hz[sel][int(np.argmax(spec.psd[sel]))])
+    f_peak = float(spec.freq_hz[sel.start + int(np.argmax(spec.psd[sel]))])
     peak = _sum_band(spec, f_peak - COHERENCE_HALF_WIDTH_HZ, f_peak + COHERENCE_HALF_WIDTH_HZ)
     total = _sum_band(spec, *COHERENCE_TOTAL_BAND_HZ)
     rest = total - peak
@@ -126,10 +134,10 @@ def breathing_rate_bpm(spec: ShortSpectrum) -> float:
     The highest point of the NN spectrum between 0.05 and 0.5 Hz (RSA makes the heart period
     oscillate at the breathing frequency). Unreliable when breathing is irregular.
     """
-    sel = (spec.freq_hz >= BREATHING_BAND_HZ[0]) & (spec.freq_hz <= BREATHING_BAND_HZ[1])
-    if not np.any(sel):
+    sel = _closed_band(spec.freq_hz, *BREATHING_BAND_HZ)
+    if sel.stop <= sel.start:
         return math.nan
-    return float(spec.freq_hz[sel][int(np.argmax(spec.psd[sel]))] * 60.0)
+    return float(spec.freq_hz[sel.start + int(np.argmax(spec.psd[sel]))] * 60.0)
 
 
 def rsa_amplitude_bpm(
@@ -152,9 +160,11 @@ def rsa_amplitude_bpm(
         return math.nan
     amps = []
     end = grid[-1]
+    # Cycle k holds end − (k+1)·period < t <= end − k·period.
+    bounds = end - np.arange(n_cycles + 1) * breath_period_s
+    idx = np.searchsorted(grid, bounds, side="right")
     for k in range(n_cycles):
-        sel = (grid > end - (k + 1) * breath_period_s) & (grid <= end - k * breath_period_s)
-        seg = hr[sel]
+        seg = hr[idx[k + 1] : idx[k]]
         if len(seg) > 1:
             amps.append(float(seg.max() - seg.min()))
     return float(np.mean(amps)) if amps else math.nan

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.interpolate import CubicSpline
+
+from coreg.engine import spline
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 VLF_BAND_HZ: tuple[float, float] = (0.0033, 0.04)
 LF_BAND_HZ: tuple[float, float] = (0.04, 0.15)
 HF_BAND_HZ: tuple[float, float] = (0.15, 0.40)
+#: The three bands' edges in one array (VLF, LF, HF), for one search per spectrum.
+_BAND_EDGES_HZ = np.array([*VLF_BAND_HZ, *LF_BAND_HZ, *HF_BAND_HZ])
 #: Minimum data length for each band (SCIENCE.md §3).
 LF_MIN_S = 120.0
 HF_MIN_S = 60.0
@@ -153,8 +156,7 @@ def resample_nn(
     step = 1.0 / rate_hz
     n = math.floor((t[-1] - t[0]) * rate_hz + 1e-9) + 1
     grid = t[0] + np.arange(n) * step
-    spline = CubicSpline(t, rr, bc_type="not-a-knot")
-    return grid, spline(grid)
+    return grid, spline.interpolate(t, rr, grid)
 
 
 def detrend_linear(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -162,31 +164,39 @@ def detrend_linear(x: NDArray[np.float64]) -> NDArray[np.float64]:
     n = len(x)
     if n < 2:
         return x - x.mean() if n else x
-    i = np.arange(n, dtype=np.float64)
-    i -= i.mean()
-    slope = float(np.dot(i, x - x.mean()) / np.dot(i, i))
-    return x - x.mean() - slope * i
+    # Centred sample index i − (n−1)/2; Σ i² = n (n² − 1) / 12.
+    i = np.arange(n, dtype=np.float64) - 0.5 * (n - 1)
+    mean = float(x.mean())
+    slope = float(np.dot(i, x)) / (n * (n * n - 1) / 12.0)
+    return x - (mean + slope * i)
+
+
+def _band(freq_hz: NDArray[np.float64], band_hz: tuple[float, float]) -> slice:
+    """Indices of ``band_hz[0] <= f < band_hz[1]`` in an increasing frequency grid."""
+    lo, hi = np.searchsorted(freq_hz, band_hz, side="left")
+    return slice(int(lo), int(hi))
 
 
 def band_power(
     freq_hz: NDArray[np.float64], psd: NDArray[np.float64], band_hz: tuple[float, float]
 ) -> float:
-    """Trapezoid integral of the PSD over ``band_hz[0] <= f < band_hz[1]``."""
-    sel = (freq_hz >= band_hz[0]) & (freq_hz < band_hz[1])
-    if np.count_nonzero(sel) < 2:
+    """Trapezoid integral of the PSD over ``band_hz[0] <= f < band_hz[1]`` (increasing f)."""
+    sel = _band(freq_hz, band_hz)
+    if sel.stop - sel.start < 2:
         return math.nan
-    return float(np.trapezoid(psd[sel], freq_hz[sel]))
+    f = freq_hz[sel]
+    p = psd[sel]
+    return 0.5 * float(np.dot(f[1:] - f[:-1], p[1:] + p[:-1]))
 
 
 def peak_frequency(
     freq_hz: NDArray[np.float64], psd: NDArray[np.float64], band_hz: tuple[float, float]
 ) -> float:
-    """Frequency of the highest PSD point in ``band_hz``, in Hz."""
-    sel = (freq_hz >= band_hz[0]) & (freq_hz < band_hz[1])
-    if not np.any(sel):
+    """Frequency of the highest PSD point in ``band_hz``, in Hz (increasing f)."""
+    sel = _band(freq_hz, band_hz)
+    if sel.stop <= sel.start:
         return math.nan
-    f = freq_hz[sel]
-    return float(f[int(np.argmax(psd[sel]))])
+    return float(freq_hz[sel.start + int(np.argmax(psd[sel]))])
 
 
 def welch_psd(
@@ -209,23 +219,43 @@ def welch_psd(
         nperseg = n
     step = nperseg - nperseg // 2
     n_seg = (n - nperseg) // step + 1
-    win = _hann(nperseg)
+    win = hann_window(nperseg)
     nfft = 2 * nperseg
     # Same estimate as scipy.signal.welch(window="hann", noverlap=nperseg // 2,
     # nfft=2 * nperseg, detrend=False, scaling="density", average="mean"), without its
     # per-call overhead (this runs every 5 s per person in the live engine).
-    segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step][:n_seg]
-    spec = np.fft.rfft(segs * win, nfft, axis=-1)
-    psd = (spec.real**2 + spec.imag**2).mean(axis=0) / (rate_hz * float(np.dot(win, win)))
+    scale = 1.0 / (rate_hz * float(np.dot(win, win)))
+    if n_seg == 1:
+        spec = np.fft.rfft(x[:nperseg] * win, nfft)
+        psd = (spec.real**2 + spec.imag**2) * scale
+    else:
+        segs = np.lib.stride_tricks.sliding_window_view(x, nperseg)[::step][:n_seg]
+        spec = np.fft.rfft(segs * win, nfft, axis=-1)
+        psd = (spec.real**2 + spec.imag**2).mean(axis=0) * scale
     psd[1:-1] *= 2.0  # one-sided; nfft is even, so the last bin is Nyquist
-    freq = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
-    return freq, psd
+    return rfft_frequencies(nfft, rate_hz), psd
+
+
+_FREQ_CACHE: dict[tuple[int, float], NDArray[np.float64]] = {}
+
+
+def rfft_frequencies(nfft: int, rate_hz: float) -> NDArray[np.float64]:
+    """``np.fft.rfftfreq(nfft, 1 / rate_hz)``, cached (read-only)."""
+    key = (nfft, rate_hz)
+    freq = _FREQ_CACHE.get(key)
+    if freq is None:
+        freq = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
+        freq.flags.writeable = False
+        if len(_FREQ_CACHE) > 64:
+            _FREQ_CACHE.clear()
+        _FREQ_CACHE[key] = freq
+    return freq
 
 
 _HANN_CACHE: dict[int, NDArray[np.float64]] = {}
 
 
-def _hann(n: int) -> NDArray[np.float64]:
+def hann_window(n: int) -> NDArray[np.float64]:
     """Periodic Hann window of ``n`` points (scipy's ``get_window("hann", n)``), cached."""
     win = _HANN_CACHE.get(n)
     if win is None:
@@ -268,8 +298,24 @@ def frequency_domain(
         return FrequencyDomain(0.0, nan, nan, nan, nan, nan, nan)
     duration = float(t[-1] - t[0])
     _, nn = resample_nn(t, rr, rate_hz)
-    freq, psd = welch_psd(detrend_linear(nn), rate_hz, segment_s)
-    return spectrum_bands(freq, psd, duration)
+    return frequency_domain_resampled(nn, duration, rate_hz=rate_hz, segment_s=segment_s)
+
+
+def frequency_domain_resampled(
+    nn_ms: NDArray[np.float64],
+    duration_s: float,
+    *,
+    rate_hz: float = 4.0,
+    segment_s: float = 256.0,
+) -> FrequencyDomain:
+    """:func:`frequency_domain` from NN already resampled at ``rate_hz`` (detrend, Welch, bands).
+
+    ``duration_s`` is the span of the beats behind the samples; it decides which bands are
+    long enough to report.
+    """
+    freq, psd = welch_psd(detrend_linear(np.asarray(nn_ms, dtype=np.float64)), rate_hz,
+                          segment_s)
+    return spectrum_bands(freq, psd, duration_s)
 
 
 def spectrum_bands(
@@ -277,10 +323,21 @@ def spectrum_bands(
 ) -> FrequencyDomain:
     """Band powers and peaks from a PSD, NaN for bands the duration does not support."""
     nan = math.nan
-    vlf = band_power(freq_hz, psd, VLF_BAND_HZ) if duration_s >= VLF_MIN_S else nan
-    lf = band_power(freq_hz, psd, LF_BAND_HZ) if duration_s >= LF_MIN_S else nan
-    hf = band_power(freq_hz, psd, HF_BAND_HZ) if duration_s >= HF_MIN_S else nan
-    lf_peak = peak_frequency(freq_hz, psd, LF_BAND_HZ) if duration_s >= LF_MIN_S else nan
-    hf_peak = peak_frequency(freq_hz, psd, HF_BAND_HZ) if duration_s >= HF_MIN_S else nan
+    # The same as band_power / peak_frequency per band, with one search for all band edges.
+    edges = np.searchsorted(freq_hz, _BAND_EDGES_HZ, side="left").tolist()
+    powers: list[float] = []
+    peaks: list[float] = []
+    for k, need_s in enumerate((VLF_MIN_S, LF_MIN_S, HF_MIN_S)):
+        lo, hi = edges[2 * k], edges[2 * k + 1]
+        if duration_s < need_s:
+            powers.append(nan)
+            peaks.append(nan)
+            continue
+        f = freq_hz[lo:hi]
+        p = psd[lo:hi]
+        powers.append(0.5 * float(np.dot(f[1:] - f[:-1], p[1:] + p[:-1])) if hi - lo >= 2
+                      else nan)
+        peaks.append(float(f[int(np.argmax(p))]) if hi > lo else nan)
+    vlf, lf, hf = powers
     lf_hf = lf / hf if (hf > 0 and not math.isnan(lf)) else nan
-    return FrequencyDomain(duration_s, vlf, lf, hf, lf_hf, lf_peak, hf_peak)
+    return FrequencyDomain(duration_s, vlf, lf, hf, lf_hf, peaks[1], peaks[2])

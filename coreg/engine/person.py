@@ -50,8 +50,11 @@ from coreg.engine.hrv import (
     HF_MIN_S,
     LF_MIN_S,
     VLF_MIN_S,
-    frequency_domain,
+    FrequencyDomain,
+    frequency_domain_resampled,
+    increasing_knots,
 )
+from coreg.engine.spline import SlidingResampler
 from coreg.engine.timeline import BeatTimeline
 from devices.types import DeviceEvent, EventKind, Message, RRSample
 
@@ -63,6 +66,8 @@ OK = "ok"
 OFF = "off"
 #: Verdict used for beats without skin contact (excluded, not an artifact).
 NO_CONTACT = -1
+#: Resampling rate of the NN series for VLF/LF/HF, Hz (SCIENCE.md §3).
+SPECTRAL_RATE_HZ = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +204,7 @@ class PersonEngine:
         self._pending_extra_ms = 0.0
         self._last_normal: tuple[float, float] | None = None
         self._win = _RunningWindow()
+        self._resampler = SlidingResampler(SPECTRAL_RATE_HZ)
         span = max(rmssd_window_s, hr_window_s)
         self._m: dict[str, Metric] = {
             "hr": Metric(None, "bpm", hr_window_s, 0.0),
@@ -284,9 +290,9 @@ class PersonEngine:
             idx = self._det_first + num
             self._labels[idx] = lab
             self._finalize(idx)
-        n_final = self._detector.n_final
-        for i, lab in enumerate(self._detector.labels_tail(self._detector.n_provisional)):
-            self._labels[self._det_first + n_final + i] = int(lab)
+        base = self._det_first + self._detector.n_final
+        tail = self._detector.provisional_labels()
+        self._labels[base : base + len(tail)] = tail
 
     def _restart_detector(self, next_first: int) -> None:
         # Beats still provisional in the old run become final as they are.
@@ -330,8 +336,7 @@ class PersonEngine:
             self._emit(self._nn_t[-1] + value / 1000.0 if prev_ok else t, value, k)
 
     def _beat(self, k: int) -> tuple[float, float]:
-        series = self.timeline.series(k)
-        return float(series.t_s[0]), float(series.rr_ms[0])
+        return self.timeline.beat(k)
 
     def _interpolate(self, k: int, t: float, rr: float) -> float:
         """NN value for an ectopic/long/short beat: linear between the nearest normal beats."""
@@ -374,10 +379,10 @@ class PersonEngine:
         k0 = self._n_final
         if k0 >= len(self._labels):
             return ts, rrs, brks, srcs
-        series = self.timeline.series(k0)
+        tail_t, tail_rr = self.timeline.tail(k0)
         pending = self._pending_extra_ms
         brk = self._brk_next
-        for i in range(len(series)):
+        for i in range(len(tail_t)):
             k = k0 + i
             lab = self._labels[k]
             if lab in (NO_CONTACT, _IMPLAUSIBLE) or self._run_start[k]:
@@ -385,7 +390,7 @@ class PersonEngine:
                 pending = 0.0
                 if lab in (NO_CONTACT, _IMPLAUSIBLE):
                     continue
-            t, rr = float(series.t_s[i]), float(series.rr_ms[i])
+            t, rr = tail_t[i], tail_rr[i]
             if lab == _EXTRA:
                 pending += rr
                 continue
@@ -476,6 +481,18 @@ class PersonEngine:
         m["rmssd"] = Metric(rmssd, "ms", span, 0.0, state, cover, at_s)
         m["sdnn"] = Metric(sdnn, "ms", span, 0.0, state, cover, at_s)
 
+    def _lf_hf(self, t: np.ndarray, rr: np.ndarray, dur: float) -> FrequencyDomain:
+        """VLF/LF/HF of the window's last run (SCIENCE.md §3 method on the 4 Hz grid).
+
+        The grid is kept between updates and only its end is re-solved
+        (:class:`~coreg.engine.spline.SlidingResampler`); the spectrum is taken over the last
+        ``spectral_window_s`` of it.
+        """
+        t, rr = increasing_knots(t, rr)
+        _, nn = self._resampler.update(t, rr)
+        n = round(self.spectral_window_s * SPECTRAL_RATE_HZ)
+        return frequency_domain_resampled(nn[-n:], dur, rate_hz=SPECTRAL_RATE_HZ)
+
     def _update_spectral(self, at_s: float) -> None:
         every = self.spectral_every_s
         m = self._m
@@ -483,7 +500,7 @@ class PersonEngine:
         t, rr = self._last_run(w)
         dur = float(t[-1] - t[0]) if len(t) > 1 else 0.0
         win = self.spectral_window_s
-        fd = frequency_domain(t, rr) if len(t) >= 4 and dur >= HF_MIN_S else None
+        fd = self._lf_hf(t, rr, dur) if len(t) >= 4 and dur >= HF_MIN_S else None
 
         def put(key: str, value: float | None, unit: str, need_s: float) -> None:
             ok = value is not None and dur >= need_s and not math.isnan(value)
@@ -541,13 +558,15 @@ class PersonEngine:
         recent = 0
         usable = 0
         if last is not None:
-            series_start = max(0, len(self._labels) - 400)
-            t = self.timeline.series(series_start).t_s
-            first = series_start + int(np.searchsorted(t, last - 60.0, side="right"))
-            for lab in self._labels[first:]:
-                if lab != NO_CONTACT:
+            since = last - 60.0
+            beat = self.timeline.beat
+            labels = self._labels
+            for k in range(len(labels) - 1, max(-1, len(labels) - 401), -1):
+                if beat(k)[0] <= since:
+                    break
+                if labels[k] != NO_CONTACT:
                     usable += 1
-                    recent += lab != _NORMAL
+                    recent += labels[k] != _NORMAL
         total_usable = len(self._labels) - self._no_contact
         total_corr = self._corrected_total + sum(
             1 for lab in self._labels[self._n_final :] if lab not in (NO_CONTACT, _NORMAL)

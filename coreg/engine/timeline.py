@@ -155,6 +155,18 @@ class BeatTimeline:
             valid=np.asarray(self._valid[start:], dtype=bool),
         )
 
+    def beat(self, k: int) -> tuple[float, float]:
+        """(time in s, RR in ms) of beat ``k``, in pure Python (the per-beat path)."""
+        return self._runs[self._run_of[k]].offset_s + self._s[k] / 1000.0, self._rr[k]
+
+    def tail(self, start: int) -> tuple[list[float], list[float]]:
+        """Times (s) and RR (ms) of the beats from ``start`` on, as lists (a few beats)."""
+        runs = self._runs
+        s = self._s
+        run_of = self._run_of
+        ts = [runs[run_of[k]].offset_s + s[k] / 1000.0 for k in range(start, len(s))]
+        return ts, self._rr[start:]
+
     def run_starts(self, start: int = 0) -> np.ndarray:
         """True at each beat (from ``start``) that begins a run, i.e. follows a gap."""
         out = np.zeros(len(self._rr) - start, dtype=bool)

@@ -1,0 +1,173 @@
+"""A lean not-a-knot cubic interpolating spline for resampling NN series.
+
+The live engine resamples a few hundred beats several times every 5 s; scipy's
+``CubicSpline`` spends most of that time validating its input. This module solves the same
+tridiagonal system for the knot slopes (one LAPACK ``dgtsv`` call) and evaluates
+the piecewise cubic at a sorted grid with a handful of numpy operations. It gives the same
+spline as ``CubicSpline(t, y, bc_type="not-a-knot")`` (tested to 1e-9 relative), for strictly
+increasing knots.
+
+References
+----------
+de Boor, C. (1978). A Practical Guide to Splines. Springer (ch. IV: cubic spline
+interpolation; the not-a-knot end condition).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.linalg.lapack import dgtsv as _dgtsv
+
+
+def knot_slopes(t: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """First derivatives at the knots of the not-a-knot cubic spline through ``(t, y)``.
+
+    Continuity of the second derivative at interior knots gives, for i = 1 … n−2,
+    h_i m_{i−1} + 2 (h_{i−1} + h_i) m_i + h_{i−1} m_{i+1} = 3 (h_i s_{i−1} + h_{i−1} s_i)
+    with h the knot spacings and s the chord slopes; the not-a-knot conditions (third
+    derivative continuous at the second and the second-to-last knot) close the system
+    (de Boor 1978, ch. IV). Needs at least 4 knots.
+    """
+    h = np.diff(t)
+    s = np.diff(y) / h
+    n = len(t)
+    diag = np.empty(n)
+    lower = np.empty(n - 1)  # lower[i - 1]: coefficient of m_{i-1} in row i
+    upper = np.empty(n - 1)  # upper[i]: coefficient of m_{i+1} in row i
+    b = np.empty(n)
+    # Interior rows.
+    lower[:-1] = h[1:]
+    diag[1:-1] = 2.0 * (h[:-1] + h[1:])
+    upper[1:] = h[:-1]
+    b[1:-1] = 3.0 * (h[1:] * s[:-1] + h[:-1] * s[1:])
+    # Not-a-knot at the left end.
+    d0 = h[0] + h[1]
+    diag[0] = h[1]
+    upper[0] = d0
+    b[0] = ((h[0] + 2.0 * d0) * h[1] * s[0] + h[0] * h[0] * s[1]) / d0
+    # Not-a-knot at the right end.
+    d1 = h[-1] + h[-2]
+    diag[-1] = h[-2]
+    lower[-1] = d1
+    b[-1] = (h[-1] * h[-1] * s[-2] + (2.0 * d1 + h[-1]) * h[-2] * s[-1]) / d1
+    # LAPACK's tridiagonal solver (Gaussian elimination with partial pivoting).
+    *_, x, info = _dgtsv(lower, diag, upper, b, overwrite_dl=1, overwrite_d=1, overwrite_du=1,
+                         overwrite_b=1)
+    if info != 0:
+        raise np.linalg.LinAlgError("singular spline system (repeated knots?)")
+    return x
+
+
+def interpolate(
+    t: NDArray[np.float64], y: NDArray[np.float64], grid: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Values at ``grid`` (sorted, within ``[t[0], t[-1]]`` up to rounding) of the not-a-knot
+    cubic spline through strictly increasing knots ``t`` (the same spline as scipy's
+    ``CubicSpline(t, y, bc_type="not-a-knot")``; fewer than 4 knots fall back to scipy).
+    """
+    t = np.asarray(t, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    grid = np.asarray(grid, dtype=np.float64)
+    if len(t) < 4:
+        from scipy.interpolate import CubicSpline
+
+        return CubicSpline(t, y, bc_type="not-a-knot")(grid)
+    m = knot_slopes(t, y)
+    h = np.diff(t)
+    s = np.diff(y) / h
+    c2 = (3.0 * s - 2.0 * m[:-1] - m[1:]) / h
+    c3 = (m[:-1] + m[1:] - 2.0 * s) / (h * h)
+    i = np.searchsorted(t, grid, side="right") - 1
+    np.clip(i, 0, len(t) - 2, out=i)
+    tau = grid - t[i]
+    return y[i] + tau * (m[i] + tau * (c2[i] + tau * c3[i]))
+
+
+class SlidingResampler:
+    """Resample the trailing window of a growing knot series on a fixed uniform grid, updating
+    only the end of the spline.
+
+    Each :meth:`update` receives the knots of the current window (the oldest may have left,
+    new ones arrived, the last few may have changed). Knots equal to those of the previous call
+    keep their grid values, except the last ``margin`` of them, and the spline is re-solved
+    only over the changed end plus ``2 × margin`` knots before it. A cubic spline's dependence
+    on a knot decays by a factor of about 2 − √3 ≈ 0.27 per knot (de Boor 1978, ch. IV), so with
+    the default margin of 24 knots the grid values equal those of one not-a-knot spline through
+    all knots received since the grid began to ~1e-13 relative, at a fraction of the cost. The
+    grid is anchored at the first knot of the series and keeps its phase; it restarts when the
+    window no longer overlaps the previous one (a gap), or the overlap differs from it (the
+    beat times were re-anchored).
+    """
+
+    def __init__(self, rate_hz: float, *, margin: int = 24) -> None:
+        self.rate_hz = rate_hz
+        self.margin = margin
+        self._t = np.zeros(0)
+        self._y = np.zeros(0)
+        self._origin = 0.0
+        self._first = 0  # grid index of self._vals[0]
+        self._vals = np.zeros(0)
+
+    def update(
+        self, t: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Take the window's knots (strictly increasing ``t``); return (grid_s, values) over
+        ``[t[0], t[-1]]`` on the fixed grid."""
+        t = np.asarray(t, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        step = 1.0 / self.rate_hz
+        j0 = self._unchanged(t, y)
+        if j0 is None:
+            # Start a new grid at the first knot.
+            self._origin = float(t[0])
+            self._first = 0
+            self._vals = np.zeros(0)
+            lo_knot = 0
+            keep_upto = 0
+        else:
+            lo_knot = max(0, j0 - 2 * self.margin)
+            refresh = max(0, j0 - self.margin)
+            # Grid points before knot ``refresh`` keep their values.
+            keep_upto = math.floor((t[refresh] - self._origin) * self.rate_hz + 1e-9) + 1
+            if refresh == 0 or lo_knot == 0:
+                keep_upto = self._first  # too little history: re-solve everything
+                lo_knot = 0
+        first_needed = math.ceil((t[0] - self._origin) * self.rate_hz - 1e-9)
+        last_needed = math.floor((t[-1] - self._origin) * self.rate_hz + 1e-9)
+        keep_upto = min(max(keep_upto, first_needed), self._first + len(self._vals))
+        kept = self._vals[max(0, first_needed - self._first) : max(0, keep_upto - self._first)]
+        start = max(keep_upto, first_needed)
+        grid_new = self._origin + np.arange(start, last_needed + 1) * step
+        if len(grid_new):
+            if lo_knot == 0 and len(t) < 4:
+                from scipy.interpolate import CubicSpline
+
+                new = CubicSpline(t, y, bc_type="not-a-knot")(grid_new)
+            else:
+                new = interpolate(t[lo_knot:], y[lo_knot:], grid_new)
+            self._vals = np.concatenate([kept, new])
+        else:
+            self._vals = kept.copy()
+        self._first = first_needed
+        self._t, self._y = t, y
+        grid = self._origin + np.arange(first_needed, first_needed + len(self._vals)) * step
+        return grid, self._vals
+
+    def _unchanged(self, t: NDArray[np.float64], y: NDArray[np.float64]) -> int | None:
+        """Index in ``t`` of the first knot not equal to the previous call's, or None when the
+        two do not overlap as the same series (restart)."""
+        old_t, old_y = self._t, self._y
+        if len(old_t) == 0 or len(t) == 0 or t[0] < old_t[0] or t[0] > old_t[-1]:
+            return None
+        p = int(np.searchsorted(old_t, t[0]))
+        if p >= len(old_t) or old_t[p] != t[0]:
+            return None
+        m = min(len(old_t) - p, len(t))
+        same = (old_t[p : p + m] == t[:m]) & (old_y[p : p + m] == y[:m])
+        if same.all():
+            return m
+        first = int(np.argmin(same))
+        return first if first > 0 else None
