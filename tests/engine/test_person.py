@@ -175,3 +175,30 @@ def test_erratic_rr_never_crashes_the_live_engine() -> None:
             if i % 5 == 0:
                 engine.snapshot(t_s)
         assert engine.snapshot(t_s) is not None
+
+
+def test_incremental_spectrum_equals_one_spline_over_the_run(ten_minutes: tuple) -> None:
+    """Live VLF/LF/HF (sliding 4 Hz grid, only its end re-solved each update) equal the same
+    method computed from scratch: one spline through every NN beat of the run, the last 300 s
+    of its 4 Hz grid, detrend, Welch, bands."""
+    from coreg.engine import spline
+
+    _, _, samples = ten_minutes
+    engine = PersonEngine("client")
+    checked = 0
+    for s in samples:
+        engine.feed(s)
+        snap = engine.snapshot(s.arrival_s)
+        if snap.lf_ms2.updated_s != s.arrival_s or snap.lf_ms2.value is None:
+            continue
+        nn = engine.nn()
+        t, rr = hrv.increasing_knots(nn.t_s, nn.rr_ms)
+        grid = t[0] + np.arange(int((t[-1] - t[0]) * 4.0 + 1e-9) + 1) / 4.0
+        vals = spline.interpolate(t, rr, grid)[-1200:]
+        w = engine.window(300.0, extra_beats=1)
+        ref = hrv.frequency_domain_resampled(vals, float(w.t_s[-1] - w.t_s[0]))
+        assert snap.lf_ms2.value == pytest.approx(ref.lf_ms2, rel=1e-9)
+        assert snap.hf_ms2.value == pytest.approx(ref.hf_ms2, rel=1e-9)
+        assert snap.lf_peak_hz.value == ref.lf_peak_hz
+        checked += 1
+    assert checked > 40
