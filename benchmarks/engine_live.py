@@ -4,8 +4,10 @@ Prints the time per beat, the multiple of real time, and the same windows recomp
 neurokit2 (RMSSD over the trailing 60 s at every beat; LF/HF over the trailing 300 s every 5 s)
 side by side, with the speed ratio and the largest relative difference of the values.
 
-Usage: ``.venv/bin/python benchmarks/engine_live.py [--duration S] [--nk-every N]``
-(``--nk-every N`` recomputes only every N-th window with neurokit2 and scales the time up).
+Usage: ``.venv/bin/python benchmarks/engine_live.py [--duration S] [--nk-every N] [--repeats R]``
+(``--nk-every N`` recomputes only every N-th window with neurokit2 and scales the time up; the
+engine runs R times and the fastest run counts, each neurokit2 window is timed R times and its
+fastest call counts — like for like on a shared machine).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=3600.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--nk-every", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="engine runs (best taken) and neurokit2 calls per window (min taken)")
     args = parser.parse_args()
 
     from coreg.engine.person import PersonEngine
@@ -68,24 +72,34 @@ def main() -> int:
 
     source, msgs = messages(args.duration, args.seed)
     roles = sorted({m.source_id for m in msgs})
-    engines = {r: PersonEngine(r) for r in roles}
-    rmssd_trace: dict[str, list[tuple[float, float | None]]] = {r: [] for r in roles}
-    lf_trace: dict[str, list[tuple[float, float | None, float | None]]] = {r: [] for r in roles}
-    feed_s = 0.0
-    beats = 0
-    for m in msgs:
-        e = engines[m.source_id]
-        t0 = time.perf_counter()
-        n = e.feed(m)
-        feed_s += time.perf_counter() - t0
-        if n:
-            beats += n
-            rmssd_trace[m.source_id].append((e.timeline.last_beat_s() or 0.0,
-                                             e.snapshot(m.arrival_s).rmssd_ms.value))
-        if isinstance(m, RRSample):
-            snap = e.snapshot(m.arrival_s)
-            if snap.lf_ms2.updated_s == m.arrival_s:
-                lf_trace[m.source_id].append((m.arrival_s, snap.lf_ms2.value, snap.hf_ms2.value))
+
+    def run_once() -> tuple:
+        timers["spectral"] = timers["lf_hf"] = 0.0
+        engines = {r: PersonEngine(r) for r in roles}
+        rmssd_tr: dict[str, list[tuple[float, float | None]]] = {r: [] for r in roles}
+        lf_tr: dict[str, list[tuple[float, float | None, float | None]]] = {r: [] for r in roles}
+        feed = 0.0
+        n_beats = 0
+        for m in msgs:
+            e = engines[m.source_id]
+            t0 = time.perf_counter()
+            n = e.feed(m)
+            feed += time.perf_counter() - t0
+            if n:
+                n_beats += n
+                rmssd_tr[m.source_id].append((e.timeline.last_beat_s() or 0.0,
+                                              e.snapshot(m.arrival_s).rmssd_ms.value))
+            if isinstance(m, RRSample):
+                snap = e.snapshot(m.arrival_s)
+                if snap.lf_ms2.updated_s == m.arrival_s:
+                    lf_tr[m.source_id].append((m.arrival_s, snap.lf_ms2.value,
+                                               snap.hf_ms2.value))
+        return feed, dict(timers), engines, rmssd_tr, lf_tr, n_beats
+
+    # Best of --repeats runs (the machine may be shared; the fastest run is the least disturbed).
+    runs = [run_once() for _ in range(args.repeats)]
+    feed_s, timer_vals, engines, rmssd_trace, lf_trace, beats = min(runs, key=lambda r: r[0])
+    timers.update(timer_vals)
     per_beat_us = feed_s / beats * 1e6
     print(f"input: {source}, {args.duration / 60:.0f} min, {len(roles)} people, {beats} beats, "
           f"{len(msgs)} messages")
@@ -97,6 +111,15 @@ def main() -> int:
     import neurokit2 as nk
 
     warnings.simplefilter("ignore")
+
+    def best_of(fn: object, *a: object, **k: object) -> tuple[object, float]:
+        best = float("inf")
+        out = None
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            out = fn(*a, **k)  # type: ignore[operator]
+            best = min(best, time.perf_counter() - t0)
+        return out, best
     per_beat_s = feed_s - timers["spectral"]
     print(f"  of which per-beat path (timeline, live artifacts, HR, RMSSD, SDNN): "
           f"{per_beat_s:.2f} s = {per_beat_s / beats * 1e6:.0f} µs per beat")
@@ -117,9 +140,8 @@ def main() -> int:
             lo = int(np.searchsorted(t, t_end - 60.0, side="left"))
             if hi - lo < 3:
                 continue
-            t0 = time.perf_counter()
-            out = nk.hrv_time({"RRI": rr[lo:hi], "RRI_Time": t[lo:hi]})
-            nk_rmssd_s += time.perf_counter() - t0
+            out, dt = best_of(nk.hrv_time, {"RRI": rr[lo:hi], "RRI_Time": t[lo:hi]})
+            nk_rmssd_s += dt
             n_rmssd += 1
             if not np.any(brk[lo + 1 : hi]):
                 ref = float(out["HRV_RMSSD"].iloc[0])
@@ -131,10 +153,9 @@ def main() -> int:
             lo = int(np.searchsorted(t, t_end - 300.0, side="left"))
             if hi - lo < 10 or np.any(brk[lo + 1 : hi]):
                 continue
-            t0 = time.perf_counter()
-            out = nk.hrv_frequency({"RRI": rr[lo:hi], "RRI_Time": t[lo:hi]}, normalize=False,
-                                   interpolation_rate=4)
-            nk_lf_s += time.perf_counter() - t0
+            out, dt = best_of(nk.hrv_frequency, {"RRI": rr[lo:hi], "RRI_Time": t[lo:hi]},
+                              normalize=False, interpolation_rate=4)
+            nk_lf_s += dt
             n_lf += 1
             del out
     scale = args.nk_every

@@ -50,6 +50,7 @@ from coreg.engine.hrv import (
     HF_MIN_S,
     LF_MIN_S,
     VLF_MIN_S,
+    FixedWindowSpectrum,
     FrequencyDomain,
     frequency_domain_resampled,
     increasing_knots,
@@ -205,6 +206,8 @@ class PersonEngine:
         self._last_normal: tuple[float, float] | None = None
         self._win = _RunningWindow()
         self._resampler = SlidingResampler(SPECTRAL_RATE_HZ)
+        self._spectrum = FixedWindowSpectrum(round(spectral_window_s * SPECTRAL_RATE_HZ),
+                                             SPECTRAL_RATE_HZ)
         span = max(rmssd_window_s, hr_window_s)
         self._m: dict[str, Metric] = {
             "hr": Metric(None, "bpm", hr_window_s, 0.0),
@@ -486,12 +489,15 @@ class PersonEngine:
 
         The grid is kept between updates and only its end is re-solved
         (:class:`~coreg.engine.spline.SlidingResampler`); the spectrum is taken over the last
-        ``spectral_window_s`` of it.
+        ``spectral_window_s`` of it (1200 samples: its doubled FFT length, 2400, is fast; while
+        the window fills, the FFT is padded to a fast length).
         """
         t, rr = increasing_knots(t, rr)
         _, nn = self._resampler.update(t, rr)
-        n = round(self.spectral_window_s * SPECTRAL_RATE_HZ)
-        return frequency_domain_resampled(nn[-n:], dur, rate_hz=SPECTRAL_RATE_HZ)
+        n = self._spectrum.n
+        if len(nn) >= n:
+            return self._spectrum.bands(nn[-n:], dur)
+        return frequency_domain_resampled(nn, dur, rate_hz=SPECTRAL_RATE_HZ, fast_fft=True)
 
     def _update_spectral(self, at_s: float) -> None:
         every = self.spectral_every_s

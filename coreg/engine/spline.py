@@ -23,6 +23,13 @@ from scipy.linalg.lapack import dgtsv as _dgtsv
 
 
 def knot_slopes(t: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """First derivatives at the knots of the not-a-knot cubic spline (see :func:`_slopes`)."""
+    return _slopes(t, y)[0]
+
+
+def _slopes(
+    t: NDArray[np.float64], y: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """First derivatives at the knots of the not-a-knot cubic spline through ``(t, y)``.
 
     Continuity of the second derivative at interior knots gives, for i = 1 … n−2,
@@ -58,7 +65,7 @@ def knot_slopes(t: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.fl
                          overwrite_b=1)
     if info != 0:
         raise np.linalg.LinAlgError("singular spline system (repeated knots?)")
-    return x
+    return x, h, s
 
 
 def interpolate(
@@ -75,15 +82,15 @@ def interpolate(
         from scipy.interpolate import CubicSpline
 
         return CubicSpline(t, y, bc_type="not-a-knot")(grid)
-    m = knot_slopes(t, y)
-    h = np.diff(t)
-    s = np.diff(y) / h
-    c2 = (3.0 * s - 2.0 * m[:-1] - m[1:]) / h
-    c3 = (m[:-1] + m[1:] - 2.0 * s) / (h * h)
+    m, h, s = _slopes(t, y)
+    m0 = m[:-1]
+    m1 = m[1:]
+    c2 = (3.0 * s - 2.0 * m0 - m1) / h
+    c3 = (m0 + m1 - 2.0 * s) / (h * h)
     i = np.searchsorted(t, grid, side="right") - 1
     np.clip(i, 0, len(t) - 2, out=i)
     tau = grid - t[i]
-    return y[i] + tau * (m[i] + tau * (c2[i] + tau * c3[i]))
+    return y[i] + tau * (m0[i] + tau * (c2[i] + tau * c3[i]))
 
 
 class SlidingResampler:
