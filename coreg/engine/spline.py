@@ -38,8 +38,8 @@ def _slopes(
     derivative continuous at the second and the second-to-last knot) close the system
     (de Boor 1978, ch. IV). Needs at least 4 knots.
     """
-    h = np.diff(t)
-    s = np.diff(y) / h
+    h = t[1:] - t[:-1]
+    s = (y[1:] - y[:-1]) / h
     n = len(t)
     diag = np.empty(n)
     lower = np.empty(n - 1)  # lower[i - 1]: coefficient of m_{i-1} in row i
@@ -87,8 +87,10 @@ def interpolate(
     m1 = m[1:]
     c2 = (3.0 * s - 2.0 * m0 - m1) / h
     c3 = (m0 + m1 - 2.0 * s) / (h * h)
-    i = np.searchsorted(t, grid, side="right") - 1
-    np.clip(i, 0, len(t) - 2, out=i)
+    i = t.searchsorted(grid, side="right")
+    i -= 1
+    np.minimum(i, len(t) - 2, out=i)
+    np.maximum(i, 0, out=i)
     tau = grid - t[i]
     return y[i] + tau * (m0[i] + tau * (c2[i] + tau * c3[i]))
 
