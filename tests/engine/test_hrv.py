@@ -147,3 +147,23 @@ def test_resample_nn_survives_tied_and_backward_beat_times() -> None:
     grid_s, nn_ms = resample_nn(t_s, rr_ms, 4.0)
     assert grid_s[0] == 0.8 and grid_s[-1] <= 5.0
     assert np.all(np.isfinite(nn_ms))
+
+
+def test_fixed_window_spectrum_equals_the_general_path() -> None:
+    import dataclasses
+    import math
+
+    rng = np.random.default_rng(7)
+    spec = hrv.FixedWindowSpectrum(1200)
+    for _ in range(20):
+        i = np.arange(1200)
+        x = 800 + np.cumsum(rng.normal(0, 3, 1200)) + 40 * np.sin(i * rng.uniform(0.05, 0.6))
+        for dur in (59.0, 90.0, 200.0, 300.0):
+            a = hrv.frequency_domain_resampled(x, dur)
+            b = spec.bands(x, dur)
+            for f in dataclasses.fields(a):
+                u, v = getattr(a, f.name), getattr(b, f.name)
+                if math.isnan(u):
+                    assert math.isnan(v), f.name
+                else:
+                    assert v == pytest.approx(u, rel=1e-12), f.name
