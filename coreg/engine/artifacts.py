@@ -475,11 +475,22 @@ class LiveArtifactDetector:
         m = n - lo
         rr_l = rr_list[lo:]
         med_l = self._med[lo:]
-        f = self.floor_frac
-        th1_l = [max(th1, f * md) for md in med_l]
-        th2_l = [max(th2, f * md / MRR_FLOOR_DIVISOR) for md in med_l]
-        drrs = [x / t for x, t in zip(self._drr[lo:], th1_l, strict=True)]
-        mrrs = [self._mrr(i) / t for i, t in zip(range(lo, n), th2_l, strict=True)]
+        f1 = self.floor_frac
+        f2 = f1 / MRR_FLOOR_DIVISOR
+        drrs: list[float] = []
+        mrrs: list[float] = []
+        th2_l: list[float] = []
+        for x, d_rr, md in zip(rr_l, self._drr[lo:], med_l, strict=True):
+            t1 = f1 * md
+            t2 = f2 * md
+            if t1 < th1:
+                t1 = th1
+            if t2 < th2:
+                t2 = th2
+            mr = x - md
+            drrs.append(d_rr / t1)
+            mrrs.append((2.0 * mr if mr < 0 else mr) / t2)
+            th2_l.append(t2)
         labels = self._labels
         for j in range(first - lo, m):
             labels[lo + j] = _classify_beat(j, rr_l, drrs, mrrs, med_l, th2_l, m)
@@ -508,14 +519,13 @@ def _qd_sorted(v: list[float]) -> float:
     k = len(v)
     if k == 0:
         return 0.0
-
-    def pct(q: float) -> float:
-        pos = q * (k - 1)
-        lo = int(pos)
-        hi = min(lo + 1, k - 1)
-        return v[lo] + (v[hi] - v[lo]) * (pos - lo)
-
-    return (pct(0.75) - pct(0.25)) / 2.0
+    pos = 0.75 * (k - 1)
+    lo = int(pos)
+    q3 = v[lo] + (v[min(lo + 1, k - 1)] - v[lo]) * (pos - lo)
+    pos = 0.25 * (k - 1)
+    lo = int(pos)
+    q1 = v[lo] + (v[min(lo + 1, k - 1)] - v[lo]) * (pos - lo)
+    return (q3 - q1) / 2.0
 
 
 def _median_small(values: list[float]) -> float:
