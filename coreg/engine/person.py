@@ -493,7 +493,7 @@ class PersonEngine:
         the window fills, the FFT is padded to a fast length).
         """
         t, rr = increasing_knots(t, rr)
-        _, nn = self._resampler.update(t, rr)
+        nn = self._resampler.update_values(t, rr)
         n = self._spectrum.n
         if len(nn) >= n:
             return self._spectrum.bands(nn[-n:], dur)

@@ -125,6 +125,12 @@ class SlidingResampler:
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Take the window's knots (strictly increasing ``t``); return (grid_s, values) over
         ``[t[0], t[-1]]`` on the fixed grid."""
+        vals = self.update_values(t, y)
+        grid = self._origin + np.arange(self._first, self._first + len(vals)) / self.rate_hz
+        return grid, vals
+
+    def update_values(self, t: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:meth:`update` without building the grid times (the values only)."""
         t = np.asarray(t, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         step = 1.0 / self.rate_hz
@@ -162,8 +168,7 @@ class SlidingResampler:
             self._vals = kept.copy()
         self._first = first_needed
         self._t, self._y = t, y
-        grid = self._origin + np.arange(first_needed, first_needed + len(self._vals)) * step
-        return grid, self._vals
+        return self._vals
 
     def _unchanged(self, t: NDArray[np.float64], y: NDArray[np.float64]) -> int | None:
         """Index in ``t`` of the first knot not equal to the previous call's, or None when the
