@@ -19,7 +19,7 @@ Heavy modules (the simulator, bleak) are imported only when a source of that kin
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,6 +173,10 @@ def resolve(
     seed: int = 1,
     realtime: bool = True,
     start_s: float = 0.0,
+    run: Any = None,
+    ble_clock: Callable[[], float] | None = None,
+    ble_speed: float = 1.0,
+    ble_origin_s: float | None = None,
 ) -> ResolvedSources:
     """Open a source for each role.
 
@@ -189,6 +193,19 @@ def resolve(
         virtual clock as fast as possible starting at ``start_s`` (False; tests, benchmarks).
     start_s
         Virtual start time for ``realtime=False``.
+    run
+        A ready simulated run (``devices.sim.SimulationRun``) that ``sim`` and ``ble-sim``
+        roles serve instead of simulating their scenario — e.g. the breathing client of
+        ``coreg breathe``, simulated from the pacer schedule known in advance.
+    ble_clock
+        Host clock stamping the arrivals of ``ble-sim`` straps (default ``time.monotonic``;
+        a scaled clock runs an emulated strap faster than real time, see
+        :class:`coreg.session.runner.ScaledClock`).
+    ble_speed
+        Time compression of ``ble-sim`` notifications (the speed of ``ble_clock``).
+    ble_origin_s
+        Time on the ``ble-sim`` clock at which the simulated stream starts (the session
+        start, so a breathing client stays in step with its pacer); None: when the strap is up.
 
     Raises
     ------
@@ -203,44 +220,74 @@ def resolve(
     sim_duration_s = float(duration_s) if duration_s else DEFAULT_SIM_DURATION_S
     # A simulated run needs a little slack so the session's last seconds still have data.
     sim_duration_s += 5.0 if duration_s else 0.0
+    given_run = run
     runs: dict[str, Any] = {}
+    role_runs: dict[str, Any] = {}  # role -> the simulated run behind it (sim and ble-sim)
     sources: dict[str, Source] = {}
     info: dict[str, DeviceInfo] = {}
     for role, spec in active.items():
         if spec.kind == "sim":
-            run = runs.get(spec.target)
-            if run is None:
-                run = runs[spec.target] = _simulate(spec.target, sim_duration_s, seed)
-            if role not in run.roles:
+            sim_run = given_run if given_run is not None else runs.get(spec.target)
+            if sim_run is None:
+                sim_run = _simulate(spec.target, sim_duration_s, seed)
+            runs[sim_run.scenario if given_run is not None else spec.target] = sim_run
+            if role not in sim_run.roles:
                 # e.g. the one-person "rest" scenario asked for the therapist: use its only person.
-                sim_role = run.roles[0]
+                sim_role = sim_run.roles[0]
                 log.info("scenario %s has no %s; using its %s", spec.target, role, sim_role)
             else:
                 sim_role = role
-            role_sources = run.sources(realtime=realtime, start_s=start_s)
+            role_sources = sim_run.sources(realtime=realtime, start_s=start_s)
             src = role_sources[sim_role]
             if sim_role != role:
                 src = _Renamed(src, role)
             # Stop the run's other sources we do not use, lazily: they were never iterated.
             sources[role] = src
-            info[role] = run.info[sim_role]
+            info[role] = sim_run.info[sim_role]
+            role_runs[role] = sim_run
         else:
-            sources[role] = _open_ble(spec, role)
+            kwargs: dict[str, Any] = {}
+            if spec.kind == "ble-sim":
+                kwargs = {"duration_s": sim_duration_s, "simulation": given_run,
+                          "speed": ble_speed, "origin_s": ble_origin_s}
+                if ble_clock is not None:
+                    kwargs["clock"] = ble_clock
+            sources[role] = _open_ble(spec, role, **kwargs)
             info[role] = getattr(sources[role], "info", DeviceInfo(name=spec.target))
-    simulation: dict[str, Any] | None = None
-    if runs:
-        scenarios = {role: spec.target for role, spec in active.items() if spec.kind == "sim"}
-        if len(runs) == 1:
-            (scenario, run), = runs.items()
-            simulation = {"scenario": scenario, "seed": seed, "truth": run.truth}
-        else:
-            simulation = {"scenario": scenarios, "seed": seed,
-                          "truth": {name: run.truth for name, run in runs.items()}}
-    return ResolvedSources(sources=sources, info=info, specs=dict(active), simulation=simulation,
+            emulated_run = getattr(sources[role], "simulation", None)
+            if spec.kind == "ble-sim" and emulated_run is not None:
+                role_runs[role] = emulated_run
+    return ResolvedSources(sources=sources, info=info, specs=dict(active),
+                           simulation=simulation_header(role_runs),
                            realtime=realtime, start_s=start_s, runs=runs)
 
 
-def _open_ble(spec: SourceSpec, role: str) -> Source:
+def simulation_header(role_runs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The recording header's ``simulation`` block for the simulated runs behind the roles.
+
+    One run (one simulated person or one simulated dyad) gives ``{"scenario", "seed",
+    "truth"}``; several give ``{"scenario": {role: name}, "seed": seed or {role: seed},
+    "truth": {name: truth}}`` (a name is ``scenario`` or, when two runs share a scenario,
+    ``scenario:seed``). None when no role is simulated.
+    """
+    if not role_runs:
+        return None
+    # Runs of the same scenario and seed are the same simulation (each emulated strap of a
+    # dyad simulates it for itself).
+    distinct: dict[tuple[str, int], Any] = {(r.scenario, r.seed): r for r in role_runs.values()}
+    if len(distinct) == 1:
+        (one,) = distinct.values()
+        return {"scenario": one.scenario, "seed": one.seed, "truth": one.truth}
+    scenarios = {role: r.scenario for role, r in role_runs.items()}
+    seeds = {role: r.seed for role, r in role_runs.items()}
+    same_scenario = len({r.scenario for r in distinct.values()}) < len(distinct)
+    truth = {(f"{r.scenario}:{r.seed}" if same_scenario else r.scenario): r.truth
+             for r in distinct.values()}
+    seed: Any = next(iter(seeds.values())) if len(set(seeds.values())) == 1 else seeds
+    return {"scenario": scenarios, "seed": seed, "truth": truth}
+
+
+def _open_ble(spec: SourceSpec, role: str, **kwargs: Any) -> Source:
     try:
         from devices import ble
     except ImportError as exc:
@@ -250,7 +297,7 @@ def _open_ble(spec: SourceSpec, role: str) -> Source:
     opener = getattr(ble, "open_source", None)
     if opener is None:
         raise DeviceError("Bluetooth LE support is not available (devices.ble.open_source missing)")
-    return opener(spec.text, role)
+    return opener(spec.text, role, **kwargs)
 
 
 class _Renamed:

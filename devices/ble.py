@@ -647,7 +647,17 @@ class EmulatedBleStrap:
     speed
         Time compression of the notifications (1 = real time).
     duration_s
-        Length of the simulated stream.
+        Length of the simulated stream in seconds (keep it short for a short session: the
+        whole stream is simulated before the strap starts).
+    simulation
+        A ready ``devices.sim`` run to play instead of simulating ``scenario`` (e.g. the
+        breathing client of ``coreg breathe``, whose pacer is known in advance); its
+        scenario and seed then describe the strap.
+    origin_s
+        Time on ``clock`` at which the simulated stream starts (e.g. the session start, so a
+        breathing client stays in step with the pacer): notifications due before the strap
+        is up are skipped, as for a real strap put on before the app connects. Default: the
+        stream starts when the emulated strap does.
     clock, backoff_initial_s, backoff_max_s, connect_timeout_s
         Passed to the inner :class:`BleStrap`.
     """
@@ -660,16 +670,23 @@ class EmulatedBleStrap:
         seed: int | None = None,
         speed: float = 1.0,
         duration_s: float = 4 * 3600.0,
+        simulation: Any = None,
+        origin_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         backoff_initial_s: float = BACKOFF_INITIAL_S,
         backoff_max_s: float = BACKOFF_MAX_S,
         connect_timeout_s: float = 5.0,
     ) -> None:
         self.source_id = source_id
+        if simulation is not None:
+            scenario, seed = simulation.scenario, simulation.seed
+            duration_s = simulation.duration_s
         self.scenario = scenario or "rest"
         self.seed = seed if seed is not None else _default_seed(self.scenario, source_id)
         self.speed = speed
         self.duration_s = duration_s
+        self.origin_s = origin_s
+        self._clock = clock
         self._strap_kwargs: dict[str, Any] = {
             "clock": clock,
             "backoff_initial_s": backoff_initial_s,
@@ -677,7 +694,7 @@ class EmulatedBleStrap:
             "connect_timeout_s": connect_timeout_s,
             "scan_timeout_s": 5.0,
         }
-        self.simulation: Any = self._simulate()
+        self.simulation: Any = simulation if simulation is not None else self._simulate()
         self.name = f"coreg emulated HR ({source_id})"
         crc = zlib.crc32(b"ble-sim:" + source_id.encode())
         self.address = f"F0:C0:4E:{(crc >> 16) & 0xFF:02X}:{(crc >> 8) & 0xFF:02X}:{crc & 0xFF:02X}"
@@ -741,7 +758,9 @@ class EmulatedBleStrap:
         if self._stopped:  # stop() came while the emulated strap was starting
             await strap.stop()
         try:
-            peripheral.play(self._messages(), speed=self.speed)
+            from_s = (None if self.origin_s is None
+                      else max(0.0, self._clock() - self.origin_s))
+            peripheral.play(self._messages(), speed=self.speed, from_s=from_s)
             async for message in strap:
                 yield message
         finally:
@@ -811,6 +830,9 @@ def open_source(
     clock: Callable[[], float] = time.monotonic,
     speed: float = 1.0,
     seed: int | None = None,
+    duration_s: float = 4 * 3600.0,
+    simulation: Any = None,
+    origin_s: float | None = None,
 ) -> BleStrap | EmulatedBleStrap:
     """Open a BLE source from a ``SRC`` spelling.
 
@@ -825,8 +847,12 @@ def open_source(
         bleak backend for a real strap (ignored for ``ble-sim``).
     clock
         Host monotonic clock for arrival times.
-    speed, seed
-        For ``ble-sim``: time compression and simulation seed.
+    speed, seed, duration_s
+        For ``ble-sim``: time compression, simulation seed and length of the simulated
+        stream in seconds.
+    simulation, origin_s
+        For ``ble-sim``: a ready ``devices.sim`` run to serve instead of the scenario's, and
+        the time on ``clock`` at which its stream starts (see :class:`EmulatedBleStrap`).
 
     Returns
     -------
@@ -842,7 +868,9 @@ def open_source(
     text = src.strip()
     scenario = parse_emulated_src(text)
     if scenario is not None:
-        return EmulatedBleStrap(source_id, scenario, seed=seed, speed=speed, clock=clock)
+        return EmulatedBleStrap(source_id, scenario, seed=seed, speed=speed, clock=clock,
+                                duration_s=duration_s, simulation=simulation,
+                                origin_s=origin_s)
     if not text:
         raise DeviceError("empty strap address or name")
     if text == "sim" or text.startswith("sim:"):

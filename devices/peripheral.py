@@ -267,7 +267,11 @@ class EmulatedStrap:
         await self._advertise()
 
     def play(
-        self, messages: Iterable[RRSample | DeviceEvent], *, speed: float = 1.0
+        self,
+        messages: Iterable[RRSample | DeviceEvent],
+        *,
+        speed: float = 1.0,
+        from_s: float | None = None,
     ) -> asyncio.Task[None]:
         """Notify ``messages`` in the background, paced by their ``arrival_s``.
 
@@ -281,6 +285,10 @@ class EmulatedStrap:
             ``BATTERY`` sets the battery level.
         speed
             Time compression: 10 sends ten seconds of notifications per second.
+        from_s
+            The stream's time (``arrival_s``) that corresponds to now: earlier messages are
+            skipped (they happened before the strap was reached) and later ones keep their
+            timing relative to it. Default: the first message plays now.
 
         Returns
         -------
@@ -289,16 +297,21 @@ class EmulatedStrap:
         """
         if self._play_task is not None and not self._play_task.done():
             raise RuntimeError("already playing")
-        self._play_task = asyncio.get_running_loop().create_task(self._play(messages, speed))
+        self._play_task = asyncio.get_running_loop().create_task(
+            self._play(messages, speed, from_s))
         return self._play_task
 
-    async def _play(self, messages: Iterable[RRSample | DeviceEvent], speed: float) -> None:
+    async def _play(
+        self, messages: Iterable[RRSample | DeviceEvent], speed: float, from_s: float | None
+    ) -> None:
         loop = asyncio.get_running_loop()
         start_loop_s = loop.time()
-        first_s: float | None = None
+        first_s: float | None = from_s
         for message in messages:
             if first_s is None:
                 first_s = message.arrival_s
+            elif message.arrival_s < first_s:
+                continue
             due_s = start_loop_s + (message.arrival_s - first_s) / speed
             delay_s = due_s - loop.time()
             if delay_s > 0:

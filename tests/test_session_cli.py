@@ -37,6 +37,41 @@ def test_headless_fast_session_records_and_prints(tmp_path: Path,
     assert (files[0].stat().st_mode & 0o777) == 0o600
 
 
+def test_headless_ble_sim_session_carries_the_simulation_header(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two emulated BLE straps serving ONE simulated coupled dyad (real time, 4 s): the
+    recording says so, like a sim recording, and the simulated stream is only as long as the
+    session needs (duration_s reaches devices.ble)."""
+    code = main(["live", "--headless", "--duration", "4", "--client", "ble-sim:coupled",
+                 "--therapist", "ble-sim:coupled", "--recordings-dir", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "SIMULATED (coupled, seed" in out
+    rec = read_recording(next(tmp_path.glob("*-dyad.jsonl")))
+    sim = rec.header["simulation"]
+    assert sim["scenario"] == "coupled" and isinstance(sim["seed"], int)
+    assert sim["truth"]["lag_s"] == 3.0
+    assert sim["truth"]["duration_s"] <= 4.0 + 5.0 + 1e-6  # not hours
+    assert {r["src"] for r in rec.header["roles"].values()} == {"ble-sim:coupled"}
+    assert all(r["simulated"] for r in rec.header["roles"].values())
+
+
+def test_simulation_header_of_several_runs() -> None:
+    from types import SimpleNamespace
+
+    from coreg.sources import simulation_header
+
+    a = SimpleNamespace(scenario="rest", seed=5, truth={"x": 1})
+    b = SimpleNamespace(scenario="rest", seed=9, truth={"x": 2})
+    assert simulation_header({}) is None
+    assert simulation_header({"client": a, "therapist": a}) == {
+        "scenario": "rest", "seed": 5, "truth": {"x": 1}}
+    both = simulation_header({"client": a, "therapist": b})
+    assert both == {"scenario": {"client": "rest", "therapist": "rest"},
+                    "seed": {"client": 5, "therapist": 9},
+                    "truth": {"rest:5": {"x": 1}, "rest:9": {"x": 2}}}
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--client", "sim:nosuch"], "unknown scenario"),
     (["--duration", "-3"], "--duration must be positive"),

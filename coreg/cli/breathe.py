@@ -1,10 +1,15 @@
 """``coreg breathe``: solo breathing practice with HRV feedback, and ``--assess``, the
 resonance-frequency assessment (Lehrer, Vaschillo & Vaschillo 2000, doi:10.1023/A:1009554825745).
 
-This version runs on a simulated client who breathes with the pacer (labelled SIMULATED), in
-the terminal (``--headless``). Every session is recorded (mode ``breathe``, pacer changes
-included). The rate chosen by an assessment is stored per client (owner-only file
-``clients.json`` in the recordings folder) and becomes that client's default pacer rate.
+``--device SRC`` takes the same strap kinds as ``coreg live``: ``sim`` (a simulated client who
+breathes with the pacer, labelled SIMULATED), ``ble-sim`` (the same simulated client served by
+the emulated Bluetooth LE strap through the real BLE code) or a real strap's address or name.
+The session runs on the live session runner (:mod:`coreg.session.breathe`): the strap on the
+asyncio thread, every message recorded before it is computed, device events, reconnects and a
+clean stop. Every session is recorded (mode ``breathe``, pacer changes included) and replays
+with the pacer shown (``coreg replay``). The rate chosen by an assessment is stored per client
+(owner-only file ``clients.json`` in the recordings folder) and becomes that client's default
+pacer rate.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     p.add_argument("--device", metavar="SRC", default="sim",
-                   help="strap; only 'sim' (simulated client) in this version")
+                   help="strap: a BLE address or name, ble-sim (the emulated BLE strap serving "
+                        "a simulated client) or sim (simulated client; default)")
     p.add_argument("--client-name", default="client", metavar="NAME",
                    help="whose default rate to use and store (default 'client')")
     p.add_argument("--rate", type=float, metavar="BPM",
@@ -60,7 +66,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--headless", action="store_true", help="no window: terminal lines")
     p.add_argument("--screenshot", metavar="PNG", help="save the window at the end (offscreen)")
     p.add_argument("--speed", metavar="X|max",
-                   help="simulated client: X times real time, or max (default real time)")
+                   help="sim: X times real time, or max; ble-sim: X times real time on a "
+                        "scaled clock (no max); default real time (max with --screenshot "
+                        "and sim)")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulated client")
     p.add_argument("--recordings-dir", metavar="DIR",
                    help="folder for recordings and clients.json (default $COREG_RECORDINGS "
@@ -140,84 +148,44 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg breathe``."""
-    if args.device not in ("sim", "sim:breathe"):
-        raise InputError("coreg breathe supports only the simulated client (--device sim) so far")
+    from coreg.cli.live import parse_speed_option
     from coreg.recording.paths import recordings_dir
+    from coreg.session.breathe import _breathe_spec
 
+    spec = _breathe_spec(args.device)  # a bad SRC fails before anything is created
+    speed = parse_speed_option(args.speed)
+    if args.screenshot and speed is None and spec.kind == "sim":
+        speed = math.inf
     folder = recordings_dir(args.recordings_dir)
     schedule, duration_s = build_schedule(args, folder)
-    from coreg.cli.live import parse_speed_option
-
-    speed = parse_speed_option(args.speed)
-    if args.screenshot and speed is None:
-        speed = math.inf
+    bs = open_session(args, schedule, duration_s, folder, speed)
     if not args.headless:
         from coreg.ui.breathe import run_window
 
-        return run_window(args, schedule, duration_s, folder, speed)
-    return run_headless(args, schedule, duration_s, folder, speed)
+        return run_window(args, bs, folder)
+    return run_headless(args, bs, folder)
 
 
-def open_run(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path) -> Any:
-    """Simulate the client, open the recording and the :class:`BreatheRun`."""
-    from coreg.engine.resonance import BreatheRun
-    from coreg.recording import RecordingWriter, new_header
-    from coreg.session.setup import recording_path
-    from devices.sim.breathing_client import breathing_client
+def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path,
+                 speed: float | None) -> Any:
+    """The recorded breathing session of these options (not started)."""
+    from coreg.session.breathe import open_breathe_session
 
-    pacer_list = [(s.start_s, s.rate_bpm or 0.0) for s in schedule]
-    sim = breathing_client(pacer_list, duration_s + 1.0, args.seed,
-                           inhale_ratio=schedule[0].inhale_ratio if schedule else 0.5)
-    info = sim.info["client"]
-    header = new_header(
-        "breathe",
-        {"client": {"name": info.name, "simulated": True, "model": "simulated strap"}},
-        start_monotonic_s=0.0,
-        settings={"assess": bool(args.assess), "duration_s": duration_s,
-                  "client_name": args.client_name,
-                  "settle_s": args.settle_s if args.assess else 0.0,
-                  "schedule": [[s.start_s, s.rate_bpm, s.label] for s in schedule]},
-        simulation={"scenario": "breathe", "seed": args.seed, "truth": sim.truth},
-    )
-    writer = RecordingWriter(recording_path(folder, "breathe"), header)
-    br = BreatheRun(tuple(schedule), settle_s=args.settle_s if args.assess else 0.0,
-                    assess=bool(args.assess))
-    return sim, writer, br
+    return open_breathe_session(
+        args.device, schedule, duration_s, folder, seed=args.seed, speed=speed,
+        assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
+        settings={"client_name": args.client_name})
 
 
-class Driver:
-    """Feeds the simulated messages into the recording and the run up to an elapsed time."""
-
-    def __init__(self, sim: Any, writer: Any, br: Any, schedule: Any, duration_s: float) -> None:
-        self.messages = list(sim.messages())
-        self.i = 0
-        self.writer = writer
-        self.br = br
-        self.schedule = schedule
-        self.duration_s = duration_s
-        self.next_pacer = 0
-
-    def advance(self, elapsed_s: float) -> None:
-        """Process everything that arrived up to ``elapsed_s`` (recorder first)."""
-        elapsed_s = min(elapsed_s, self.duration_s)
-        while self.next_pacer < len(self.schedule) and \
-                self.schedule[self.next_pacer].start_s <= elapsed_s:
-            st = self.schedule[self.next_pacer]
-            self.writer.write_pacer(st.start_s, st.rate_bpm, inhale_ratio=st.inhale_ratio,
-                                    pause_in_s=st.pause_in_s, pause_out_s=st.pause_out_s,
-                                    label=st.label)
-            self.next_pacer += 1
-        while self.i < len(self.messages) and self.messages[self.i].arrival_s <= elapsed_s:
-            msg = self.messages[self.i]
-            self.writer.write(msg)
-            self.br.feed(msg)
-            self.i += 1
-        self.br.advance(elapsed_s)
-
-    @property
-    def done(self) -> bool:
-        """True when the session length is reached."""
-        return self.br.now_s >= self.duration_s
+def source_text(args: argparse.Namespace, bs: Any) -> str:
+    """Which strap feeds the session, in words (SIMULATED when it is simulated)."""
+    kind = bs.resolved.specs["client"].kind
+    if kind == "sim":
+        return f"SIMULATED client (seed {args.seed})"
+    if kind == "ble-sim":
+        return (f"SIMULATED client (seed {args.seed}) on the emulated BLE strap"
+                + (f"; {bs.note}" if bs.note else ""))
+    return f"strap {args.device}"
 
 
 def status_line(br: Any, duration_s: float) -> str:
@@ -240,8 +208,9 @@ def status_line(br: Any, duration_s: float) -> str:
             f"breathing {val(snap.breathing_rate_bpm, '.1f')}/min")
 
 
-def final_lines(args: argparse.Namespace, br: Any, folder: Path) -> list[str]:
-    """Summary lines (and the assessment table, storing the chosen rate)."""
+def final_lines(args: argparse.Namespace, br: Any, folder: Path | None) -> list[str]:
+    """Summary lines (and the assessment table, storing the chosen rate in ``folder``; None
+    stores nothing, as in a replay)."""
     lines = br.summary().lines()
     if args.goal:
         high = br.summary().level_s.get("high", 0.0) / 60.0
@@ -256,42 +225,52 @@ def final_lines(args: argparse.Namespace, br: Any, folder: Path) -> list[str]:
                          f"{m.lf_peak_ms2_hz:7.0f}  {m.amplitude_bpm:12.1f}  {m.phase_deg:6.0f}  "
                          f"{m.smooth:8.2f}  {row.total:5.2f}")
         lines.append(a.statement)
-        if a.chosen_rate_bpm is not None:
+        if a.chosen_rate_bpm is not None and folder is not None:
             path = save_client_rate(folder, args.client_name, a.chosen_rate_bpm, a.confidence)
             lines.append(f"Stored as {args.client_name}'s default pacer rate ({path}).")
     lines.append("coreg informs; it does not diagnose.")
     return lines
 
 
-def run_headless(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path,
-                 speed: float | None) -> int:
+def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     """The terminal version: a status line every 30 s of session time, summary at the end."""
-    sim, writer, br = open_run(args, schedule, duration_s, folder)
-    driver = Driver(sim, writer, br, schedule, duration_s)
-    print(f"coreg breathe{' --assess' if args.assess else ''} — SIMULATED client "
-          f"(seed {args.seed})", flush=True)
-    print(f"recording to {writer.path}", flush=True)
+    session, br, duration_s = bs.session, bs.run, bs.duration_s
+    fast = not session.realtime and session.speed is None
+    print(f"coreg breathe{' --assess' if args.assess else ''} — {source_text(args, bs)}",
+          flush=True)
+    print(f"recording to {session.recording_path}", flush=True)
     code = 0
     reason = "duration reached"
-    wall0 = time.monotonic()
-    elapsed = 0.0
     next_print = 0.0
+    state = ""
+    session.start()
     try:
-        while not driver.done:
-            if speed is None or math.isfinite(speed):
-                time.sleep(0.05)
-                elapsed = (time.monotonic() - wall0) * (speed or 1.0)
-            else:
-                elapsed += 1.0
-            driver.advance(elapsed)
+        while True:
             if br.now_s >= next_print:
                 print(status_line(br, duration_s), flush=True)
                 next_print += 30.0
+            if bs.analysis.device_state != state:
+                state = bs.analysis.device_state
+                if state:
+                    print(f"  {state}", flush=True)
+            if session.finished or session.elapsed_s() >= duration_s:
+                if not session.reached_duration and session.elapsed_s() < duration_s:
+                    reason = "strap stopped"
+                break
+            # Fast: a few messages per step so the status lines keep their 30 s cadence.
+            consumed = session.poll(max_messages=10 if fast else None)
+            session.sync_recording()
+            if not fast or not consumed:
+                time.sleep(0.001 if fast else 1 / 30)
     except KeyboardInterrupt:
         reason, code = "interrupted", 130
     finally:
-        writer.close(reason, t_s=br.now_s)
+        session.stop(reason)
+    if bs.analysis.error:
+        print(f"the strap failed: {bs.analysis.error}", file=sys.stderr)
+        code = code or 1
     for line in final_lines(args, br, folder):
         print(line)
+    print(f"recording: {session.recording_path}")
     sys.stdout.flush()
     return code

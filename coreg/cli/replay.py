@@ -52,8 +52,21 @@ def _open(args: argparse.Namespace) -> Any:
         raise InputError(f"{path} holds no RR data to replay")
     if args.start < 0:
         raise InputError("--start must be ≥ 0")
-    replay = ReplaySession(recording, speed=math.inf if args.screenshot else speed)
+    factory = None
+    from coreg.session.breathe import is_breathe_recording, replay_analysis_factory
+
+    if is_breathe_recording(recording):
+        factory = replay_analysis_factory(recording)
+    replay = ReplaySession(recording, speed=math.inf if args.screenshot else speed,
+                           analysis_factory=factory)
     return replay
+
+
+def is_breathe(replay: Any) -> bool:
+    """True when the replay is of a breathing session (shown with its pacer)."""
+    from coreg.session.breathe import BreatheAnalysis
+
+    return isinstance(replay.analysis, BreatheAnalysis)
 
 
 def title(replay: Any) -> str:
@@ -72,6 +85,12 @@ def title(replay: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg replay``."""
     replay = _open(args)
+    if is_breathe(replay):
+        if args.headless:
+            return _run_headless_breathe(args, replay)
+        from coreg.ui.breathe import run_replay_window as run_breathe_window
+
+        return run_breathe_window(args, replay, title(replay))
     if args.headless:
         return _run_headless(args, replay)
     from coreg.ui.replay import run_replay_window
@@ -109,5 +128,46 @@ def _run_headless(args: argparse.Namespace, replay: Any) -> int:
     if tty and shown:
         out.write(f"\x1b[{shown}F")
     out.write("".join(f"\x1b[K{line}\n" for line in lines) if tty else "\n".join(lines) + "\n")
+    print(f"replay ended at {replay.now_s():.0f} s", flush=True)
+    return 0
+
+
+def _run_headless_breathe(args: argparse.Namespace, replay: Any) -> int:
+    """A breathing recording in the terminal: the status lines and the summary of the live
+    ``coreg breathe`` (recomputed from the recorded RR intervals and pacer lines)."""
+    from coreg.cli.breathe import final_lines, status_line
+
+    for line in replay.recording.skipped:
+        print(f"note: {line}", file=sys.stderr)
+    print(title(replay), flush=True)
+    settings = replay.recording.header.get("settings", {}) or {}
+    opts = argparse.Namespace(assess=bool(settings.get("assess")), goal=None,
+                              client_name=str(settings.get("client_name") or "client"))
+    duration_s = replay.analysis.duration_s or replay.duration_s
+    next_print_s = 0.0
+    stepped = math.isinf(replay.speed)  # max speed: walk in 30 s steps for the status lines
+    replay.start()
+    if stepped:
+        replay.pause()
+    if args.start:
+        replay.seek(args.start)
+        next_print_s = args.start
+    try:
+        while True:
+            br = replay.analysis.run
+            if br.now_s >= next_print_s and not replay.seeking:
+                print(status_line(br, duration_s), flush=True)
+                next_print_s += 30.0
+            if replay.at_end:
+                break
+            if stepped and not replay.seeking:
+                replay.seek(min(next_print_s, replay.duration_s))
+            replay.poll()
+            if not stepped:
+                time.sleep(1 / 30)
+    except KeyboardInterrupt:
+        return 130
+    for line in final_lines(opts, replay.analysis.run, None):
+        print(line)
     print(f"replay ended at {replay.now_s():.0f} s", flush=True)
     return 0

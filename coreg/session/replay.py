@@ -63,10 +63,15 @@ class ReplaySession:
         Longest time one :meth:`poll` may spend catching up (keeps a window responsive).
     clock
         Real-time clock (injectable for tests).
+    analysis_factory
+        Builds a fresh analysis with the ``LiveAnalysis`` interface (default: the dyad's
+        :class:`LiveAnalysis`; a breathing recording uses
+        :func:`coreg.session.breathe.replay_analysis_factory`). Called again on a backward seek.
     """
 
     def __init__(self, recording: Recording, *, speed: float = 1.0, budget_s: float = 0.02,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 analysis_factory: Callable[[], Any] | None = None) -> None:
         self.recording = recording
         roles = tuple(r for r in recording.roles if recording.samples_for(r)
                       or recording.events_for(r)) or tuple(recording.roles)
@@ -88,12 +93,14 @@ class ReplaySession:
         self.error = ""
         self.writer = None
         self.duration_limit_s: float | None = None
+        self._analysis_factory = analysis_factory
         self.analysis = self._new_analysis()
         self._started = False
         self._stopped = False
 
     def _new_analysis(self) -> LiveAnalysis:
-        analysis = LiveAnalysis(self.roles, names=self._names, simulated=self._simulated)
+        analysis = (self._analysis_factory() if self._analysis_factory is not None else
+                    LiveAnalysis(self.roles, names=self._names, simulated=self._simulated))
         analysis.start(0.0)
         return analysis
 

@@ -36,12 +36,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coreg.session.figures import LiveAnalysis, SessionFigures
+from devices.errors import DeviceError
 from devices.types import DeviceEvent, Message, RRSample, Source
 
 log = logging.getLogger(__name__)
 
 #: How long :meth:`Session.stop` waits for the sources to stop before cancelling them, in s.
 STOP_TIMEOUT_S = 5.0
+
+
+class ScaledClock:
+    """A host monotonic clock running ``speed`` times faster than real time.
+
+    A real-time session (and the ``ble-sim`` strap stamping arrivals) can share it so an
+    emulated strap reached through the real BLE code runs faster than real time with every
+    time on one consistent clock: the emulated peripheral plays its notifications ``speed``
+    times faster, and the strap and the session read this clock.
+
+    Parameters
+    ----------
+    speed
+        Multiple of real time (> 0).
+    base
+        The underlying monotonic clock.
+    """
+
+    def __init__(self, speed: float, base: Callable[[], float] = time.monotonic) -> None:
+        if not (math.isfinite(speed) and speed > 0):
+            raise ValueError("speed must be a positive finite number")
+        self.speed = float(speed)
+        self._base = base
+        self._origin_s = base()
+
+    def __call__(self) -> float:
+        """Seconds on the scaled clock (equal to the base clock at creation)."""
+        return self._origin_s + (self._base() - self._origin_s) * self.speed
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +230,9 @@ class Session:
                 self._queue.put(message)
         except asyncio.CancelledError:
             pass
+        except DeviceError as exc:  # an expected failure (no adapter, strap gone): one line
+            log.error("source %s failed: %s", role, exc)
+            error = str(exc)
         except Exception as exc:  # a strap failing must not take the session down
             log.exception("source %s failed", role)
             error = f"{type(exc).__name__}: {exc}"
@@ -405,6 +437,24 @@ class Session:
                     self.writer.write_marker(now, marker.note, role=role)
         log.info("marker at %.1f s: %s", marker.t_s, marker.note)
         return marker
+
+    def write_pacer(self, t_s: float, step: Any) -> None:
+        """Record a pacer change taking effect at ``t_s`` (session clock).
+
+        ``step`` is a :class:`coreg.engine.pacer.PacerStep` (rate None: pacer off).
+        """
+        if self.writer is None:
+            return
+        with self._write_lock:
+            if self.writer.closed:
+                return
+            try:
+                self.writer.write_pacer(t_s, step.rate_bpm, inhale_ratio=step.inhale_ratio,
+                                        pause_in_s=step.pause_in_s,
+                                        pause_out_s=step.pause_out_s, label=step.label)
+            except Exception as exc:
+                log.error("cannot record the pacer: %s", exc)
+                self.error = f"recording failed: {exc}"
 
     @property
     def view(self) -> SessionFigures:

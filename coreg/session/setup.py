@@ -5,38 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from coreg.recording.paths import new_recording_path, recordings_dir
 from coreg.session.figures import LiveAnalysis
 from coreg.session.runner import Session
 from coreg.sources import ResolvedSources, default_specs, resolve
 
 log = logging.getLogger(__name__)
-
-RECORDINGS_ENV = "COREG_RECORDINGS"
-
-
-def recordings_dir(option: str | os.PathLike[str] | None = None) -> Path:
-    """The recordings folder: the option, else ``$COREG_RECORDINGS``, else ``./recordings``."""
-    if option:
-        return Path(option)
-    env = os.environ.get(RECORDINGS_ENV)
-    return Path(env) if env else Path.cwd() / "recordings"
-
-
-def recording_path(folder: str | os.PathLike[str], mode: str,
-                   when: datetime | None = None) -> Path:
-    """A new file name ``YYYYmmdd-HHMMSS-<mode>.jsonl`` in ``folder`` that does not exist yet."""
-    stamp = (when or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    folder = Path(folder)
-    path = folder / f"{stamp}-{mode}.jsonl"
-    n = 2
-    while path.exists():
-        path = folder / f"{stamp}-{mode}-{n}.jsonl"
-        n += 1
-    return path
 
 
 def open_session(
@@ -69,7 +46,9 @@ def open_session(
     record
         Write a recording (always on in the app; tests may switch it off).
     folder, path
-        Where the recording goes (default :func:`recordings_dir`; ``path`` names the file).
+        Where the recording goes (default
+        :func:`coreg.recording.paths.recordings_dir`, created owner-only; ``path`` names the
+        file).
     settings
         Extra settings for the header.
     """
@@ -80,7 +59,7 @@ def open_session(
     start_s = time.monotonic() if realtime else resolved.start_s
     writer = None
     if record:
-        target = Path(path) if path else recording_path(recordings_dir(folder), "dyad")
+        target = Path(path) if path else new_recording_path("dyad", recordings_dir(folder))
         all_settings: dict[str, Any] = {
             "sources": {role: spec.text for role, spec in resolved.specs.items()},
             "realtime": realtime,

@@ -7,8 +7,10 @@ window fills ("collecting…").
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from coreg.engine.pacer import lung_curve, pacer_state
 from coreg.engine.resonance import COHERENCE_LEVELS, coherence_level
 from coreg.ui import theme
 from coreg.ui.qt_fixes import bool_guard
+
+log = logging.getLogger(__name__)
 
 #: Seconds of heart rate shown.
 HR_SPAN_S = 60.0
@@ -40,6 +44,91 @@ def meter_position(value: float) -> float:
         if value < hi or i == n - 1:
             return (i + min(max((value - lo) / (hi - lo), 0.0), 1.0)) / n
     return 1.0
+
+
+def text_box(centre: QtCore.QPointF, ring_radius: float) -> QtCore.QRectF:
+    """The square inside the pacer's guide ring where its words go."""
+    half = ring_radius * 0.68  # a little inside the inscribed square (r/√2 ≈ 0.71 r)
+    return QtCore.QRectF(centre.x() - half, centre.y() - half, 2 * half, 2 * half)
+
+
+def fitting_point_size(font: QtGui.QFont, text: str, box: QtCore.QRectF,
+                       largest_pt: int, smallest_pt: int = 8) -> int:
+    """The largest point size ≤ ``largest_pt`` at which ``text`` (word-wrapped) fits ``box``."""
+    flags = int(QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap)
+    probe = QtGui.QFont(font)
+    for size in range(largest_pt, smallest_pt - 1, -1):
+        probe.setPointSize(size)
+        metrics = QtGui.QFontMetricsF(probe)
+        need = metrics.boundingRect(box, flags, text)
+        longest_word = max((metrics.horizontalAdvance(w) for w in text.split()), default=0.0)
+        if need.width() <= box.width() and need.height() <= box.height() \
+                and longest_word <= box.width():
+            return size
+    return smallest_pt
+
+
+class SoundCue:
+    """The optional sound cue: a short sound when the in-breath and the out-breath begin.
+
+    Parameters
+    ----------
+    play
+        Plays the cue for ``"in"`` or ``"out"``; None is silence. :meth:`open` picks the
+        system's alert sound (``QApplication.beep``) when a Qt application runs.
+
+    Attributes
+    ----------
+    fired
+        ``(stage, pacer time s)`` of every cue given (tests look here: no audio device needed).
+    """
+
+    def __init__(self, play: Any = None) -> None:
+        self._play = play
+        self._last_stage = ""
+        self.fired: list[tuple[str, float]] = []
+
+    @classmethod
+    def open(cls, backend: Any = None) -> SoundCue:
+        """A cue on ``backend()`` (default: the Qt system sound); silence, with one log line,
+        when no audio backend can be had."""
+        try:
+            play = backend() if backend is not None else _qt_beep()
+        except Exception as exc:  # no audio: the pacer is enough
+            log.warning("no audio backend for the sound cue (%s): the cue stays silent", exc)
+            play = None
+        return cls(play)
+
+    @property
+    def silent(self) -> bool:
+        """True when the cue makes no sound."""
+        return self._play is None
+
+    def update(self, stage: str, t_s: float) -> str | None:
+        """Give the cue if the pacer just entered ``"in"`` or ``"out"``; return that stage."""
+        fire = stage in ("in", "out") and stage != self._last_stage
+        self._last_stage = stage
+        if not fire:
+            return None
+        self.fired.append((stage, t_s))
+        if self._play is not None:
+            try:
+                self._play(stage)
+            except Exception as exc:
+                log.warning("the sound cue failed (%s): it stays silent from now on", exc)
+                self._play = None
+        return stage
+
+
+def _qt_beep() -> Any:
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        raise RuntimeError("no Qt application")
+
+    def play(_stage: str) -> None:
+        QtWidgets.QApplication.beep()
+
+    return play
 
 
 class PacerWidget(QtWidgets.QWidget):
@@ -76,9 +165,10 @@ class PacerWidget(QtWidgets.QWidget):
         p.drawEllipse(c, r, r)
         p.setPen(QtGui.QColor(theme.TEXT))
         font = p.font()
-        font.setPointSize(theme.TITLE_PT)
+        box = text_box(c, r_max)
+        font.setPointSize(fitting_point_size(font, self.text, box, theme.TITLE_PT))
         p.setFont(font)
-        p.drawText(QtCore.QRectF(0, c.y() - 20, w, 40), QtCore.Qt.AlignmentFlag.AlignCenter,
+        p.drawText(box, int(QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap),
                    self.text)
         font.setPointSize(theme.LABEL_PT)
         p.setFont(font)
@@ -142,58 +232,80 @@ def _label(text: str = "", *, size: int = theme.LABEL_PT, name: str | None = Non
 
 
 class BreatheWindow(QtWidgets.QMainWindow):
-    """The breathing window driven by a :class:`coreg.cli.breathe.Driver` on a timer.
+    """The breathing window, driven by a session (live) or a replay on a redraw timer.
 
     Parameters
     ----------
-    driver
-        Feeds recorded messages into the run up to an elapsed time.
+    session
+        A :class:`coreg.session.runner.Session` (not yet started) or a
+        :class:`coreg.session.replay.ReplaySession` of a breathing recording. Its analysis is
+        ``analysis``.
+    analysis
+        The :class:`coreg.session.breathe.BreatheAnalysis` the session feeds.
     args
-        The ``coreg breathe`` options (assess, goal, sound, client name).
+        Options: ``assess``, ``goal``, ``sound``, ``client_name``.
     folder
-        Recordings folder (for the per-client settings).
-    speed
-        None: real time; a number: times real time; inf: as fast as possible (2 s per frame).
+        Recordings folder for the per-client settings; None stores nothing (replay).
+    duration_s
+        Session length in seconds.
+    simulated
+        Label the window SIMULATED.
+    replay
+        True for a replay (the title says so; the end keeps the recording untouched).
     on_finished
         Called once with the window when the session ends.
     """
 
-    def __init__(self, driver: Any, args: argparse.Namespace, folder: Path,
-                 speed: float | None, on_finished: Any = None) -> None:
+    def __init__(self, session: Any, analysis: Any, args: argparse.Namespace,
+                 folder: Path | None, duration_s: float, *, simulated: bool = True,
+                 replay: bool = False, source_text: str = "", on_finished: Any = None,
+                 sound: SoundCue | None = None) -> None:
         super().__init__()
-        self.driver = driver
-        self.br = driver.br
+        self.session = session
+        self.analysis = analysis
+        self.br = analysis.run
         self.args = args
         self.folder = folder
-        self.speed = speed
+        self.duration_s = duration_s
+        self.replay = replay
         self.on_finished = on_finished
         self.finished = False
-        self.virtual_s = 0.0
-        self._last_stage = ""
+        self.sound = sound if sound is not None else (
+            SoundCue.open() if getattr(args, "sound", False) else None)
+        fast = not getattr(session, "realtime", True) and getattr(session, "speed", 1) is None
+        #: Messages per frame in fast (virtual-clock) mode, so the pacer is seen moving.
+        self.max_per_frame: int | None = 4 if fast and not replay else None
         self.guard = bool_guard()
         mode = "resonance-frequency assessment" if args.assess else "breathing practice"
-        self.setWindowTitle(f"coreg breathe — {mode} — SIMULATED")
+        tags = (["replay"] if replay else []) + (["SIMULATED"] if simulated else [])
+        self.setWindowTitle(" — ".join(["coreg breathe", mode, *tags]))
         self.setStyleSheet(theme.STYLE_SHEET)
         self.resize(1440, 900)
         root = QtWidgets.QWidget()
         self.setCentralWidget(root)
         outer = QtWidgets.QVBoxLayout(root)
         top = QtWidgets.QHBoxLayout()
-        title = _label(mode.capitalize(), size=theme.TITLE_PT)
+        title = _label(("Replay: " if replay else "") + mode.capitalize(), size=theme.TITLE_PT)
         title.setWordWrap(False)
-        sim = QtWidgets.QLabel("SIMULATED")
-        sim.setObjectName("simulated")
         self.clock = _label("", colour=theme.MUTED)
         top.addWidget(title)
         top.addStretch(1)
         top.addWidget(self.clock)
-        top.addWidget(sim)
+        if simulated:
+            sim = QtWidgets.QLabel("SIMULATED")
+            sim.setObjectName("simulated")
+            top.addWidget(sim)
         outer.addLayout(top)
+        if source_text:
+            outer.addWidget(_label(source_text, size=theme.SMALL_PT, colour=theme.MUTED))
         body = QtWidgets.QHBoxLayout()
         outer.addLayout(body, 1)
         left = QtWidgets.QVBoxLayout()
         self.pacer = PacerWidget()
         left.addWidget(self.pacer, 1)
+        self.device = _label("", size=theme.SMALL_PT, name="device", colour=theme.MUTED)
+        self.device.setVisible(False)
+        left.addWidget(self.device)
         self.steps = _label("", colour=theme.MUTED)
         left.addWidget(self.steps)
         self.summary = _label("", colour=theme.TEXT)
@@ -243,31 +355,34 @@ class BreatheWindow(QtWidgets.QMainWindow):
         right.addWidget(self.table, 2)
         outer.addWidget(_label("coreg informs; it does not diagnose.", name="disclaimer",
                                size=theme.SMALL_PT, colour=theme.MUTED))
-        self.elapsed = QtCore.QElapsedTimer()
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(33)
         self.timer.timeout.connect(self.tick)
 
     def start(self) -> None:
-        """Start the session clock and the redraw timer."""
-        self.elapsed.start()
+        """Start the session (its sources or the replay) and the redraw timer."""
+        self.session.start()
         self.timer.start()
 
-    def session_time(self) -> float:
-        """Elapsed session seconds (virtual in fast mode)."""
-        if self.speed is not None and math.isinf(self.speed):
-            self.virtual_s += 2.0
-            return self.virtual_s
-        return self.elapsed.elapsed() / 1000.0 * (self.speed or 1.0)
+    @property
+    def session_done(self) -> bool:
+        """True when the session reached its length or its source ended."""
+        if self.replay:
+            return bool(self.session.at_end)
+        return bool(self.session.finished or self.session.elapsed_s() >= self.duration_s)
 
     def tick(self) -> None:
-        """Advance the data, redraw everything; end the session at its length."""
+        """Feed what arrived, redraw everything; end the session at its length."""
         self.guard.check()
         if self.finished:
             return
-        self.driver.advance(self.session_time())
+        self.session.poll(max_messages=self.max_per_frame)
+        self.session.sync_recording()
+        if self.session.analysis is not self.analysis:  # a replay rebuilt it (seek back)
+            self.analysis = self.session.analysis
+            self.br = self.analysis.run
         self.redraw()
-        if self.driver.done:
+        if self.session_done:
             self.finish()
 
     def redraw(self) -> None:
@@ -275,9 +390,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         br = self.br
         now = br.now_s
         st = pacer_state(br.schedule, now)
-        if self.args.sound and st.stage in ("in", "out") and st.stage != self._last_stage:
-            QtWidgets.QApplication.beep()
-        self._last_stage = st.stage
+        if self.sound is not None and not self.finished:
+            self.sound.update(st.stage, now)
         step = br.schedule[st.step_index] if st.step_index >= 0 else None
         rate_text = f"{st.rate_bpm:.1f} breaths/min" if st.rate_bpm else ""
         if self.args.assess and step is not None and step.rate_bpm and \
@@ -285,9 +399,15 @@ class BreatheWindow(QtWidgets.QMainWindow):
             rate_text += " · settling in (not measured yet)"
         words = "Done — well done" if self.finished else STAGE_TEXT[st.stage]
         self.pacer.set_state(st.lung, words, rate_text)
-        dur = self.driver.duration_s
+        dur = self.duration_s
         self.clock.setText(f"{int(now // 60):02d}:{int(now % 60):02d} of "
                            f"{int(dur // 60):02d}:{int(dur % 60):02d}")
+        state = self.analysis.device_state
+        if self.finished and not self.analysis.error:
+            state = ""  # the session ended as planned: the strap's own stop is no news
+        if state != self.device.text():
+            self.device.setText(state)
+            self.device.setVisible(bool(state))
         w = br.engine.window(HR_SPAN_S)
         t = w.t_s - w.rr_ms / 2000.0
         hr = 60000.0 / w.rr_ms if len(w.rr_ms) else np.zeros(0)
@@ -329,13 +449,14 @@ class BreatheWindow(QtWidgets.QMainWindow):
             lines.append(f"  {mark} {step.rate_bpm:.1f}/min")
         return "\n".join(lines)
 
-    def finish(self) -> None:
-        """End: close the recording, show the summary (and ranking), store the chosen rate."""
+    def finish(self, reason: str = "duration reached") -> None:
+        """End: stop the session (closing the recording), show the summary (and ranking),
+        store the chosen rate (not in a replay)."""
         from coreg.cli.breathe import final_lines
 
         self.finished = True
         self.timer.stop()
-        self.driver.writer.close("duration reached", t_s=self.br.now_s)
+        self.session.stop(reason)
         lines = final_lines(self.args, self.br, self.folder)
         if self.args.assess:
             a = self.br.assessment()
@@ -353,6 +474,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
                      and not ln[:4].strip().isdigit()]
         else:
             lines = [ln for ln in lines if not ln.startswith("coreg informs")]
+        if self.analysis.error:
+            lines.append(f"The strap failed: {self.analysis.error}")
         self.summary.setText("\n".join(lines))
         self.pacer.setMinimumSize(200, 200)
         self.pacer.setMaximumHeight(300)  # make room for the summary
@@ -360,6 +483,13 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.redraw()
         if self.on_finished is not None:
             self.on_finished(self)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        """Closing the window mid-session stops it (the recording ends cleanly)."""
+        if not self.finished:
+            self.timer.stop()
+            self.session.stop("window closed")
+        super().closeEvent(event)
 
     def save_screenshot(self, path: str | os.PathLike[str]) -> Path:
         """Save the window as PNG."""
@@ -373,23 +503,13 @@ class BreatheWindow(QtWidgets.QMainWindow):
         return target
 
 
-def run_window(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path,
-               speed: float | None) -> int:
-    """Open the breathing window; with ``--screenshot`` run offscreen, save and quit."""
-    if args.screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from coreg.cli.breathe import Driver, open_run
+def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> None:
+    def interrupted(*_: object) -> None:
+        window.close()  # stops the session: the recording ends with "window closed"
 
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    sim, writer, br = open_run(args, schedule, duration_s, folder)
-    driver = Driver(sim, writer, br, schedule, duration_s)
-
-    def finished(window: BreatheWindow) -> None:
-        if args.screenshot:
-            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
-            app.quit()
-
-    window = BreatheWindow(driver, args, folder, speed, on_finished=finished)
+    # Ctrl+C / kill: stop the strap and close the recording, then leave the Qt loop.
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     window.show()
     window.start()
     try:
@@ -397,9 +517,54 @@ def run_window(args: argparse.Namespace, schedule: Any, duration_s: float, folde
     finally:
         if not window.finished:
             window.timer.stop()
-            writer.close("window closed", t_s=br.now_s)
+            window.session.stop("window closed")
         window.close()
         window.deleteLater()
         app.processEvents()
-    print(f"recording: {writer.path}")
+
+
+def run_window(args: argparse.Namespace, bs: Any, folder: Path) -> int:
+    """Open the breathing window on a :class:`coreg.session.breathe.BreatheSession`; with
+    ``--screenshot`` run offscreen, save at the end and quit."""
+    if args.screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from coreg.cli.breathe import source_text
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+
+    def finished(window: BreatheWindow) -> None:
+        if args.screenshot:
+            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
+            app.quit()
+
+    window = BreatheWindow(bs.session, bs.analysis, args, folder, bs.duration_s,
+                           simulated=bs.simulated, source_text=source_text(args, bs),
+                           on_finished=finished)
+    _exec(app, window)
+    print(f"recording: {bs.session.recording_path}")
+    return 0
+
+
+def run_replay_window(args: argparse.Namespace, replay: Any, title: str) -> int:
+    """Replay a breathing recording in the breathing window (pacer from the recorded lines);
+    with ``--screenshot`` play to the end offscreen, save and quit."""
+    if args.screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    rec = replay.recording
+    settings = rec.header.get("settings", {}) or {}
+    opts = argparse.Namespace(assess=bool(settings.get("assess")), goal=None, sound=False,
+                              client_name=str(settings.get("client_name") or "client"))
+
+    def finished(window: BreatheWindow) -> None:
+        if args.screenshot:
+            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
+            app.quit()
+
+    window = BreatheWindow(replay, replay.analysis, opts, None, replay.duration_s,
+                           simulated=rec.simulation is not None, replay=True,
+                           source_text=title, on_finished=finished)
+    if getattr(args, "start", 0.0):
+        replay.seek(args.start)
+    _exec(app, window)
     return 0

@@ -313,6 +313,41 @@ def test_open_source_spellings() -> None:
             open_source(bad, "client")
 
 
+def test_open_source_simulates_only_what_the_session_needs() -> None:
+    short = open_source("ble-sim:rest", "client", duration_s=30.0)
+    assert isinstance(short, EmulatedBleStrap)
+    assert short.simulation is not None and short.simulation.duration_s == 30.0
+    assert max(m.arrival_s for m in short._messages()) <= 31.0
+    # A ready run (e.g. the breathing client of coreg breathe) is served as is.
+    ready = short.simulation
+    served = open_source("ble-sim", "client", simulation=ready, duration_s=999.0)
+    assert isinstance(served, EmulatedBleStrap) and served.simulation is ready
+    assert (served.scenario, served.seed, served.duration_s) == ("rest", ready.seed, 30.0)
+
+
+def test_played_stream_can_start_part_way() -> None:
+    """``play(from_s=)``: the stream's time ``from_s`` is now; earlier notifications are
+    skipped (the strap was not reached yet), later ones keep their timing."""
+
+    async def scenario() -> None:
+        air_strap = EmulatedStrap(name="coreg test HR")
+        await air_strap.start()
+        strap = BleStrap("client", air_strap.address, backend=BleBackend.emulated(air_strap.air),
+                         connect_timeout_s=5.0)
+        col = Collector(strap)
+        await wait_until(lambda: col.count(K.CONNECTED) == 1)
+        stream = [RRSample("client", 0.1 * i, (800.0,), 75, True, b"") for i in range(40)]
+        task = air_strap.play(stream, speed=4.0, from_s=2.0)
+        await asyncio.wait_for(task, 10.0)
+        await wait_until(lambda: len(col.samples) >= 20)
+        await asyncio.sleep(0.1)
+        await col.finish()
+        await air_strap.close()
+        assert len(col.samples) == 20  # 2.0, 2.1, …, 3.9 s: the first 20 skipped
+
+    run(scenario())
+
+
 def test_played_stream_acts_out_dropouts_and_battery_changes() -> None:
     """A simulated strap's DISCONNECTED..CONNECTED span takes the emulated strap out of range."""
 

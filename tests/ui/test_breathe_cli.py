@@ -1,4 +1,5 @@
-"""``coreg breathe --headless`` on the simulated client: recording, summary, stored rate."""
+"""``coreg breathe --headless`` on the simulated client (``sim``) and on the emulated BLE strap
+(``ble-sim``): recording, summary, stored rate, and bad ``--device`` values."""
 
 from __future__ import annotations
 
@@ -55,9 +56,31 @@ def test_assessment_headless_stores_the_chosen_rate_owner_only(tmp_path: Path, c
     assert len(practice) == 1 and practice[0].pacer[0].rate_bpm == chosen
 
 
+def test_practice_headless_on_the_emulated_ble_strap(tmp_path: Path, capsys) -> None:
+    code = _run(["breathe", "--headless", "--device", "ble-sim", "--speed", "30", "--duration",
+                 "70", "--rate", "6", "--seed", "4", "--recordings-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "SIMULATED client (seed 4) on the emulated BLE strap" in out
+    assert "30× faster than real time" in out
+    assert "Connecting to the strap" in out  # the device state, calmly
+    rec = read_recording(next(tmp_path.glob("*-breathe.jsonl")))
+    assert rec.header["roles"]["client"]["src"] == "ble-sim"
+    assert rec.header["roles"]["client"]["model"] == "Emulated HRM"
+    assert rec.simulation == {"scenario": "breathe", "seed": 4,
+                              "truth": rec.simulation["truth"]}
+    assert rec.simulation["truth"]  # the simulated client's ground truth
+    assert [e.kind.value for e in rec.events][:2] == ["connecting", "connected"]
+    assert len(rec.samples_for("client")) > 40
+    assert rec.pacer[0].rate_bpm == 6.0
+    assert rec.duration_s == pytest.approx(70.0, abs=3.0)
+
+
 @pytest.mark.parametrize("argv", [
     ["--rate", "12"], ["--ratio", "4-6"], ["--assess", "--step-s", "30"],
     ["--device", "AA:BB:CC:DD:EE:FF"], ["--pause-in", "5", "--pause-out", "5", "--rate", "8"],
+    ["--device", "sim:coupled"], ["--device", "ble-sim:rest"], ["--device", "none"],
+    ["--device", " "], ["--device", "ble-sim"],  # ble-sim with --speed max
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, argv: list[str]) -> None:
     code = _run(["breathe", "--headless", "--speed", "max", "--recordings-dir", str(tmp_path),
@@ -65,3 +88,4 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, argv: list[str
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.jsonl"))  # refused before any recording was opened

@@ -1,0 +1,335 @@
+"""A breathing session (``coreg breathe``) on the same session runner as ``coreg live``.
+
+The strap source (simulated client, emulated BLE strap or a real strap) runs on the
+:class:`~coreg.session.runner.Session`'s asyncio thread, every message is recorded before anything
+else sees it, and the consumer feeds a :class:`BreatheAnalysis` — the breathing counterpart of
+:class:`~coreg.session.figures.LiveAnalysis`: it feeds the one-person
+:class:`~coreg.engine.resonance.BreatheRun` (times relative to the session start), records each
+pacer change when it takes effect, and keeps a calm one-line device state for the window.
+
+A replay of a ``mode: breathe`` recording (:func:`replay_analysis_factory`) feeds the same
+:class:`BreatheAnalysis` from the recorded pacer lines, so it shows the same numbers as live.
+
+Resonance-frequency assessment: Lehrer, Vaschillo & Vaschillo (2000),
+doi:10.1023/A:1009554825745; the engine's definitions are in SCIENCE.md §4.
+
+Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from coreg.engine.pacer import PacerStep
+from coreg.engine.resonance import BreatheRun
+from coreg.errors import InputError
+from devices.types import DeviceEvent, EventKind, RRSample
+
+log = logging.getLogger(__name__)
+
+#: Scenario name of the simulated client who breathes with the pacer.
+BREATHE_SCENARIO = "breathe"
+
+#: Calm words for the device state shown under the pacer ("" = all well, show nothing).
+DEVICE_STATE_TEXT: dict[EventKind, str] = {
+    EventKind.CONNECTING: "Connecting to the strap…",
+    EventKind.CONNECTED: "",
+    EventKind.DISCONNECTED: "The strap is out of reach — reconnecting, keep breathing",
+    EventKind.RECONNECTING: "Reconnecting to the strap — keep breathing",
+    EventKind.CONTACT_LOST: "The strap lost skin contact — moisten it and keep breathing",
+    EventKind.CONTACT_REGAINED: "",
+    EventKind.STOPPED: "The strap stopped",
+}
+
+PacerRecorder = Callable[[float, PacerStep], None]
+
+
+class BreatheAnalysis:
+    """Feeds a :class:`BreatheRun` from a session's consumer (the ``LiveAnalysis`` interface).
+
+    Parameters
+    ----------
+    schedule
+        The pacer schedule (elapsed seconds since the session start).
+    role
+        The breathing person's role.
+    settle_s
+        Assessment only: unmeasured seconds at the start of each step.
+    assess
+        Measure and rank the steps.
+    duration_s
+        Session length: the run's clock never goes past it.
+    recorder
+        Called as ``recorder(t_s, step)`` with ``t_s`` on the session clock when a pacer step
+        takes effect (the session writes the ``pacer`` line); None records nothing (replay).
+    """
+
+    def __init__(self, schedule: Sequence[PacerStep], *, role: str = "client",
+                 settle_s: float = 0.0, assess: bool = False,
+                 duration_s: float | None = None,
+                 recorder: PacerRecorder | None = None) -> None:
+        self.schedule = tuple(schedule)
+        self.run = BreatheRun(self.schedule, role=role, settle_s=settle_s, assess=assess)
+        self.role = role
+        self.duration_s = duration_s
+        self.recorder = recorder
+        self.start_s = 0.0
+        self.device_state = ""
+        self.error = ""
+        self.markers: list[tuple[float, str]] = []
+        self.events: list[DeviceEvent] = []
+        self._next_pacer = 0
+
+    # -- the LiveAnalysis interface used by Session and ReplaySession -----------------------
+    def start(self, start_s: float) -> None:
+        """Set the session start (on the sources' clock) and record the first pacer step."""
+        self.start_s = start_s
+        self._pacer_due(0.0)
+
+    def _elapsed(self, t_s: float) -> float:
+        elapsed = t_s - self.start_s
+        if self.duration_s is not None:
+            elapsed = min(elapsed, self.duration_s)
+        return elapsed
+
+    def _pacer_due(self, elapsed_s: float) -> None:
+        while (self._next_pacer < len(self.schedule)
+               and self.schedule[self._next_pacer].start_s <= elapsed_s):
+            step = self.schedule[self._next_pacer]
+            self._next_pacer += 1
+            if self.recorder is not None:
+                self.recorder(self.start_s + step.start_s, step)
+
+    def advance(self, now_s: float) -> None:
+        """Move the session clock to ``now_s`` (sources' clock)."""
+        elapsed = self._elapsed(now_s)
+        self._pacer_due(elapsed)
+        self.run.advance(elapsed)
+
+    def feed_sample(self, sample: RRSample) -> None:
+        """One RR notification of the breathing person (others are ignored)."""
+        if sample.source_id != self.role:
+            return
+        if sample.contact is False and not self.device_state:
+            self.device_state = DEVICE_STATE_TEXT[EventKind.CONTACT_LOST]
+        elif sample.contact and self.device_state == DEVICE_STATE_TEXT[EventKind.CONTACT_LOST]:
+            self.device_state = ""
+        self.run.feed(replace(sample, arrival_s=self._elapsed(sample.arrival_s)))
+
+    def feed_event(self, event: DeviceEvent) -> None:
+        """A device event: update the device state and let the engine see the gap."""
+        if event.source_id != self.role:
+            return
+        self.events.append(event)
+        if event.kind in DEVICE_STATE_TEXT:
+            self.device_state = DEVICE_STATE_TEXT[event.kind]
+        self.run.feed(replace(event, arrival_s=self._elapsed(event.arrival_s)))
+
+    def source_error(self, role: str, error: str) -> None:
+        """The strap source failed."""
+        self.error = error
+        self.device_state = "The strap stopped working — the session is still recorded"
+
+    def add_marker(self, t_s: float, note: str) -> None:
+        """A marker (seconds since the start)."""
+        self.markers.append((t_s, note))
+
+    @property
+    def now_s(self) -> float:
+        """Elapsed session seconds the run has reached."""
+        return self.run.now_s
+
+
+@dataclass(slots=True)
+class BreatheSession:
+    """What ``coreg breathe`` runs: the session, its analysis and how it was set up.
+
+    Attributes
+    ----------
+    session
+        The :class:`~coreg.session.runner.Session` (not started).
+    analysis
+        The :class:`BreatheAnalysis` it feeds.
+    resolved
+        The resolved source (:class:`coreg.sources.ResolvedSources`).
+    duration_s
+        Session length in seconds.
+    note
+        One line about the clock (e.g. how an emulated strap is paced), or "".
+    """
+
+    session: Any
+    analysis: BreatheAnalysis
+    resolved: Any
+    duration_s: float
+    note: str = ""
+
+    @property
+    def run(self) -> BreatheRun:
+        """The breathing run."""
+        return self.analysis.run
+
+    @property
+    def simulated(self) -> bool:
+        """True for the simulated client and the emulated strap."""
+        return bool(self.resolved.simulated)
+
+
+def _breathe_spec(device: str) -> Any:
+    from coreg.sources import parse_src
+
+    spec = parse_src(device)
+    if spec.kind == "none":
+        raise InputError("coreg breathe needs a strap: --device sim, ble-sim or a BLE address/name")
+    if spec.simulated and spec.text.strip().lower() not in (
+            spec.kind, f"{spec.kind}:{BREATHE_SCENARIO}"):
+        raise InputError(f"coreg breathe simulates a client breathing with the pacer: use "
+                         f"--device {spec.kind} (not {spec.text!r})")
+    return spec
+
+
+def open_breathe_session(
+    device: str,
+    schedule: Sequence[PacerStep],
+    duration_s: float,
+    folder: Path,
+    *,
+    seed: int = 1,
+    speed: float | None = None,
+    assess: bool = False,
+    settle_s: float = 0.0,
+    settings: dict[str, Any] | None = None,
+    record: bool = True,
+) -> BreatheSession:
+    """Resolve ``--device`` and build a (not yet started) recorded breathing session.
+
+    Parameters
+    ----------
+    device
+        ``sim`` (the simulated breathing client), ``ble-sim`` (the same client served by the
+        emulated BLE strap through :mod:`devices.ble`) or a real strap's address or name.
+    schedule, duration_s
+        The pacer schedule and the session length in seconds.
+    folder
+        Recordings folder.
+    seed
+        Seed of the simulated client.
+    speed
+        None: real time. ``sim``: a multiple of real time on a virtual clock (inf: as fast as
+        possible). ``ble-sim``: a finite multiple of real time — the emulated strap plays its
+        notifications that much faster and the session and the strap read one
+        :class:`~coreg.session.runner.ScaledClock`. A real strap: must be None.
+    assess, settle_s
+        Assessment mode and its unmeasured settle per step.
+    settings
+        Extra header settings.
+    record
+        Write the recording (always in the app).
+
+    Raises
+    ------
+    InputError
+        A bad ``device`` or a ``speed`` the source cannot honour.
+    """
+    from coreg.recording import RecordingWriter, new_header
+    from coreg.recording.paths import new_recording_path
+    from coreg.session.runner import ScaledClock, Session
+    from coreg.sources import resolve
+
+    spec = _breathe_spec(device)
+    note = ""
+    realtime = True
+    clock: Callable[[], float] = time.monotonic
+    session_speed: float | None = None
+    if spec.kind == "ble":
+        if speed is not None:
+            raise InputError("--speed works only with the simulated client (sim, ble-sim)")
+    elif spec.kind == "ble-sim" and speed is not None and speed != 1.0:
+        if not math.isfinite(speed):
+            raise InputError("ble-sim runs through the BLE stack on the host clock: give --speed "
+                             "as a number (e.g. 20), not max")
+        clock = ScaledClock(speed)
+        note = f"emulated strap on a clock {speed:g}× faster than real time"
+    elif spec.kind == "sim" and speed is not None and speed != 1.0:
+        realtime = False
+        session_speed = None if math.isinf(speed) else speed
+    run = None
+    if spec.simulated:
+        from devices.sim.breathing_client import breathing_client
+
+        pacer_list = [(s.start_s, s.rate_bpm or 0.0) for s in schedule]
+        run = breathing_client(pacer_list, duration_s + 5.0, seed,
+                               inhale_ratio=schedule[0].inhale_ratio if schedule else 0.5,
+                               scenario=BREATHE_SCENARIO)
+    start_s = clock() if realtime else 0.0
+    # The emulated strap's stream starts at the session start, so the simulated client
+    # breathes in step with the pacer whatever the BLE start-up time.
+    resolved = resolve({"client": spec}, duration_s=duration_s, seed=seed, realtime=realtime,
+                       start_s=start_s, run=run,
+                       ble_clock=clock if clock is not time.monotonic else None,
+                       ble_speed=getattr(clock, "speed", 1.0), ble_origin_s=start_s)
+    writer = None
+    holder: dict[str, Any] = {}
+
+    def record_pacer(t_s: float, step: PacerStep) -> None:
+        session = holder.get("session")
+        if session is not None:
+            session.write_pacer(t_s, step)
+
+    analysis = BreatheAnalysis(schedule, settle_s=settle_s, assess=assess,
+                               duration_s=duration_s, recorder=record_pacer if record else None)
+    if record:
+        all_settings: dict[str, Any] = {
+            "assess": assess, "duration_s": duration_s, "settle_s": settle_s,
+            "source": spec.text, "realtime": realtime,
+            "schedule": [[s.start_s, s.rate_bpm, s.label] for s in schedule],
+        }
+        if speed is not None:
+            all_settings["speed"] = speed if math.isfinite(speed) else "max"
+        all_settings.update(settings or {})
+        header = new_header("breathe", resolved.header_roles(), start_monotonic_s=start_s,
+                            settings=all_settings, simulation=resolved.simulation)
+        writer = RecordingWriter(new_recording_path("breathe", folder), header)
+    session = Session(resolved.sources, writer=writer, realtime=realtime, speed=session_speed,
+                      start_s=start_s, analysis=analysis, clock=clock,  # type: ignore[arg-type]
+                      duration_s=duration_s)
+    holder["session"] = session
+    return BreatheSession(session, analysis, resolved, duration_s, note)
+
+
+def schedule_from_recording(recording: Any) -> tuple[PacerStep, ...]:
+    """The pacer schedule of a breathing recording, from its recorded ``pacer`` lines."""
+    return tuple(PacerStep(start_s=p.t_s, rate_bpm=p.rate_bpm, inhale_ratio=p.inhale_ratio,
+                           pause_in_s=p.pause_in_s, pause_out_s=p.pause_out_s, label=p.label)
+                 for p in recording.pacer)
+
+
+def is_breathe_recording(recording: Any) -> bool:
+    """True for a ``mode: breathe`` recording with pacer lines."""
+    return getattr(recording, "mode", "") == "breathe" and bool(recording.pacer)
+
+
+def replay_analysis_factory(recording: Any) -> Callable[[], BreatheAnalysis]:
+    """A factory of fresh :class:`BreatheAnalysis` for replaying a breathing recording."""
+    schedule = schedule_from_recording(recording)
+    settings = recording.header.get("settings", {}) or {}
+    assess = bool(settings.get("assess"))
+    settle_s = float(settings.get("settle_s") or 0.0) if assess else 0.0
+    role = "client" if "client" in recording.roles else (recording.roles or ("client",))[0]
+    planned_s = settings.get("duration_s")
+    duration_s = (min(float(planned_s), recording.duration_s)
+                  if isinstance(planned_s, (int, float)) and planned_s > 0
+                  else recording.duration_s)
+
+    def make() -> BreatheAnalysis:
+        analysis = BreatheAnalysis(schedule, role=role, settle_s=settle_s, assess=assess,
+                                   duration_s=duration_s)
+        return analysis
+
+    return make
