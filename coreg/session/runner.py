@@ -240,16 +240,23 @@ class Session:
             self._queue.put(_SourceEnded(role, error))
 
     def _record(self, message: Message) -> None:
+        self._write_guarded("a message", lambda w: w.write(message))
+
+    def _write_guarded(self, what: str, write: Callable[[Any], None]) -> None:
+        """Write one line to the recording under the lock, unless it is closed.
+
+        Losing the recording is serious but must not stop the live view: a failure is logged
+        and shown (``self.error``).
+        """
         if self.writer is None:
             return
         with self._write_lock:
             if self.writer.closed:
                 return
             try:
-                self.writer.write(message)
+                write(self.writer)
             except Exception as exc:
-                # Losing the recording is serious but must not stop the live view.
-                log.error("cannot record: %s", exc)
+                log.error("cannot record %s: %s", what, exc)
                 self.error = f"recording failed: {exc}"
 
     def stop(self, reason: str = "stopped") -> None:
@@ -431,10 +438,7 @@ class Session:
         marker = SessionMarker(t_s=now - self.start_s, note=note.strip()[:200], role=role)
         self.markers.append(marker)
         self.analysis.add_marker(marker.t_s, marker.note)
-        if self.writer is not None:
-            with self._write_lock:
-                if not self.writer.closed:
-                    self.writer.write_marker(now, marker.note, role=role)
+        self._write_guarded("a marker", lambda w: w.write_marker(now, marker.note, role=role))
         log.info("marker at %.1f s: %s", marker.t_s, marker.note)
         return marker
 
@@ -443,18 +447,9 @@ class Session:
 
         ``step`` is a :class:`coreg.engine.pacer.PacerStep` (rate None: pacer off).
         """
-        if self.writer is None:
-            return
-        with self._write_lock:
-            if self.writer.closed:
-                return
-            try:
-                self.writer.write_pacer(t_s, step.rate_bpm, inhale_ratio=step.inhale_ratio,
-                                        pause_in_s=step.pause_in_s,
-                                        pause_out_s=step.pause_out_s, label=step.label)
-            except Exception as exc:
-                log.error("cannot record the pacer: %s", exc)
-                self.error = f"recording failed: {exc}"
+        self._write_guarded("the pacer", lambda w: w.write_pacer(
+            t_s, step.rate_bpm, inhale_ratio=step.inhale_ratio, pause_in_s=step.pause_in_s,
+            pause_out_s=step.pause_out_s, label=step.label))
 
     @property
     def view(self) -> SessionFigures:
