@@ -29,8 +29,9 @@ def breathing_client(
 
     A rate ``<= 0`` means spontaneous breathing from that time. ``resonance_rate_bpm``
     overrides the drawn resonance frequency (e.g. to spread a benchmark evenly);
-    ``resonance_width_hz`` the half width of the resonance peak (default of
-    :class:`~devices.sim.PersonParams`: 0.025 Hz).
+    ``resonance_width_hz`` switches from the closed baroreflex loop (default, see
+    :class:`~devices.sim.physiology.BaroreflexLoop`) to the earlier Lorentzian resonance
+    curve with that half width in Hz.
     """
     person = replace(draw_person(seed, "client"), pacer=tuple(
         (float(t), float(r)) for t, r in pacer), pacer_inhale_ratio=inhale_ratio)

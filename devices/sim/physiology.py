@@ -7,11 +7,14 @@ The heart rate of one person is modelled in beats per minute on a regular time g
 * **RSA** — respiratory sinus arrhythmia: ``-A(f_b)·depth·vagal(t)·cos(ψ(t) + θ(f_b))``,
   where ``ψ`` is the breathing phase (0 at the start of an inhalation, π at its end, so HR
   peaks at the end of the inhalation), ``f_b`` the instantaneous breathing frequency and
-  ``A(f)`` a resonance curve: a baseline amplitude boosted by a Lorentzian peak at the
-  person's resonance frequency, with a resonator-like phase ``θ(f)`` that is 0 at resonance.
-  This reproduces the cardiovascular resonance that makes slow paced breathing near
-  6 breaths/min raise HRV (Vaschillo et al. 2002, doi:10.1023/A:1014587304314; Lehrer,
-  Vaschillo & Vaschillo 2000, doi:10.1023/A:1009554825745).
+  ``A(f)·e^{iθ(f)}`` the closed-loop response of the heart-rate baroreflex to the breathing
+  drive (:func:`baroreflex_response`): a negative-feedback loop with a delay resonates where
+  the delayed feedback comes back in phase with the drive, near 0.1 Hz (Vaschillo et al.
+  2002, doi:10.1023/A:1014587304314; Vaschillo, Vaschillo & Lehrer 2006,
+  doi:10.1007/s10484-006-9009-3). At resonance HR and breathing are in phase (θ = 0); below
+  it HR leads, above it HR lags. This reproduces the cardiovascular resonance that makes slow
+  paced breathing near 6 breaths/min raise HRV (Lehrer, Vaschillo & Vaschillo 2000,
+  doi:10.1023/A:1009554825745).
 * **slow** — Mayer-wave LF noise around 0.1 Hz, VLF drift around 0.02 Hz and arousal episodes
   (HR rises by a few bpm for tens of seconds while RSA shrinks: vagal withdrawal). This is the
   part a dyad couples (:mod:`devices.sim.dyad`).
@@ -24,9 +27,10 @@ crosses the next integer (Mateo & Laguna 2000, doi:10.1109/10.827288).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,7 +61,8 @@ class PersonParams:
         breathes at ``rate_bpm`` following the pacer; a rate ``<= 0`` means "back to spontaneous
         breathing". Before the first entry breathing is spontaneous. Empty: never paced.
     pacer_lag_s
-        How far the person's breathing trails the pacer, in seconds.
+        How far the person's breathing trails the pacer, in seconds (:func:`draw_person
+        <devices.sim.scenarios.draw_person>` draws it per person: people differ).
     inhale_ratio, pacer_inhale_ratio
         Fraction of each breath spent inhaling, breathing spontaneously and following the pacer
         (a pacer set to IN:OUT = 4:6 gives 0.4). 0.5 makes the breathing phase uniform.
@@ -66,11 +71,16 @@ class PersonParams:
     resonance_rate_bpm
         Resonance frequency of the person's baroreflex loop in breaths per minute (adults 4.5–6.5).
     rsa_bpm
-        RSA amplitude (half of the peak-to-trough HR swing, bpm) far from resonance.
+        RSA amplitude (half of the peak-to-trough HR swing, bpm) at the spontaneous breathing
+        rate, far from resonance.
     resonance_gain
-        How many times larger the RSA amplitude is when breathing exactly at resonance.
+        How many times larger the RSA amplitude is when breathing exactly at resonance
+        (sets the loop gain: ``1 − 1/gain``).
     resonance_width_hz
-        Half width at half maximum of the resonance peak in Hz.
+        None (default): the resonance curve and phase are those of the closed baroreflex loop
+        (:func:`baroreflex_response`; its sharpness follows from the gain and the delay).
+        A number: the earlier phenomenological model, a Lorentzian peak with this half width
+        at half maximum (Hz) and half a resonator's phase — kept to compare with.
     lf_bpm
         Standard deviation of the Mayer-wave (LF) HR noise in bpm.
     lf_peak_hz
@@ -96,7 +106,7 @@ class PersonParams:
     resonance_rate_bpm: float = 6.0
     rsa_bpm: float = 3.2
     resonance_gain: float = 3.5
-    resonance_width_hz: float = 0.025
+    resonance_width_hz: float | None = None
     lf_bpm: float = 1.0
     lf_peak_hz: float | None = None
     vlf_bpm: float = 0.8
@@ -120,6 +130,36 @@ class PersonParams:
             if rate > 40.0:
                 raise ValueError(f"pacer rate out of range: {rate}")
 
+    def rsa_response(
+        self, breathing_rate_hz: NDArray[np.float64] | float
+    ) -> NDArray[np.complex128]:
+        """Complex RSA response at a breathing frequency: amplitude (bpm) and phase (rad).
+
+        Closed-loop model by default (:func:`baroreflex_response` scaled by ``rsa_bpm``); the
+        Lorentzian model when ``resonance_width_hz`` is set.
+        """
+        f = np.asarray(breathing_rate_hz, dtype=np.float64)
+        f_res = self.resonance_rate_bpm / 60.0
+        if self.resonance_width_hz is None:
+            loop, scale = self.baroreflex_loop()
+            return scale * loop.response(f)
+        x = (f - f_res) / self.resonance_width_hz
+        amp = self.rsa_bpm * (1.0 + (self.resonance_gain - 1.0) / (1.0 + x * x))
+        return amp * np.exp(-0.5j * np.arctan(x))
+
+    def baroreflex_loop(self, dt_s: float = 1.0 / GRID_RATE_HZ) -> tuple[BaroreflexLoop, float]:
+        """The person's closed baroreflex loop and the open-loop drive amplitude (bpm).
+
+        Calibrated so the parameters keep their meaning: the closed-loop RSA amplitude is
+        ``rsa_bpm`` at the spontaneous breathing rate and ``rsa_bpm · resonance_gain`` at
+        resonance. The loop's own peak gain ``g_loop`` solves ``g_loop / |T(f_spont)| =
+        resonance_gain`` (fixed point; the feedback damps spontaneous rates a little, |T| ≈
+        0.7–1.0 there), and the drive is ``rsa_bpm / |T(f_spont)|``.
+        """
+        loop, t_sp = _calibrated_loop(self.resonance_rate_bpm / 60.0, self.resonance_gain,
+                                      self.breathing_rate_bpm / 60.0, dt_s)
+        return loop, self.rsa_bpm / t_sp
+
     def rsa_amplitude_bpm(
         self, breathing_rate_hz: NDArray[np.float64] | float
     ) -> NDArray[np.float64]:
@@ -133,24 +173,178 @@ class PersonParams:
         Returns
         -------
         ndarray
-            ``rsa_bpm · (1 + (gain − 1) / (1 + ((f − f_res) / width)²))``.
+            ``rsa_bpm · |T(f)|`` with the closed-loop response ``T`` of
+            :func:`baroreflex_response` (``rsa_bpm · gain`` at resonance); with
+            ``resonance_width_hz`` set, ``rsa_bpm · (1 + (gain − 1) / (1 + ((f − f_res) /
+            width)²))``.
         """
-        f = np.asarray(breathing_rate_hz, dtype=np.float64)
-        f_res = self.resonance_rate_bpm / 60.0
-        peak = 1.0 / (1.0 + ((f - f_res) / self.resonance_width_hz) ** 2)
-        return self.rsa_bpm * (1.0 + (self.resonance_gain - 1.0) * peak)
+        return np.abs(self.rsa_response(breathing_rate_hz))
 
     def rsa_phase_rad(
         self, breathing_rate_hz: NDArray[np.float64] | float
     ) -> NDArray[np.float64]:
-        """Phase of the HR oscillation relative to lung volume: 0 at resonance, up to ±45° off it.
+        """Phase of the HR oscillation relative to lung volume (rad): about 0 at resonance.
 
-        Positive (HR leads) below resonance, negative (HR lags) above it: half the phase of a
-        resonator, ``-0.5·arctan((f − f_res) / width)``.
+        Positive (HR leads) below resonance, negative (HR lags) above it. Closed-loop model:
+        the argument of :func:`baroreflex_response` (about +10° at the amplitude peak, within
+        about ±60° over 4.5–6.5/min); Lorentzian model: ``-0.5·arctan((f − f_res) / width)``.
         """
-        f = np.asarray(breathing_rate_hz, dtype=np.float64)
-        f_res = self.resonance_rate_bpm / 60.0
-        return -np.arctan((f - f_res) / self.resonance_width_hz) * 0.5
+        return np.angle(self.rsa_response(breathing_rate_hz))
+
+
+#: Time constants (s) of the two first-order low-pass stages in the baroreflex loop: the
+#: arterial Windkessel (diastolic pressure decay, about 1.5 s in adults; Westerhof, Lankhaar &
+#: Westerhof 2009, doi:10.1007/s11517-008-0359-2) and a faster stage for the baroreceptor and
+#: sinus-node response (1 s, an assumption). Two stages keep the loop from ringing again
+#: above the resonance (|T| stays within 0.8–1.25 from 0.15 to 0.5 Hz).
+BAROREFLEX_LOWPASS_S: tuple[float, float] = (1.5, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class BaroreflexLoop:
+    """The heart-rate baroreflex as a discrete closed loop on the simulation grid.
+
+    Vaschillo et al. (2002, doi:10.1023/A:1014587304314; 2006, doi:10.1007/s10484-006-9009-3)
+    explain the resonance of HRV biofeedback as that of the heart-rate baroreflex, a
+    negative-feedback loop with a delay of about 5 s between an HR change and the blood
+    pressure change that feeds back on HR: breathing at the frequency where the delayed
+    feedback returns in phase with the drive gives the largest HR oscillation, with HR and
+    breathing in phase. Here the breathing drive ``u`` (the open-loop RSA) passes through::
+
+        y = u − K · L(y delayed by D),      T(f) = 1 / (1 + K · L(f) · e^{−i2πfD})
+
+    with ``L`` the two first-order low-pass stages of :data:`BAROREFLEX_LOWPASS_S` and the
+    delay ``D`` (≈ 2.5–4.5 s for 6.5–4.5/min, plus the low-pass's own lag) and ``K`` chosen
+    so that ``|T|`` peaks exactly at the resonance frequency with height ``gain`` (the
+    resonance frequency is the rate with the largest HR oscillation, Lehrer et al. 2000).
+    There the phase is near 0 (HR and breathing in phase; it is exactly 0 a little above the
+    peak, where the loop phase is −π). Far above resonance ``|T| → 1``; below it the
+    feedback damps the oscillation. The sharpness is not a free
+    parameter: it follows from the loop gain and delay (neighbouring 0.5/min steps differ by
+    5–30 % in amplitude for a gain of 3.5). Run in the time domain (:meth:`run`) the loop also
+    gives the build-up of the resonance after a rate change (the ringing decays by the loop
+    gain every cycle, time constant ≈ 30 s for a gain of 3.5) and its response to a breathing
+    rhythm that wanders.
+
+    Everything is exact for the discrete grid (step ``dt_s``): first-order IIR stages and a
+    linearly interpolated fractional delay, and :meth:`response` is their exact frequency
+    response.
+    """
+
+    resonance_hz: float
+    gain: float
+    dt_s: float = 1.0 / GRID_RATE_HZ
+    delay_s: float = field(init=False)
+    k: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        delay_s, k = self._solve()
+        object.__setattr__(self, "delay_s", delay_s)
+        object.__setattr__(self, "k", k)
+
+    def _lowpass(self, f_hz: NDArray[np.float64] | float) -> NDArray[np.complex128]:
+        z1 = np.exp(-2j * np.pi * np.asarray(f_hz, dtype=np.float64) * self.dt_s)
+        out = np.ones(np.shape(z1), dtype=np.complex128)
+        for tau_s in BAROREFLEX_LOWPASS_S:
+            a = math.exp(-self.dt_s / tau_s)
+            out = out * (1.0 - a) / (1.0 - a * z1)
+        return out
+
+    def _delay(self, f_hz: NDArray[np.float64] | float, delay_s: float
+               ) -> NDArray[np.complex128]:
+        n = math.floor(delay_s / self.dt_s)
+        mu = delay_s / self.dt_s - n
+        w = 2.0 * np.pi * np.asarray(f_hz, dtype=np.float64) * self.dt_s
+        return (1.0 - mu) * np.exp(-1j * w * n) + mu * np.exp(-1j * w * (n + 1))
+
+    def _crossing(self, f_cross_hz: float, loop_gain: float) -> tuple[float, float]:
+        """``(delay_s, K)`` putting loop phase −π and loop gain ``loop_gain`` at a frequency."""
+        lp = complex(self._lowpass(f_cross_hz))
+        delay_s = (math.pi + math.atan2(lp.imag, lp.real)) / (2.0 * math.pi * f_cross_hz)
+        for _ in range(6):  # the interpolated delay's phase is not exactly linear: refine
+            loop = lp * complex(self._delay(f_cross_hz, delay_s))
+            err = math.remainder(math.atan2(loop.imag, loop.real) + math.pi, 2.0 * math.pi)
+            delay_s += err / (2.0 * math.pi * f_cross_hz)
+        loop = lp * complex(self._delay(f_cross_hz, delay_s))
+        return delay_s, loop_gain / abs(loop)
+
+    def _solve(self) -> tuple[float, float]:
+        """Delay and K such that |T| peaks at ``resonance_hz`` with height ``gain``.
+
+        The low-pass makes the loop gain larger below the −π crossing, so the amplitude peak
+        sits a little below it: the crossing frequency and the loop gain there are moved
+        until the peak is where and as high as asked (a few fixed-point steps).
+        """
+        g = max(float(self.gain), 1.0 + 1e-9)
+        f_cross, loop_gain = self.resonance_hz, 1.0 - 1.0 / g
+        grid = self.resonance_hz * np.linspace(0.6, 1.6, 2001)
+        delay_s, k = self._crossing(f_cross, loop_gain)
+        for _ in range(12):
+            t = np.abs(1.0 / (1.0 + k * self._lowpass(grid) * self._delay(grid, delay_s)))
+            i = int(np.argmax(t))
+            f_cross += self.resonance_hz - float(grid[i])
+            loop_gain = min(1.0 - 1e-6, max(1e-6, 1.0 - (1.0 - loop_gain) * float(t[i]) / g))
+            delay_s, k = self._crossing(f_cross, loop_gain)
+        return delay_s, k
+
+    def params(self) -> tuple[float, float]:
+        """``(delay_s, K)`` of the loop."""
+        return self.delay_s, self.k
+
+    def response(self, f_hz: NDArray[np.float64] | float) -> NDArray[np.complex128]:
+        """``T(f)``: ``abs`` the amplitude factor, ``angle`` the HR phase (rad, + = HR leads)."""
+        delay_s, k = self.params()
+        return 1.0 / (1.0 + k * self._lowpass(f_hz) * self._delay(f_hz, delay_s))
+
+    def run(self, drive: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The closed-loop output for a drive sampled every ``dt_s`` (starting from rest)."""
+        delay_s, k = self.params()
+        n = math.floor(delay_s / self.dt_s)
+        mu = delay_s / self.dt_s - n
+        a1, a2 = (math.exp(-self.dt_s / tau) for tau in BAROREFLEX_LOWPASS_S)
+        u = drive.tolist()
+        y = [0.0] * len(u)
+        s1 = s2 = 0.0
+        for j in range(len(u)):
+            i0, i1 = j - n, j - n - 1
+            yd = (1.0 - mu) * (y[i0] if i0 >= 0 else 0.0) + mu * (y[i1] if i1 >= 0 else 0.0)
+            s1 = a1 * s1 + (1.0 - a1) * yd
+            s2 = a2 * s2 + (1.0 - a2) * s1
+            y[j] = u[j] - k * s2
+        return np.asarray(y)
+
+
+@functools.lru_cache(maxsize=256)
+def _calibrated_loop(resonance_hz: float, gain: float, spontaneous_hz: float, dt_s: float
+                     ) -> tuple[BaroreflexLoop, float]:
+    """The loop whose peak over its response at the spontaneous rate is ``gain``, and that
+    response's magnitude (fixed point of ``g_loop = gain · |T_g_loop(f_spont)|``)."""
+    g_loop = max(gain, 1.0 + 1e-6)
+    loop = BaroreflexLoop(resonance_hz, g_loop, dt_s)
+    for _ in range(40):
+        t_sp = float(np.abs(loop.response(spontaneous_hz)))
+        new = max(gain * t_sp, 1.0 + 1e-6)
+        if abs(new - g_loop) < 1e-9:
+            break
+        g_loop = new
+        loop = BaroreflexLoop(resonance_hz, g_loop, dt_s)
+    return loop, float(np.abs(loop.response(spontaneous_hz)))
+
+
+def baroreflex_response(f_hz: NDArray[np.float64] | float, resonance_hz: float,
+                        gain: float) -> NDArray[np.complex128]:
+    """Closed-loop HR response ``T(f)`` of :class:`BaroreflexLoop` (relative to open loop).
+
+    Parameters
+    ----------
+    f_hz
+        Breathing frequency (Hz), scalar or array.
+    resonance_hz
+        Resonance frequency (Hz), > 0.
+    gain
+        ``|T|`` at resonance (> 1).
+    """
+    return BaroreflexLoop(resonance_hz, gain).response(f_hz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,8 +615,14 @@ def modulation(
     slow = lf + vlf + person.arousal_bpm * level
     slow -= slow.mean()
     vagal = 1.0 - 0.5 * level
-    rsa = (-person.rsa_amplitude_bpm(rate_hz) * depth * vagal
-           * np.cos(phase + person.rsa_phase_rad(rate_hz)))
+    if person.resonance_width_hz is None:
+        # Drive = open-loop RSA; the closed baroreflex loop shapes it (resonance, phase,
+        # build-up after a rate change).
+        loop, drive_bpm = person.baroreflex_loop(float(t[1] - t[0]))
+        rsa = loop.run(-drive_bpm * depth * vagal * np.cos(phase))
+    else:
+        response = person.rsa_response(rate_hz)
+        rsa = -np.abs(response) * depth * vagal * np.cos(phase + np.angle(response))
     return Modulation(t_s=t, rsa_bpm=rsa, slow_bpm=slow, breathing_phase_rad=phase,
                       breathing_rate_hz=rate_hz, arousal=level)
 

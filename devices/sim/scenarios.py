@@ -25,8 +25,9 @@ def draw_person(seed: int, role: str) -> PersonParams:
     """A plausible resting adult drawn from ``(seed, role)``.
 
     Mean HR 60–80 bpm, spontaneous breathing 10–16/min, resonance 4.5–6.5/min (the LF noise
-    peaks there too), and RSA, LF and VLF magnitudes that give a resting RMSSD of roughly
-    20–60 ms, a coherence ratio near 1 breathing spontaneously and 4–6 paced at 6/min.
+    peaks there too), a lag of 0.2–1.2 s behind a pacer, and RSA, LF and VLF magnitudes that
+    give a resting RMSSD of roughly 20–60 ms, a coherence ratio near 1 breathing spontaneously
+    and 4–8 paced at the resonance.
     """
     rng = role_rng(seed, role, 0)
     return PersonParams(
@@ -37,6 +38,10 @@ def draw_person(seed: int, role: str) -> PersonParams:
         resonance_gain=round(float(rng.uniform(3.0, 4.0)), 2),
         lf_bpm=round(float(rng.uniform(0.75, 1.25)), 2),
         vlf_bpm=round(float(rng.uniform(0.6, 1.0)), 2),
+        # Drawn last so the draws above stay what they were for every seed. How far a person
+        # trails a visual pacer differs between people; 0.2–1.2 s is an assumption (about a
+        # reaction time and up to a second of easing into each breath), not a published figure.
+        pacer_lag_s=round(float(rng.uniform(0.2, 1.2)), 2),
     )
 
 

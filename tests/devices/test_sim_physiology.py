@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -114,7 +115,12 @@ def test_resonance_curve_peaks_at_the_persons_resonance_rate() -> None:
                                  "client")
     assert at > 1.2 * off
     assert person.rsa_amplitude_bpm(5.0 / 60) == pytest.approx(BASE.rsa_bpm * BASE.resonance_gain)
-    assert float(person.rsa_phase_rad(5.0 / 60)) == pytest.approx(0.0)
+    # Closed baroreflex loop: HR about in phase with breathing at resonance, leading below it,
+    # lagging above it (Vaschillo et al. 2002).
+    assert abs(math.degrees(float(person.rsa_phase_rad(5.0 / 60)))) < 15.0
+    assert person.rsa_phase_rad(4.5 / 60) > 0.0 > person.rsa_phase_rad(6.0 / 60)
+    rates = np.linspace(3.0, 9.0, 601)
+    assert rates[np.argmax(person.rsa_amplitude_bpm(rates / 60))] == pytest.approx(5.0, abs=0.02)
 
 
 def test_rmssd_and_coherence_are_realistic() -> None:
@@ -187,3 +193,24 @@ def test_inhale_ratio_shapes_each_paced_breath() -> None:
     assert np.median(mod.breathing_rate_hz[locked]) * 60 == pytest.approx(6.0, abs=0.05)
     with pytest.raises(ValueError):
         PersonParams(pacer_inhale_ratio=0.95)
+
+
+def test_baroreflex_loop_in_time_matches_its_frequency_response() -> None:
+    from devices.sim.physiology import BaroreflexLoop
+
+    loop = BaroreflexLoop(5.5 / 60, 3.0)
+    t = np.arange(0.0, 400.0, 0.1)
+    for f in (4.5 / 60, 5.5 / 60, 0.25):
+        y = loop.run(np.cos(2 * np.pi * f * t))
+        steady = y[t >= 200.0]  # the ringing after the start has died away
+        z = np.mean(steady * np.exp(-2j * np.pi * f * t[t >= 200.0])) * 2
+        assert abs(z) == pytest.approx(abs(loop.response(f)), rel=0.01)
+        assert np.angle(z) == pytest.approx(np.angle(loop.response(f)), abs=0.02)
+    assert abs(loop.response(5.5 / 60)) == pytest.approx(3.0, rel=1e-3)
+
+
+def test_rsa_keeps_its_meaning_at_the_spontaneous_rate() -> None:
+    person = dataclasses.replace(BASE, resonance_rate_bpm=5.0, breathing_rate_bpm=12.0)
+    assert person.rsa_amplitude_bpm(12.0 / 60) == pytest.approx(person.rsa_bpm, rel=1e-6)
+    assert person.rsa_amplitude_bpm(5.0 / 60) == pytest.approx(
+        person.rsa_bpm * person.resonance_gain, rel=1e-3)

@@ -13,6 +13,7 @@ from coreg.engine.resonance import (
     CoherencePoint,
     StepMeasure,
     coherence_level,
+    fit_peak_rate,
     measure_step,
     rank_steps,
     summarize,
@@ -60,6 +61,28 @@ def test_ranking_combines_criteria_and_states_confidence() -> None:
     close = rank_steps([_m(6.0, 15.0, 5000, 10), _m(5.5, 15.1, 4950, 12)])
     assert close.confidence == "low"
     assert rank_steps([]).chosen_rate_bpm is None
+
+
+def test_fit_peak_rate_finds_the_peak_between_steps() -> None:
+    rates = [6.5, 6.0, 5.5, 5.0, 4.5]
+    amps = [10.0 * math.exp(-((r - 5.3) ** 2)) for r in rates]  # log is a parabola, peak 5.3
+    assert fit_peak_rate(rates, amps) == pytest.approx(5.3, abs=1e-9)
+    assert fit_peak_rate(rates[:2], amps[:2]) is None  # two steps: no curve
+    assert fit_peak_rate(rates, [10.0 * math.exp((r - 5.5) ** 2) for r in rates]) is None
+
+
+def test_confidence_follows_the_measurement_spread() -> None:
+    def m(rate: float, amp: float, se: float) -> StepMeasure:
+        return StepMeasure(rate, 120.0, amp * 300, amp * 20000, rate / 60, amp, -20.0, 0.9, 5.0,
+                           se)
+
+    shape = {6.5: 0.6, 6.0: 0.8, 5.5: 1.0, 5.0: 0.8, 4.5: 0.6}
+    tight = rank_steps([m(r, 20.0 * k, 0.2) for r, k in shape.items()])
+    assert tight.chosen_rate_bpm == 5.5 and tight.confidence == "high"
+    assert tight.peak_rate_bpm == pytest.approx(5.5, abs=0.01)
+    assert "resamples" in tight.statement
+    loose = rank_steps([m(r, 20.0 * k, 6.0) for r, k in shape.items()])
+    assert loose.chosen_rate_bpm == 5.5 and loose.confidence in ("moderate", "low")
 
 
 def test_levels_and_summary() -> None:
