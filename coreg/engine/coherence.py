@@ -155,16 +155,31 @@ def rsa_amplitude_bpm(
         return math.nan
     mid = t - rr / 2000.0
     grid, hr = resample_nn(mid, 60000.0 / rr, 4.0)
-    n_cycles = int((grid[-1] - grid[0]) // breath_period_s)
-    if n_cycles < 1:
-        return math.nan
-    amps = []
-    end = grid[-1]
-    # Cycle k holds end − (k+1)·period < t <= end − k·period.
-    bounds = end - np.arange(n_cycles + 1) * breath_period_s
-    idx = np.searchsorted(grid, bounds, side="right")
-    for k in range(n_cycles):
-        seg = hr[idx[k + 1] : idx[k]]
-        if len(seg) > 1:
-            amps.append(float(seg.max() - seg.min()))
+    amps = [float(hr[c].max() - hr[c].min()) for c in breath_cycles(grid, breath_period_s)
+            if c.stop - c.start > 1]
     return float(np.mean(amps)) if amps else math.nan
+
+
+def breath_cycles(grid_s: NDArray[np.float64], period_s: float) -> list[slice]:
+    """Index ranges of the complete breath-length cycles of a uniform grid, aligned to its end.
+
+    Cycle k (k = 0 the newest) holds the samples with end − (k+1)·period < t ≤ end − k·period.
+    The boundaries are found by counting samples back from the end (``period × rate`` per
+    cycle), not by comparing times: with a period that is a whole number of samples (6/min on a
+    4 Hz grid) the boundaries fall on grid points, where a time comparison would let the last
+    bit of rounding decide which cycle a sample belongs to — and a replay, whose times are
+    stored to the microsecond, could then differ from the live session.
+    """
+    n = len(grid_s)
+    if n < 2 or not period_s > 0:
+        return []
+    dt = float(grid_s[1] - grid_s[0])
+    per = period_s / dt  # samples per cycle
+    n_cycles = math.floor((n - 1) / per + 1e-9)
+    out = []
+    for k in range(n_cycles):
+        # Samples m = 0, 1, … back from the end belong to cycle k for k·per <= m < (k+1)·per.
+        m_lo = math.ceil(k * per - 1e-9)
+        m_hi = math.ceil((k + 1) * per - 1e-9)
+        out.append(slice(n - m_hi, n - m_lo))
+    return out

@@ -112,14 +112,12 @@ def _fourier_at(x: NDArray[np.float64], t: NDArray[np.float64], f_hz: float) -> 
 
 def cycle_amplitudes_bpm(grid_s: NDArray[np.float64], hr_bpm: NDArray[np.float64],
                          period_s: float) -> list[float]:
-    """Peak-to-trough HR of each consecutive breath-length window (end-aligned), bpm."""
-    n = int((grid_s[-1] - grid_s[0]) // period_s) if len(grid_s) > 1 else 0
-    amps = []
-    for k in range(n):
-        sel = (grid_s > grid_s[-1] - (k + 1) * period_s) & (grid_s <= grid_s[-1] - k * period_s)
-        if np.sum(sel) > 1:
-            amps.append(float(np.ptp(hr_bpm[sel])))
-    return amps
+    """Peak-to-trough HR of each consecutive breath-length window (end-aligned), bpm.
+
+    The windows are :func:`coreg.engine.coherence.breath_cycles` of the uniform grid.
+    """
+    return [float(np.ptp(hr_bpm[c])) for c in coh.breath_cycles(grid_s, period_s)
+            if c.stop - c.start > 1]
 
 
 def cycle_amplitude_bpm(grid_s: NDArray[np.float64], hr_bpm: NDArray[np.float64],
@@ -319,8 +317,16 @@ def rank_steps(measures: Sequence[StepMeasure]) -> Assessment:
     se = math.hypot(a1.amplitude_se_bpm, a2.amplitude_se_bpm)
     if support is not None:
         clear, close = support >= 0.8, support >= 0.6
-        spread = (f"the HR-swing curve peaks at {peak:.1f}/min; {chosen:.1f} is picked in "
-                  f"{100 * support:.0f} % of resamples of the per-breath swings")
+        if peak < lo_r - 0.05:
+            where = (f"the HR-swing curve still rises at the slowest step ({lo_r:.1f}/min); "
+                     "slower rates were not tested")
+        elif peak > hi_r + 0.05:
+            where = (f"the HR-swing curve still rises at the fastest step ({hi_r:.1f}/min); "
+                     "faster rates were not tested")
+        else:
+            where = f"the HR-swing curve peaks at {peak:.1f}/min"
+        spread = (f"{where}; {chosen:.1f} is picked in {100 * support:.0f} % of resamples of "
+                  "the per-breath swings")
     elif math.isfinite(se) and se > 0:
         z = (a1.amplitude_bpm - a2.amplitude_bpm) / se
         clear, close = z >= 2.0 and agree >= 2, z >= 1.0

@@ -167,3 +167,16 @@ def test_fixed_window_spectrum_equals_the_general_path() -> None:
                     assert math.isnan(v), f.name
                 else:
                     assert v == pytest.approx(u, rel=1e-12), f.name
+
+
+def test_breath_cycles_do_not_depend_on_the_last_bit_of_the_times() -> None:
+    """6/min on a 4 Hz grid puts cycle boundaries on grid points; a microsecond shift of the
+    times (a replay stores them to the microsecond) must not move a sample to another cycle."""
+    grid = 123.456789 + np.arange(401) / 4.0
+    cycles = coh.breath_cycles(grid, 10.0)
+    assert [c.stop - c.start for c in cycles] == [40] * 10
+    assert cycles[0] == slice(361, 401)
+    for shift in (1e-7, -1e-7, 3e-6):
+        assert coh.breath_cycles(grid + shift, 10.0) == cycles
+    odd = coh.breath_cycles(grid, 60.0 / 5.5)  # 43.6 samples per cycle
+    assert len(odd) == 9 and all(43 <= c.stop - c.start <= 44 for c in odd)

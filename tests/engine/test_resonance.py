@@ -130,3 +130,16 @@ def test_assessment_run_on_a_simulated_client_ranks_all_steps() -> None:
     assert a.chosen_rate_bpm in (4.5, 5.5)  # resonance 4.6: not the far end
     assert a.confidence in ("high", "moderate", "low")
     assert br.engine.pacer_rate_bpm is None  # the pacer went off at the end
+
+
+def test_statement_does_not_extrapolate_beyond_the_tested_rates() -> None:
+    """A swing curve still rising at the slowest step: say so, never quote a rate not tested."""
+    from coreg.engine.resonance import StepMeasure, rank_steps
+
+    swings = {6.5: 9.0, 6.0: 9.5, 5.5: 13.0, 5.0: 21.0, 4.5: 25.0}
+    ms = [StepMeasure(r, 120.0, 1000.0 * a, 10.0 * a, r / 60.0, a, 0.0, 0.9, 5.0, 0.5)
+          for r, a in swings.items()]
+    a = rank_steps(ms)
+    assert a.chosen_rate_bpm == 4.5
+    assert "slowest step (4.5/min)" in a.statement
+    assert "peaks at" not in a.statement
