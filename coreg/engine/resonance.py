@@ -36,19 +36,19 @@ LF_BAND_HZ: tuple[float, float] = (0.04, 0.15)
 COHERENCE_LEVELS: tuple[tuple[str, float], ...] = (("low", 0.0), ("medium", 1.0),
                                                    ("high", 3.0))
 #: Weights of the criteria in the combined assessment score. The HR swing leads (Lehrer et
-#: al. 2000's primary criterion, and the least noisy on 2-min steps), twice: as the step's own
-#: swing ("amplitude") and as its closeness to the peak of a smooth curve fitted through the
-#: swings of all steps ("fit", :func:`fit_peak_rate`), so one noisy step next to the peak does
-#: not decide alone (SCIENCE.md §4). LF power and LF peak height support them. The HR–pacer
-#: phase and the one-peak share are measured and shown but not scored: the phase against the
-#: *pacer* carries the client's own, unknown lag behind it (0.2–1.2 s is 7–45° at 0.1 Hz, as
-#: large as the resonance's own phase change from one step to the next), and every paced step
-#: shows one clean peak. On the simulated benchmark (160 clients, seeds 0–159, in two
-#: halves of 80) the previous weights (phase and smoothness scored) picked the nearest step
-#: for 71 %/68 %, the step with the largest swing alone 74 %/66 %, these weights 78 %/76 %
-#: (the simulator's own ceiling, the step with the largest true RSA: 81 %/76 %); on 160
-#: clients not used for any choice (seeds 160–319) these weights score 81 %.
-WEIGHTS: dict[str, float] = {"fit": 0.5, "amplitude": 0.3, "lf_power": 0.1, "lf_peak": 0.1,
+#: al. 2000's primary criterion, and the least noisy on 2-min steps), mostly through the
+#: closeness of each step to the peak of a smooth curve fitted through the swings of all steps
+#: ("fit", :func:`fit_peak_rate`), so one noisy step next to the peak does not decide alone
+#: (SCIENCE.md §4); the step's own swing ("amplitude"), LF power and LF peak height break near
+#: ties. The HR–pacer phase and the one-peak share are measured and shown but not scored: the
+#: phase against the *pacer* carries the client's own, unknown lag behind it (0.2–1.2 s is
+#: 7–45° at 0.1 Hz, as large as the resonance's own phase change from one step to the next),
+#: and every paced step shows one clean peak. Chosen on the simulated benchmark, seeds 0–159
+#: (nearest step: previous weights with phase scored 69 %, largest swing alone 71 %, fit 0.5 /
+#: swing 0.3 / LF 0.1 / LF peak 0.1 with a⁴ fit weights 77 %, these weights with a⁶ 83 %),
+#: then checked on 320 clients not used for any choice (seeds 160–479): 80 % (the a⁴ version:
+#: 78 %). See benchmarks/breathe_assess.py and the README.
+WEIGHTS: dict[str, float] = {"fit": 0.8, "amplitude": 0.1, "lf_power": 0.05, "lf_peak": 0.05,
                              "phase": 0.0, "smooth": 0.0}
 
 
@@ -214,6 +214,11 @@ class Assessment:
     peak_rate_bpm: float | None = None
 
 
+#: Power of the relative swing in the fit's residual weights (the squared residual is weighed
+#: by the swing to twice this power). See :func:`fit_peak_rate`.
+FIT_WEIGHT_POWER = 3.0
+
+
 def fit_peak_rate(rates_bpm: Sequence[float], amplitudes_bpm: Sequence[float]) -> float | None:
     """Rate at the peak of a quadratic fitted to log HR swing against breathing rate.
 
@@ -222,9 +227,10 @@ def fit_peak_rate(rates_bpm: Sequence[float], amplitudes_bpm: Sequence[float]) -
     the logarithm of the swings (a Gaussian-shaped peak, the usual way to interpolate a peak
     between samples: Gasior & Gonzalez 2004, doi:10.1063/1.1831158). The flanks of a
     resonance are heavier than a Gaussian's, so the fit weighs each step by its swing to the
-    fourth power (relative to the largest; Guo 2011, doi:10.1109/MSP.2011.941846, weighs the
-    log-Gaussian fit by the square — a stronger weight was chosen on the simulated benchmark
-    and then checked on clients it had not seen: see benchmarks/breathe_assess.py). Returns
+    sixth power (relative to the largest; Guo 2011, doi:10.1109/MSP.2011.941846, weighs the
+    log-Gaussian fit by the square — a stronger weight was chosen on the simulated benchmark,
+    seeds 0–159, and then checked on clients it had not seen: see
+    benchmarks/breathe_assess.py). Returns
     None with fewer than three steps or when the fit is not peaked (opens upwards).
     """
     pairs = [(float(r), float(a)) for r, a in zip(rates_bpm, amplitudes_bpm, strict=True)
@@ -233,7 +239,7 @@ def fit_peak_rate(rates_bpm: Sequence[float], amplitudes_bpm: Sequence[float]) -
         return None
     x = np.array([r for r, _ in pairs])
     a = np.array([v for _, v in pairs])
-    w = (a / a.max()) ** 2  # polyfit weighs residuals: squared, the weight is a⁴
+    w = (a / a.max()) ** FIT_WEIGHT_POWER  # polyfit weighs residuals: squared, a⁶
     c = np.polyfit(x, np.log(a), 2, w=w)
     if not c[0] < 0:
         return None
