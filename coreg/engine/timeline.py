@@ -238,8 +238,12 @@ class BeatTimeline:
         with_beats = run.with_beats
         if len(with_beats) <= needed:
             return
-        recent = with_beats[-needed:]
-        if min(self._excess(run, n) for n in recent) <= self.step_threshold_s:
+        # A step needs every one of the last ``needed`` delays above the threshold; the newest
+        # is checked first, which settles the common case (no step) at once.
+        threshold = self.step_threshold_s
+        offset = run.offset_s
+        if any(n.arrival_s - n.s_end_ms / 1000.0 - offset <= threshold
+               for n in reversed(with_beats[-needed:])):
             return
         k = self._step_start(run, len(with_beats) - needed, self.step_threshold_s)
         self._split(run_idx, with_beats[k])
