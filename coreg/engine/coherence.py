@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 
 from coreg.engine import spline
 from coreg.engine.hrv import (
-    detrend_linear,
     hann_window,
     increasing_knots,
     resample_nn,
@@ -55,39 +54,85 @@ def short_spectrum(
     window_s: float = COHERENCE_WINDOW_S,
     rate_hz: float = COHERENCE_RATE_HZ,
     nfft_min: int = COHERENCE_NFFT,
+    max_hz: float | None = None,
 ) -> ShortSpectrum:
     """Periodogram of the last ``window_s`` of NN: cubic resampling, detrend, Hann, padded FFT.
 
     The grid has ``window_s × rate_hz`` points ending at the last beat (fewer when the beats do
     not reach that far back; pass one beat before the window so that they do). The FFT length is
     the next power of two ≥ max(``nfft_min``, samples), so the peak does not jump with where the
-    breathing frequency falls on the bins (SCIENCE.md §4). One-sided density in ms²/Hz.
+    breathing frequency falls on the bins (SCIENCE.md §4). One-sided density in ms²/Hz, up to
+    ``max_hz`` inclusive when given (the live engine needs ≤ 0.5 Hz of the 1 Hz range).
     """
     t, rr = increasing_knots(np.asarray(t_s, dtype=np.float64), np.asarray(rr_ms, dtype=np.float64))
     n_full = round(window_s * rate_hz)
     n_avail = math.floor((t[-1] - t[0]) * rate_hz + 1e-9) + 1
     n = min(n_full, n_avail)
-    grid = t[-1] - np.arange(n - 1, -1, -1, dtype=np.float64) / rate_hz
-    first = max(0, int(np.searchsorted(t, grid[0], side="right")) - 1)
-    nn = spline.interpolate(t[first:], rr[first:], grid)
-    x = detrend_linear(nn)
-    win = hann_window(n)
     nfft = max(nfft_min, 1 << (n - 1).bit_length())
-    spec = np.fft.rfft(x * win, nfft)
-    psd = (spec.real**2 + spec.imag**2) / (rate_hz * float(np.dot(win, win)))
-    psd[1:] *= 2.0
-    freq = rfft_frequencies(nfft, rate_hz)
-    return ShortSpectrum(freq, psd, float(grid[-1] - grid[0]))
+    plan = _plan(n, nfft, rate_hz, max_hz)
+    grid = plan.back_s + float(t[-1])
+    first = max(0, int(t.searchsorted(grid[0], side="right")) - 1)
+    nn = spline.interpolate(t[first:], rr[first:], grid)
+    # Linear detrend and Hann window: w·(x − mean − slope·i) = w·x − mean·w − slope·(w·i).
+    mean, slope = (plan.mean_slope @ nn).tolist()
+    y = plan.win * nn
+    y -= mean * plan.win
+    y -= slope * plan.win_i
+    spec = np.fft.rfft(y, nfft)[: plan.n_bins]
+    re_im = spec.view(np.float64)
+    re_im *= re_im
+    psd = re_im[0::2] + re_im[1::2]
+    psd *= plan.scale
+    return ShortSpectrum(plan.freq_hz, psd, float(grid[-1] - grid[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Everything of :func:`short_spectrum` that depends only on the sizes (cached)."""
+
+    back_s: NDArray[np.float64]  # grid times relative to the last beat
+    mean_slope: NDArray[np.float64]  # 2 × n: mean and least-squares slope over the centred index
+    win: NDArray[np.float64]
+    win_i: NDArray[np.float64]
+    n_bins: int
+    scale: NDArray[np.float64]
+    freq_hz: NDArray[np.float64]
+
+
+_PLANS: dict[tuple[int, int, float, float | None], _Plan] = {}
+
+
+def _plan(n: int, nfft: int, rate_hz: float, max_hz: float | None) -> _Plan:
+    key = (n, nfft, rate_hz, max_hz)
+    plan = _PLANS.get(key)
+    if plan is None:
+        i = np.arange(n, dtype=np.float64) - 0.5 * (n - 1)
+        sxx = n * (n * n - 1) / 12.0
+        if n > 1:
+            mean_slope = np.stack([np.full(n, 1.0 / n), i / sxx])
+        else:
+            mean_slope = np.stack([np.full(n, 1.0 / n), np.zeros(n)])
+        win = hann_window(n)
+        freq = rfft_frequencies(nfft, rate_hz)
+        n_bins = len(freq) if max_hz is None else int(freq.searchsorted(max_hz, side="right"))
+        scale = np.full(n_bins, 2.0 / (rate_hz * float(np.dot(win, win))))
+        scale[0] /= 2.0  # the DC bin is not doubled in a one-sided density
+        back = -np.arange(n - 1, -1, -1, dtype=np.float64) / rate_hz
+        plan = _Plan(back, mean_slope, win, win * i, n_bins, scale, freq[:n_bins])
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
 
 
 def _closed_band(freq_hz: NDArray[np.float64], lo_hz: float, hi_hz: float) -> slice:
     """Indices of ``lo_hz <= f <= hi_hz`` in an increasing frequency grid."""
-    return slice(int(np.searchsorted(freq_hz, lo_hz, side="left")),
-                 int(np.searchsorted(freq_hz, hi_hz, side="right")))
+    return slice(int(freq_hz.searchsorted(lo_hz, side="left")),
+                 int(freq_hz.searchsorted(hi_hz, side="right")))
 
 
 def _sum_band(spec: ShortSpectrum, lo_hz: float, hi_hz: float) -> float:
-    return float(np.sum(spec.psd[_closed_band(spec.freq_hz, lo_hz, hi_hz)]))
+    return float(spec.psd[_closed_band(spec.freq_hz, lo_hz, hi_hz)].sum())
 
 
 def coherence_ratio(spec: ShortSpectrum) -> tuple[float, float]:
@@ -99,7 +144,7 @@ def coherence_ratio(spec: ShortSpectrum) -> tuple[float, float]:
     sel = _closed_band(spec.freq_hz, *COHERENCE_PEAK_BAND_HZ)
     if sel.stop <= sel.start:
         return math.nan, math.nan
-    f_peak = float(spec.freq_hz[sel.start + int(np.argmax(spec.psd[sel]))])
+    f_peak = float(spec.freq_hz[sel.start + int(spec.psd[sel].argmax())])
     peak = _sum_band(spec, f_peak - COHERENCE_HALF_WIDTH_HZ, f_peak + COHERENCE_HALF_WIDTH_HZ)
     total = _sum_band(spec, *COHERENCE_TOTAL_BAND_HZ)
     rest = total - peak
@@ -137,7 +182,7 @@ def breathing_rate_bpm(spec: ShortSpectrum) -> float:
     sel = _closed_band(spec.freq_hz, *BREATHING_BAND_HZ)
     if sel.stop <= sel.start:
         return math.nan
-    return float(spec.freq_hz[sel.start + int(np.argmax(spec.psd[sel]))] * 60.0)
+    return float(spec.freq_hz[sel.start + int(spec.psd[sel].argmax())] * 60.0)
 
 
 def rsa_amplitude_bpm(
@@ -155,9 +200,16 @@ def rsa_amplitude_bpm(
         return math.nan
     mid = t - rr / 2000.0
     grid, hr = resample_nn(mid, 60000.0 / rr, 4.0)
-    amps = [float(hr[c].max() - hr[c].min()) for c in breath_cycles(grid, breath_period_s)
-            if c.stop - c.start > 1]
-    return float(np.mean(amps)) if amps else math.nan
+    cycles = breath_cycles(grid, breath_period_s)
+    keep = [i for i, c in enumerate(reversed(cycles)) if c.stop - c.start > 1]
+    if not keep:
+        return math.nan
+    # The cycles are adjacent slices (newest first): one reduceat per extreme over all of them.
+    first = cycles[-1].start
+    seg = hr[first : cycles[0].stop]
+    starts = np.array([c.start - first for c in reversed(cycles)])
+    amps = np.maximum.reduceat(seg, starts) - np.minimum.reduceat(seg, starts)
+    return float(np.mean(amps[keep]))
 
 
 def breath_cycles(grid_s: NDArray[np.float64], period_s: float) -> list[slice]:

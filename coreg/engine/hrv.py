@@ -365,10 +365,12 @@ class FixedWindowSpectrum:
     def __init__(self, n: int, rate_hz: float = 4.0) -> None:
         self.n = n
         self.rate_hz = rate_hz
-        self._i = np.arange(n, dtype=np.float64) - 0.5 * (n - 1)
-        self._sxx = n * (n * n - 1) / 12.0
+        i = np.arange(n, dtype=np.float64) - 0.5 * (n - 1)
+        # Mean and least-squares slope (over the centred index, Σ i² = n (n² − 1) / 12) in one
+        # matrix–vector product.
+        self._mean_slope = np.stack([np.full(n, 1.0 / n), i / (n * (n * n - 1) / 12.0)])
         self._w = hann_window(n)
-        self._wi = self._w * self._i
+        self._wi = self._w * i
         self._nfft = 2 * n
         freq = rfft_frequencies(self._nfft, rate_hz)
         edges = np.searchsorted(freq, _BAND_EDGES_HZ, side="left")
@@ -385,26 +387,28 @@ class FixedWindowSpectrum:
                 weights[b, lo + 1 : hi] += 0.5 * df[lo : hi - 1]
             else:
                 weights[b] = np.nan
-        self._weights = weights
         scale = np.full(self._k, 2.0 / (rate_hz * float(np.dot(self._w, self._w))))
         scale[0] /= 2.0  # the DC bin is not doubled in a one-sided density
-        self._scale = scale
+        # The density scale is folded into the band weights; the peak search (LF and HF bands,
+        # where the scale is one constant) runs on the unscaled |X|².
+        self._weights = weights * scale
 
     def bands(self, nn_ms: NDArray[np.float64], duration_s: float) -> FrequencyDomain:
         """Band powers and peaks of exactly ``n`` resampled NN values."""
         x = nn_ms
-        mean = float(x.mean())
-        slope = float(np.dot(self._i, x)) / self._sxx
+        mean, slope = (self._mean_slope @ x).tolist()
         y = self._w * x
         y -= mean * self._w
         y -= slope * self._wi
         spec = np.fft.rfft(y, self._nfft)[: self._k]
-        psd = (spec.real**2 + spec.imag**2) * self._scale
-        vlf, lf, hf = (self._weights @ psd).tolist()
+        re_im = spec.view(np.float64)
+        re_im *= re_im
+        power = re_im[0::2] + re_im[1::2]  # |X|²
+        vlf, lf, hf = (self._weights @ power).tolist()
         nan = math.nan
         peaks = []
         for lo, hi in self._bands[1:]:
-            peaks.append(float(self._freq[lo + int(np.argmax(psd[lo:hi]))]) if hi > lo else nan)
+            peaks.append(float(self._freq[lo + int(power[lo:hi].argmax())]) if hi > lo else nan)
         if duration_s < VLF_MIN_S:
             vlf = nan
         if duration_s < LF_MIN_S:

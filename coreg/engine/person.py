@@ -29,9 +29,9 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -71,9 +71,9 @@ NO_CONTACT = -1
 SPECTRAL_RATE_HZ = 4.0
 
 
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """One metric's latest value with how it was computed.
+class Metric(NamedTuple):
+    """One metric's latest value with how it was computed (immutable; a named tuple because
+    three are built per beat and a tuple is built in a third of a frozen dataclass's time).
 
     Parameters
     ----------
@@ -197,10 +197,7 @@ class PersonEngine:
         self._n_final = 0
         self._corrected_total = 0
         # Final NN beats (corrected, in order) and the running sums of the per-beat window.
-        self._nn_t: list[float] = []
-        self._nn_rr: list[float] = []
-        self._nn_brk: list[bool] = []
-        self._nn_src: list[int] = []
+        self._nn = _NNStore()
         self._brk_next = True
         self._pending_extra_ms = 0.0
         self._last_normal: tuple[float, float] | None = None
@@ -335,8 +332,8 @@ class PersonEngine:
             self._emit(t, rr / 2.0, k)
         else:
             value = self._interpolate(k, t, rr)
-            prev_ok = self._nn_t and not self._brk_next
-            self._emit(self._nn_t[-1] + value / 1000.0 if prev_ok else t, value, k)
+            prev_ok = self._nn.n and not self._brk_next
+            self._emit(self._nn.last_t + value / 1000.0 if prev_ok else t, value, k)
 
     def _beat(self, k: int) -> tuple[float, float]:
         return self.timeline.beat(k)
@@ -361,12 +358,9 @@ class PersonEngine:
         return rr
 
     def _emit(self, t: float, rr: float, src: int) -> None:
-        brk = self._brk_next or not self._nn_t
+        brk = self._brk_next or not self._nn.n
         self._brk_next = False
-        self._nn_t.append(t)
-        self._nn_rr.append(rr)
-        self._nn_brk.append(brk)
-        self._nn_src.append(src)
+        self._nn.append(t, rr, brk, src)
         self._win.add(t, rr, brk)
 
     def _provisional_nn(self) -> tuple[list[float], list[float], list[bool], list[int]]:
@@ -425,35 +419,22 @@ class PersonEngine:
         Beats without contact and implausible RR are left out; ``break_before`` marks gaps.
         """
         pt, prr, pbrk, psrc = self._provisional_nn()
-        last = pt[-1] if pt else (self._nn_t[-1] if self._nn_t else None)
+        store = self._nn
+        last = pt[-1] if pt else (store.last_t if store.n else None)
         if last is None:
             empty = np.zeros(0)
             return Corrected(empty, empty, np.zeros(0, bool), np.zeros(0, np.int64),
                              np.zeros(0, bool))
-        lo = max(0, bisect_right(self._nn_t, last - span_s) - extra_beats)
-        t = np.asarray(self._nn_t[lo:] + pt, dtype=np.float64)
-        brk = np.asarray(self._nn_brk[lo:] + pbrk, dtype=bool)
+        lo = max(0, store.search_right(last - span_s) - extra_beats)
+        t, rr, brk, src = store.arrays(lo, pt, prr, pbrk, psrc)
         if len(brk):
             brk[0] = True
-        return Corrected(
-            t,
-            np.asarray(self._nn_rr[lo:] + prr, dtype=np.float64),
-            np.ones(len(t), dtype=bool),
-            np.asarray(self._nn_src[lo:] + psrc, dtype=np.int64),
-            brk,
-        )
+        return Corrected(t, rr, np.ones(len(t), dtype=bool), src, brk)
 
     def nn(self) -> Corrected:
         """All NN beats so far (final, then provisional), e.g. for synchrony or plots."""
-        pt, prr, pbrk, psrc = self._provisional_nn()
-        t = np.asarray(self._nn_t + pt, dtype=np.float64)
-        return Corrected(
-            t,
-            np.asarray(self._nn_rr + prr, dtype=np.float64),
-            np.ones(len(t), dtype=bool),
-            np.asarray(self._nn_src + psrc, dtype=np.int64),
-            np.asarray(self._nn_brk + pbrk, dtype=bool),
-        )
+        t, rr, brk, src = self._nn.arrays(0, *self._provisional_nn())
+        return Corrected(t, rr, np.ones(len(t), dtype=bool), src, brk)
 
     def beats(self) -> BeatSeries:
         """The raw beat timeline (every RR as received, on the host clock)."""
@@ -468,7 +449,7 @@ class PersonEngine:
     def _update_beat_metrics(self, at_s: float) -> None:
         span = max(self.rmssd_window_s, self.hr_window_s)
         pt, prr, pbrk, _ = self._provisional_nn()
-        last = pt[-1] if pt else (self._nn_t[-1] if self._nn_t else None)
+        last = pt[-1] if pt else (self._nn.last_t if self._nn.n else None)
         if last is None:
             return
         self._win.expire(last - span)
@@ -502,8 +483,12 @@ class PersonEngine:
     def _update_spectral(self, at_s: float) -> None:
         every = self.spectral_every_s
         m = self._m
-        w = self.window(self.spectral_window_s, extra_beats=1)
+        cwin = self.coherence_window_s
+        w = self.window(max(self.spectral_window_s, cwin), extra_beats=1)
         t, rr = self._last_run(w)
+        if self.spectral_window_s < cwin and len(t):
+            lo = max(0, int(t.searchsorted(t[-1] - self.spectral_window_s, side="right")) - 1)
+            t, rr = t[lo:], rr[lo:]
         dur = float(t[-1] - t[0]) if len(t) > 1 else 0.0
         win = self.spectral_window_s
         fd = self._lf_hf(t, rr, dur) if len(t) >= 4 and dur >= HF_MIN_S else None
@@ -520,13 +505,22 @@ class PersonEngine:
         put("lf_peak", fd.lf_peak_hz if fd else None, "Hz", LF_MIN_S)
         put("hf_peak", fd.hf_peak_hz if fd else None, "Hz", HF_MIN_S)
 
-        cw = self.window(self.coherence_window_s, extra_beats=1)
-        ct, crr = self._last_run(cw)
-        win = self.coherence_window_s
+        # The coherence window (64 s and the beat before) is the end of the same run.
+        ct, crr = self._last_run(w)
+        if len(ct):
+            lo = max(0, int(ct.searchsorted(ct[-1] - cwin, side="right")) - 1)
+            ct, crr = ct[lo:], crr[lo:]
+        win = cwin
         cdur = float(ct[-1] - ct[0]) if len(ct) > 1 else 0.0
         need = win - 1.0  # the beat before the window carries the spline to its start
         if len(ct) >= 4 and cdur >= need:
-            spec = coh.short_spectrum(ct, crr, window_s=win)
+            # Only the bins up to 0.5 Hz are used (unless a pacer band reaches beyond).
+            max_hz: float | None = coh.BREATHING_BAND_HZ[1]
+            if self.pacer_rate_bpm and (
+                self.pacer_rate_bpm / 60.0 + coh.COHERENCE_HALF_WIDTH_HZ >= coh.BREATHING_BAND_HZ[1]
+            ):
+                max_hz = None
+            spec = coh.short_spectrum(ct, crr, window_s=win, max_hz=max_hz)
             ratio = coh.coherence_ratio(spec)[0]
             breath = coh.breathing_rate_bpm(spec)
             rate = self.pacer_rate_bpm or breath
@@ -618,6 +612,57 @@ class PersonEngine:
             quality=self.quality(now_s),
             provisional_beats=self.provisional_beats,
             pacer_rate_bpm=self.pacer_rate_bpm,
+        )
+
+
+class _NNStore:
+    """The final NN beats in growing numpy buffers (capacity doubles; amortised O(1) append).
+
+    Windows are slices of these buffers, so extracting the last 5 minutes costs a few array
+    copies instead of converting Python lists every 5 s.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self.last_t = 0.0
+        self._t = np.empty(capacity)
+        self._rr = np.empty(capacity)
+        self._brk = np.empty(capacity, dtype=bool)
+        self._src = np.empty(capacity, dtype=np.int64)
+
+    def append(self, t: float, rr: float, brk: bool, src: int) -> None:
+        n = self.n
+        if n == len(self._t):
+            cap = 2 * n
+            for name in ("_t", "_rr", "_brk", "_src"):
+                old = getattr(self, name)
+                new = np.empty(cap, dtype=old.dtype)
+                new[:n] = old
+                setattr(self, name, new)
+        self._t[n] = t
+        self._rr[n] = rr
+        self._brk[n] = brk
+        self._src[n] = src
+        self.n = n + 1
+        self.last_t = t
+
+    def search_right(self, t_s: float) -> int:
+        """Number of stored beats with time ≤ ``t_s`` (times are increasing)."""
+        return int(self._t[: self.n].searchsorted(t_s, side="right"))
+
+    def arrays(
+        self, lo: int, ts: list[float], rrs: list[float], brks: list[bool], srcs: list[int]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """New arrays (t, rr, break, source) of the stored beats from ``lo`` on, then a tail."""
+        n = self.n
+        if not ts:
+            return (self._t[lo:n].copy(), self._rr[lo:n].copy(), self._brk[lo:n].copy(),
+                    self._src[lo:n].copy())
+        return (
+            np.concatenate((self._t[lo:n], ts)),
+            np.concatenate((self._rr[lo:n], rrs)),
+            np.concatenate((self._brk[lo:n], np.asarray(brks, dtype=bool))),
+            np.concatenate((self._src[lo:n], np.asarray(srcs, dtype=np.int64))),
         )
 
 

@@ -36,30 +36,43 @@ def _slopes(
     h_i m_{i−1} + 2 (h_{i−1} + h_i) m_i + h_{i−1} m_{i+1} = 3 (h_i s_{i−1} + h_{i−1} s_i)
     with h the knot spacings and s the chord slopes; the not-a-knot conditions (third
     derivative continuous at the second and the second-to-last knot) close the system
-    (de Boor 1978, ch. IV). Needs at least 4 knots.
+    (de Boor 1978, ch. IV). Needs at least 4 knots. Written for few numpy calls: the live
+    engine solves small systems many times, where each call's overhead dominates.
     """
     h = t[1:] - t[:-1]
-    s = (y[1:] - y[:-1]) / h
+    s = y[1:] - y[:-1]
+    s /= h
     n = len(t)
+    h_lo = h[:-1]
+    h_hi = h[1:]
+    # Sub-diagonal: h_i in rows 1 … n−2, then the right end's coefficient.
+    lower = np.empty(n - 1)
+    lower[:-1] = h_hi
+    # Super-diagonal: the left end's coefficient, then h_{i−1} in rows 1 … n−2.
+    upper = np.empty(n - 1)
+    upper[1:] = h_lo
     diag = np.empty(n)
-    lower = np.empty(n - 1)  # lower[i - 1]: coefficient of m_{i-1} in row i
-    upper = np.empty(n - 1)  # upper[i]: coefficient of m_{i+1} in row i
+    np.add(h_lo, h_hi, out=diag[1:-1])
+    diag[1:-1] *= 2.0
     b = np.empty(n)
-    # Interior rows.
-    lower[:-1] = h[1:]
-    diag[1:-1] = 2.0 * (h[:-1] + h[1:])
-    upper[1:] = h[:-1]
-    b[1:-1] = 3.0 * (h[1:] * s[:-1] + h[:-1] * s[1:])
+    inner = b[1:-1]
+    np.multiply(h_hi, s[:-1], out=inner)
+    inner += h_lo * s[1:]
+    inner *= 3.0
+    h0, h1 = h[:2].tolist()
+    s0, s1 = s[:2].tolist()
+    hm2, hm1 = h[-2:].tolist()
+    sm2, sm1 = s[-2:].tolist()
     # Not-a-knot at the left end.
-    d0 = h[0] + h[1]
-    diag[0] = h[1]
+    d0 = h0 + h1
+    diag[0] = h1
     upper[0] = d0
-    b[0] = ((h[0] + 2.0 * d0) * h[1] * s[0] + h[0] * h[0] * s[1]) / d0
+    b[0] = ((h0 + 2.0 * d0) * h1 * s0 + h0 * h0 * s1) / d0
     # Not-a-knot at the right end.
-    d1 = h[-1] + h[-2]
-    diag[-1] = h[-2]
+    d1 = hm1 + hm2
+    diag[-1] = hm2
     lower[-1] = d1
-    b[-1] = (h[-1] * h[-1] * s[-2] + (2.0 * d1 + h[-1]) * h[-2] * s[-1]) / d1
+    b[-1] = (hm1 * hm1 * sm2 + (2.0 * d1 + hm1) * hm2 * sm1) / d1
     # LAPACK's tridiagonal solver (Gaussian elimination with partial pivoting).
     *_, x, info = _dgtsv(lower, diag, upper, b, overwrite_dl=1, overwrite_d=1, overwrite_du=1,
                          overwrite_b=1)
@@ -74,6 +87,9 @@ def interpolate(
     """Values at ``grid`` (sorted, within ``[t[0], t[-1]]`` up to rounding) of the not-a-knot
     cubic spline through strictly increasing knots ``t`` (the same spline as scipy's
     ``CubicSpline(t, y, bc_type="not-a-knot")``; fewer than 4 knots fall back to scipy).
+
+    Each interval's cubic is evaluated in Hermite form around its left knot,
+    y + τ (m₀ + τ (c₂ + τ c₃)) with c₂ = (3s − 2m₀ − m₁)/h and c₃ = (m₀ + m₁ − 2s)/h².
     """
     t = np.asarray(t, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -85,14 +101,26 @@ def interpolate(
     m, h, s = _slopes(t, y)
     m0 = m[:-1]
     m1 = m[1:]
-    c2 = (3.0 * s - 2.0 * m0 - m1) / h
-    c3 = (m0 + m1 - 2.0 * s) / (h * h)
-    i = t.searchsorted(grid, side="right")
-    i -= 1
-    np.minimum(i, len(t) - 2, out=i)
-    np.maximum(i, 0, out=i)
-    tau = grid - t[i]
-    return y[i] + tau * (m0[i] + tau * (c2[i] + tau * c3[i]))
+    # c3·h² = m0 + m1 − 2s; c2·h = 3s − 2m0 − m1 = s − m0 − c3·h².
+    c3h2 = m0 + m1
+    c3h2 -= s
+    c3h2 -= s
+    c2h = s - m0
+    c2h -= c3h2
+    # Interval of each grid point: searching the interior knots clamps the ends.
+    i = t[1:-1].searchsorted(grid, side="right")
+    u = grid - t[i]
+    u /= h[i]  # position within the interval, 0 … 1
+    # y + u·h·(m0 + u·(c2·h + u·c3·h²)) — one gather per coefficient.
+    out = c3h2[i]
+    out *= u
+    out += c2h[i]
+    out *= u
+    out += m0[i]
+    out *= u
+    out *= h[i]
+    out += y[i]
+    return out
 
 
 class SlidingResampler:
@@ -176,12 +204,13 @@ class SlidingResampler:
         old_t, old_y = self._t, self._y
         if len(old_t) == 0 or len(t) == 0 or t[0] < old_t[0] or t[0] > old_t[-1]:
             return None
-        p = int(np.searchsorted(old_t, t[0]))
+        p = int(old_t.searchsorted(t[0]))
         if p >= len(old_t) or old_t[p] != t[0]:
             return None
         m = min(len(old_t) - p, len(t))
-        same = (old_t[p : p + m] == t[:m]) & (old_y[p : p + m] == y[:m])
+        same = old_t[p : p + m] == t[:m]
+        same &= old_y[p : p + m] == y[:m]
         if same.all():
             return m
-        first = int(np.argmin(same))
+        first = int(same.argmin())
         return first if first > 0 else None

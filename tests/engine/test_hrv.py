@@ -180,3 +180,41 @@ def test_breath_cycles_do_not_depend_on_the_last_bit_of_the_times() -> None:
         assert coh.breath_cycles(grid + shift, 10.0) == cycles
     odd = coh.breath_cycles(grid, 60.0 / 5.5)  # 43.6 samples per cycle
     assert len(odd) == 9 and all(43 <= c.stop - c.start <= 44 for c in odd)
+
+
+def test_short_spectrum_equals_textbook_periodogram_and_truncates_exactly() -> None:
+    """The planned fast path (cached window, folded detrend, truncated bins) equals scipy's
+    spline, a linear detrend, a Hann window and the full zero-padded FFT."""
+    from scipy.interpolate import CubicSpline
+    from scipy.signal import detrend
+
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        rr = rng.normal(900.0, 40.0, 90) + 60.0 * np.sin(np.arange(90) * rng.uniform(0.3, 1.5))
+        t = np.cumsum(rr) / 1000.0
+        full = coh.short_spectrum(t, rr)
+        cut = coh.short_spectrum(t, rr, max_hz=0.5)
+        grid = t[-1] - np.arange(127, -1, -1) / 2.0
+        k = int(np.searchsorted(t, grid[0], side="right")) - 1  # the beat before the window
+        x = detrend(CubicSpline(t[k:], rr[k:], bc_type="not-a-knot")(grid), type="linear")
+        win = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(128) / 128)
+        ref = np.abs(np.fft.rfft(x * win, 8192)) ** 2 / (2.0 * np.sum(win**2))
+        ref[1:] *= 2.0
+        np.testing.assert_allclose(full.psd, ref, rtol=1e-9, atol=1e-9 * ref.max())
+        assert cut.freq_hz[-1] == 0.5 and len(cut.psd) == 2049
+        np.testing.assert_array_equal(cut.psd, full.psd[:2049])
+        assert coh.coherence_ratio(cut) == coh.coherence_ratio(full)
+        assert coh.breathing_rate_bpm(cut) == coh.breathing_rate_bpm(full)
+        assert coh.resonance_power(cut, 6.0) == coh.resonance_power(full, 6.0)
+
+
+def test_rsa_amplitude_equals_per_cycle_max_minus_min() -> None:
+    """The vectorised peak-to-trough equals max − min taken cycle by cycle."""
+    rng = np.random.default_rng(5)
+    for period_s in (0.4, 4.0, 9.2, 10.0, 13.3):
+        rr = rng.normal(850.0, 30.0, 80) + 70.0 * np.sin(np.arange(80) * 0.6)
+        t = np.cumsum(rr) / 1000.0
+        grid, hr = hrv.resample_nn(t - rr / 2000.0, 60000.0 / rr, 4.0)
+        amps = [hr[c].max() - hr[c].min() for c in coh.breath_cycles(grid, period_s)
+                if c.stop - c.start > 1]
+        assert coh.rsa_amplitude_bpm(t, rr, period_s) == pytest.approx(np.mean(amps), rel=1e-12)
