@@ -9,7 +9,8 @@ normal ones is a missed beat, a short beat that sums with the next to one normal
 Correction is in the RR domain: extra beats are merged with the next, missed beats split in two,
 ectopic/long/short beats replaced by linear interpolation of the neighbouring normal beats.
 
-Two variants share the same per-beat rule (:func:`_classify_beat`):
+Two variants share the same per-beat rule (:func:`_classify_beat`; the live detector inlines
+it for speed, and a test holds the two equal):
 
 * :func:`detect` — offline, windows centred on each beat (it looks ahead up to 45 beats).
 * :class:`LiveArtifactDetector` — live, thresholds over the trailing 91 beats and medians
@@ -442,39 +443,59 @@ class LiveArtifactDetector:
         """Add one beat; return ``(beat number, verdict)`` for beats that just became final.
 
         Pure Python on a handful of values per beat: the quartile deviations come from sorted
-        trailing windows updated by insertion and removal.
+        trailing windows updated by insertion and removal; the medians of the beats whose
+        window is still open are medians of suffixes of the last 11 RR, built by insertion;
+        the decision rule is :func:`_classify_beat`, inlined for the few beats under review.
         """
         rr = float(rr_ms)
-        d = rr - self._rr[-1] if self._rr else 0.0
-        self._rr.append(rr)
+        rr_list = self._rr
+        d = rr - rr_list[-1] if rr_list else 0.0
+        rr_list.append(rr)
         self._drr.append(d)
         self._med.append(rr)
-        self._labels.append(_NORMAL)
-        _window_add(self._drr_win, self._drr_sorted, abs(d), QD_WINDOW_BEATS)
-        if len(self._rr) > 2 * self._keep:
-            cut = len(self._rr) - self._keep
-            del self._rr[:cut], self._drr[:cut], self._labels[:cut], self._med[:cut]
+        labels = self._labels
+        labels.append(_NORMAL)
+        _window_add(self._drr_win, self._drr_sorted, d if d >= 0 else -d, QD_WINDOW_BEATS)
+        if len(rr_list) > 2 * self._keep:
+            cut = len(rr_list) - self._keep
+            del rr_list[:cut], self._drr[:cut], labels[:cut], self._med[:cut]
             self._offset += cut
-        rr_list = self._rr
         n = len(rr_list)
         half = MEDIAN_WINDOW_BEATS // 2
-        for j in range(max(0, n - 1 - half), n):
-            self._med[j] = _median_small(rr_list[max(0, j - half) : j + half + 1])
+        med = self._med
+        # Beats n−1−half … n−1: their median windows reach the end, i.e. they are the suffixes
+        # rr[max(0, j − half):] — grow one sorted list from the shortest suffix.
+        j_lo = n - 1 - half if n - 1 - half > 0 else 0
+        start = n - 1 - half if n - 1 - half > 0 else 0
+        window = sorted(rr_list[start:])
+        for j in range(n - 1, j_lo - 1, -1):
+            s_j = j - half if j > half else 0
+            while start > s_j:
+                start -= 1
+                insort(window, rr_list[start])
+            k = len(window)
+            mid = k // 2
+            med[j] = window[mid] if k % 2 else 0.5 * (window[mid - 1] + window[mid])
         # Beat n-1-half now has its full median window: its |mRR| is final.
         jf = n - 1 - half
         if jf >= 0 and self.n_beats - 1 - half >= 0:
             _window_add(self._mrr_win, self._mrr_sorted, abs(self._mrr(jf)),
                         QD_WINDOW_BEATS - half)
-        th1 = max(self.alpha * _qd_sorted(self._drr_sorted), 1e-6)
-        merged = list(self._mrr_sorted)
+        th1 = self.alpha * _qd_sorted(self._drr_sorted)
+        if th1 < 1e-6:
+            th1 = 1e-6
+        merged = self._mrr_sorted[:]
         for j in range(max(0, n - half), n):
-            insort(merged, abs(self._mrr(j)))
-        th2 = max(self.alpha * _qd_sorted(merged), 1e-6)
+            mr = rr_list[j] - med[j]
+            insort(merged, -2.0 * mr if mr < 0 else mr)
+        th2 = self.alpha * _qd_sorted(merged)
+        if th2 < 1e-6:
+            th2 = 1e-6
         first = max(self.n_final - self._offset, n - 1 - self.lookahead_beats, 0)
-        lo = max(0, first - 1)
+        lo = first - 1 if first > 0 else 0
         m = n - lo
         rr_l = rr_list[lo:]
-        med_l = self._med[lo:]
+        med_l = med[lo:]
         f1 = self.floor_frac
         f2 = f1 / MRR_FLOOR_DIVISOR
         drrs: list[float] = []
@@ -491,9 +512,40 @@ class LiveArtifactDetector:
             drrs.append(d_rr / t1)
             mrrs.append((2.0 * mr if mr < 0 else mr) / t2)
             th2_l.append(t2)
-        labels = self._labels
+        # _classify_beat, inlined (same rule, same order of tests); neighbours beyond the
+        # newest beat are unknown and count as 0.
+        c1 = C1
+        c2 = C2
+        drrs.append(0.0)
+        drrs.append(0.0)
         for j in range(first - lo, m):
-            labels[lo + j] = _classify_beat(j, rr_l, drrs, mrrs, med_l, th2_l, m)
+            d0 = drrs[j]
+            dm1 = drrs[j - 1] if j >= 1 else 0.0
+            dp1 = drrs[j + 1]
+            dp2 = drrs[j + 2]
+            if d0 > 1.0:
+                s12 = dm1 if dm1 > dp1 else dp1
+                if s12 < -c1 * d0 - c2:
+                    labels[lo + j] = _ECTOPIC
+                    continue
+            elif d0 < -1.0:
+                s12 = dm1 if dm1 < dp1 else dp1
+                if s12 > -c1 * d0 + c2:
+                    labels[lo + j] = _ECTOPIC
+                    continue
+            mr_j = mrrs[j]
+            s22 = (dp1 if dp1 < dp2 else dp2) if d0 >= 0 else (dp1 if dp1 > dp2 else dp2)
+            if (d0 > 1.0 and s22 < -1.0) or (d0 < -1.0 and s22 > 1.0) or abs(mr_j) > 3.0:
+                long_beat = mr_j > 0 if mr_j != 0 else d0 > 0
+                if long_beat and abs(rr_l[j] / 2.0 - med_l[j]) < th2_l[j]:
+                    labels[lo + j] = _MISSED
+                elif (not long_beat and j + 1 < m
+                      and abs(rr_l[j] + rr_l[j + 1] - med_l[j]) < th2_l[j]):
+                    labels[lo + j] = _EXTRA
+                else:
+                    labels[lo + j] = _LONG if long_beat else _SHORT
+            else:
+                labels[lo + j] = _NORMAL
         # An extra beat absorbs its successor (same rule as offline).
         for j in range(max(first - 1, 0), n - 1):
             if labels[j] == _EXTRA:
@@ -501,7 +553,7 @@ class LiveArtifactDetector:
         done: list[tuple[int, int]] = []
         final_upto = self.n_beats - self.lookahead_beats
         while self.n_final < final_upto:
-            done.append((self.n_final, self.label(self.n_final)))
+            done.append((self.n_final, labels[self.n_final - self._offset]))
             self.n_final += 1
         return done
 
@@ -526,13 +578,6 @@ def _qd_sorted(v: list[float]) -> float:
     lo = int(pos)
     q1 = v[lo] + (v[min(lo + 1, k - 1)] - v[lo]) * (pos - lo)
     return (q3 - q1) / 2.0
-
-
-def _median_small(values: list[float]) -> float:
-    v = sorted(values)
-    k = len(v)
-    mid = k // 2
-    return v[mid] if k % 2 else 0.5 * (v[mid - 1] + v[mid])
 
 
 @dataclass(frozen=True, slots=True)
