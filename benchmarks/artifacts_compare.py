@@ -13,7 +13,9 @@ ground truth with those native beats set aside: beats whose original any method 
 unmodified series are excluded from the specificity count for all methods alike (their number
 is printed).
 
-Usage: ``.venv/bin/python benchmarks/artifacts_compare.py [--seeds N]`` (from the repo root).
+Usage: ``.venv/bin/python benchmarks/artifacts_compare.py [--seeds N] [--floor F]`` (from the
+repo root; ``--floor`` sets coreg's threshold floor, default
+:data:`coreg.engine.artifacts.FLOOR_FRACTION`, 0 = the paper exactly).
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+#: coreg's threshold floor for this run (None: the library default).
+FLOOR: float | None = None
+
+
+def _floor() -> dict[str, float]:
+    return {} if FLOOR is None else {"floor_frac": FLOOR}
 
 
 def mitdb100() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -48,7 +56,7 @@ def mitdb100() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def flags_coreg(rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from coreg.engine import artifacts as A
 
-    labels = A.detect(rr)
+    labels = A.detect(rr, **_floor())
     _, rr_c, _ = A.correct_run(np.cumsum(rr) / 1000.0, rr, labels)
     return labels != 0, rr_c
 
@@ -56,7 +64,7 @@ def flags_coreg(rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def flags_coreg_live(rr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from coreg.engine import artifacts as A
 
-    det = A.LiveArtifactDetector()
+    det = A.LiveArtifactDetector(**_floor())
     final: dict[int, int] = {}
     for value in rr:
         final.update(det.push(float(value)))
@@ -115,7 +123,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--fraction", type=float, default=0.03)
+    parser.add_argument("--floor", type=float, default=None,
+                        help="coreg's threshold floor (fraction of the local median RR)")
     args = parser.parse_args()
+    global FLOOR
+    FLOOR = args.floor
 
     from coreg.engine import artifacts as A
 
