@@ -249,7 +249,7 @@ def resolve(
             kwargs: dict[str, Any] = {}
             if spec.kind == "ble-sim":
                 kwargs = {"duration_s": sim_duration_s, "simulation": given_run,
-                          "speed": ble_speed, "origin_s": ble_origin_s}
+                          "speed": ble_speed, "origin_s": ble_origin_s, "base_seed": seed}
                 if ble_clock is not None:
                     kwargs["clock"] = ble_clock
             sources[role] = _open_ble(spec, role, **kwargs)

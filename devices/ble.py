@@ -644,6 +644,9 @@ class EmulatedBleStrap:
         several people, so ``--client ble-sim:coupled --therapist ble-sim:coupled`` are the
         two people of ONE simulated (coupled) dyad; for a one-person scenario it also depends
         on ``source_id``, so two roles are two different people.
+    base_seed
+        The session's ``--seed``: used as the seed of a several-person scenario, and mixed
+        with ``source_id`` for a one-person one (ignored when ``seed`` is given).
     speed
         Time compression of the notifications (1 = real time).
     duration_s
@@ -668,6 +671,7 @@ class EmulatedBleStrap:
         scenario: str = "rest",
         *,
         seed: int | None = None,
+        base_seed: int | None = None,
         speed: float = 1.0,
         duration_s: float = 4 * 3600.0,
         simulation: Any = None,
@@ -682,7 +686,8 @@ class EmulatedBleStrap:
             scenario, seed = simulation.scenario, simulation.seed
             duration_s = simulation.duration_s
         self.scenario = scenario or "rest"
-        self.seed = seed if seed is not None else _default_seed(self.scenario, source_id)
+        self.seed = seed if seed is not None else _default_seed(self.scenario, source_id,
+                                                                 base_seed)
         self.speed = speed
         self.duration_s = duration_s
         self.origin_s = origin_s
@@ -785,8 +790,9 @@ class EmulatedBleStrap:
         return 0 if self.strap is None else self.strap.bad_payloads
 
 
-def _default_seed(scenario: str, source_id: str) -> int:
-    """Seed of a ``ble-sim`` run: shared by the roles of one multi-person scenario."""
+def _default_seed(scenario: str, source_id: str, base: int | None = None) -> int:
+    """Seed of a ``ble-sim`` run: shared by the roles of one multi-person scenario (``base``
+    itself when given), different per role for a one-person scenario."""
     try:
         from devices.sim import SCENARIOS
     except ImportError:
@@ -794,7 +800,12 @@ def _default_seed(scenario: str, source_id: str) -> int:
     else:
         known = SCENARIOS.get(scenario)
         roles = tuple(known.roles) if known is not None else ()
-    key = f"ble-sim:{scenario}" if len(roles) > 1 else f"ble-sim:{scenario}:{source_id}"
+    if len(roles) > 1:
+        if base is not None:
+            return base
+        key = f"ble-sim:{scenario}"
+    else:
+        key = f"ble-sim:{scenario}:{source_id}" + ("" if base is None else f":{base}")
     return zlib.crc32(key.encode()) % 100_000
 
 
@@ -830,6 +841,7 @@ def open_source(
     clock: Callable[[], float] = time.monotonic,
     speed: float = 1.0,
     seed: int | None = None,
+    base_seed: int | None = None,
     duration_s: float = 4 * 3600.0,
     simulation: Any = None,
     origin_s: float | None = None,
@@ -847,9 +859,9 @@ def open_source(
         bleak backend for a real strap (ignored for ``ble-sim``).
     clock
         Host monotonic clock for arrival times.
-    speed, seed, duration_s
-        For ``ble-sim``: time compression, simulation seed and length of the simulated
-        stream in seconds.
+    speed, seed, base_seed, duration_s
+        For ``ble-sim``: time compression, simulation seed (or the session's seed it is
+        derived from, see :class:`EmulatedBleStrap`) and length of the simulated stream in s.
     simulation, origin_s
         For ``ble-sim``: a ready ``devices.sim`` run to serve instead of the scenario's, and
         the time on ``clock`` at which its stream starts (see :class:`EmulatedBleStrap`).
@@ -868,7 +880,8 @@ def open_source(
     text = src.strip()
     scenario = parse_emulated_src(text)
     if scenario is not None:
-        return EmulatedBleStrap(source_id, scenario, seed=seed, speed=speed, clock=clock,
+        return EmulatedBleStrap(source_id, scenario, seed=seed, base_seed=base_seed,
+                                speed=speed, clock=clock,
                                 duration_s=duration_s, simulation=simulation,
                                 origin_s=origin_s)
     if not text:

@@ -56,6 +56,24 @@ def test_headless_ble_sim_session_carries_the_simulation_header(
     assert all(r["simulated"] for r in rec.header["roles"].values())
 
 
+def test_headless_ble_sim_at_speed_honours_seed_and_speed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--speed 40` with emulated straps: the BLE code path on a clock 40× faster; the session
+    still covers its full duration on that clock, and `--seed` seeds the emulated dyad."""
+    code = main(["live", "--headless", "--duration", "60", "--speed", "40", "--seed", "7",
+                 "--client", "ble-sim:coupled", "--therapist", "ble-sim:coupled",
+                 "--recordings-dir", str(tmp_path)])
+    assert code == 0
+    assert "SIMULATED (coupled, seed 7)" in capsys.readouterr().out
+    rec = read_recording(next(tmp_path.glob("*-dyad.jsonl")))
+    assert rec.header["simulation"]["seed"] == 7
+    assert rec.header["settings"]["speed"] == 40.0
+    assert rec.end is not None and rec.end["reason"] == "duration reached"
+    for role in ("client", "therapist"):
+        arrivals = [s.arrival_s for s in rec.samples_for(role)]
+        assert arrivals and arrivals[-1] - arrivals[0] > 45.0  # session seconds, not wall
+
+
 def test_simulation_header_of_several_runs() -> None:
     from types import SimpleNamespace
 
@@ -77,6 +95,10 @@ def test_simulation_header_of_several_runs() -> None:
     (["--duration", "-3"], "--duration must be positive"),
     (["--speed", "fast"], "--speed must be a number"),
     (["--client", "sim:"], "no scenario after"),
+    (["--client", "sim", "--therapist", "ble-sim:rest", "--speed", "10"], "all of one kind"),
+    (["--client", "ble-sim:coupled", "--therapist", "ble-sim:coupled", "--speed", "max"],
+     "not max"),
+    (["--client", "AA:BB:CC:DD:EE:FF", "--speed", "10"], "simulated straps"),
 ])
 def test_bad_input_is_one_line_exit_2(argv: list[str], message: str, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,8 +33,8 @@ def add_parser(subparsers: Any) -> None:
                    help="save the window (and NAME-client.png, the client view) at the end; "
                         "runs offscreen")
     p.add_argument("--speed", metavar="X|max",
-                   help="simulated straps only: run X times faster than real time (or max); "
-                        "default real time, or max with --screenshot")
+                   help="simulated straps only: run X times faster than real time (or max; "
+                        "ble-sim: a number); default real time, or max with --screenshot")
     p.add_argument("--seed", type=int, default=1, help="seed of simulated straps (default 1)")
     p.add_argument("--recordings-dir", metavar="DIR",
                    help="folder for the recording (default $COREG_RECORDINGS or ./recordings)")
@@ -66,19 +66,28 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--duration must be positive")
     speed = parse_speed_option(args.speed)
     specs = default_specs(args.client, args.therapist)
-    all_sim = all(s.kind in ("sim", "none") for s in specs.values())
-    if speed is not None and not all_sim:
-        raise InputError("--speed works only with simulated straps (sim:SCENARIO)")
+    kinds = {s.kind for s in specs.values() if s.kind != "none"}
+    all_sim = kinds <= {"sim"}
+    ble_speed: float | None = None
+    if speed is not None and speed != 1.0 and not all_sim:
+        if kinds != {"ble-sim"}:
+            raise InputError("--speed works only with simulated straps, all of one kind "
+                             "(sim:SCENARIO or ble-sim:SCENARIO)")
+        if not math.isfinite(speed):
+            raise InputError("ble-sim runs through the BLE stack on the host clock: give --speed "
+                             "as a number (e.g. 20), not max")
+        ble_speed, speed = speed, None  # a real-time session on a faster clock
     if speed is None and args.screenshot and all_sim:
         speed = math.inf
     if args.screenshot and not args.duration:
         raise InputError("--screenshot needs --duration (the picture is taken at the end)")
     realtime = speed is None or speed == 1.0
     if args.headless:
-        return _run_headless(args, realtime, speed)
+        return _run_headless(args, realtime, speed, ble_speed)
     from coreg.ui.app import run_window
 
-    return run_window(args, realtime=realtime, speed=None if realtime else speed)
+    return run_window(args, realtime=realtime, speed=None if realtime else speed,
+                      ble_speed=ble_speed)
 
 
 def _title(resolved: Any) -> str:
@@ -91,19 +100,23 @@ def _title(resolved: Any) -> str:
     return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
 
 
-def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None) -> int:
+def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
+                  ble_speed: float | None = None) -> int:
     from coreg.session import open_session
     from coreg.session.display import session_lines, show_lines
 
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
-        realtime=realtime, speed=None if realtime else speed, folder=args.recordings_dir)
+        realtime=realtime, speed=None if realtime else speed, folder=args.recordings_dir,
+        ble_speed=ble_speed)
     title = _title(resolved)
     tty = sys.stdout.isatty()
     out = sys.stdout
     shown = 0
     next_print_s = 0.0
-    print_every_s = 1.0 if tty else (5.0 if realtime else 30.0)
+    # On the session clock; a faster clock (fast mode, ble-sim --speed) prints less often.
+    fast = not realtime or ble_speed is not None
+    print_every_s = (1.0 * (ble_speed or 1.0)) if tty else (30.0 if fast else 5.0)
     reason = "stopped"
     code = 0
     print(f"recording to {session.recording_path}", flush=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from coreg.recording.paths import new_recording_path, recordings_dir
 from coreg.session.figures import LiveAnalysis
-from coreg.session.runner import Session
+from coreg.session.runner import ScaledClock, Session
 from coreg.sources import ResolvedSources, default_specs, resolve
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def open_session(
     folder: str | os.PathLike[str] | None = None,
     path: str | os.PathLike[str] | None = None,
     settings: dict[str, Any] | None = None,
+    ble_speed: float | None = None,
 ) -> tuple[Session, ResolvedSources]:
     """Resolve the sources of a dyad and build a (not yet started) recording session.
 
@@ -51,12 +53,22 @@ def open_session(
         file).
     settings
         Extra settings for the header.
+    ble_speed
+        Emulated straps (``ble-sim``) only: a finite multiple of real time. The emulated
+        peripherals play their notifications that much faster and the straps and the session
+        read one :class:`~coreg.session.runner.ScaledClock` (the real BLE code path, faster).
     """
     from coreg.recording import RecordingWriter, new_header
 
     specs = default_specs(client, therapist)
-    resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=realtime)
-    start_s = time.monotonic() if realtime else resolved.start_s
+    clock: Callable[[], float] = time.monotonic
+    if ble_speed is not None and ble_speed != 1.0:
+        clock = ScaledClock(ble_speed)
+        resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=True,
+                           ble_clock=clock, ble_speed=ble_speed)
+    else:
+        resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=realtime)
+    start_s = clock() if realtime else resolved.start_s
     writer = None
     if record:
         target = Path(path) if path else new_recording_path("dyad", recordings_dir(folder))
@@ -66,6 +78,8 @@ def open_session(
         }
         if duration_s:
             all_settings["duration_s"] = duration_s
+        if ble_speed is not None and ble_speed != 1.0:
+            all_settings["speed"] = ble_speed
         all_settings.update(settings or {})
         header = new_header("dyad", resolved.header_roles(), start_monotonic_s=start_s,
                             settings=all_settings, simulation=resolved.simulation)
@@ -74,5 +88,5 @@ def open_session(
     simulated = {role: spec.simulated for role, spec in resolved.specs.items()}
     analysis = LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=speed,
-                      start_s=start_s, analysis=analysis, duration_s=duration_s)
+                      start_s=start_s, analysis=analysis, duration_s=duration_s, clock=clock)
     return session, resolved

@@ -13,7 +13,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None) -> int:
+def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
+               ble_speed: float | None = None) -> int:
     """Open the live window on the sources named in ``args``; return the exit code."""
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -26,7 +27,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
-        realtime=realtime, speed=speed, folder=args.recordings_dir)
+        realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed)
     saved: list[Path] = []
 
     def finished(window: LiveWindow) -> None:
