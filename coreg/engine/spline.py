@@ -145,6 +145,7 @@ class SlidingResampler:
         self._t = np.zeros(0)
         self._y = np.zeros(0)
         self._origin = 0.0
+        self._grid_s = np.zeros(0)  # grid times by grid index
         self._first = 0  # grid index of self._vals[0]
         self._vals = np.zeros(0)
 
@@ -159,13 +160,15 @@ class SlidingResampler:
 
     def update_values(self, t: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
         """:meth:`update` without building the grid times (the values only)."""
-        t = np.asarray(t, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        step = 1.0 / self.rate_hz
+        if t.dtype != np.float64 or y.dtype != np.float64:
+            t = np.asarray(t, dtype=np.float64)
+            y = np.asarray(y, dtype=np.float64)
+        rate = self.rate_hz
         j0 = self._unchanged(t, y)
         if j0 is None:
             # Start a new grid at the first knot.
             self._origin = float(t[0])
+            self._grid_s = np.zeros(0)
             self._first = 0
             self._vals = np.zeros(0)
             lo_knot = 0
@@ -174,16 +177,22 @@ class SlidingResampler:
             lo_knot = max(0, j0 - 2 * self.margin)
             refresh = max(0, j0 - self.margin)
             # Grid points before knot ``refresh`` keep their values.
-            keep_upto = math.floor((t[refresh] - self._origin) * self.rate_hz + 1e-9) + 1
+            keep_upto = math.floor((float(t[refresh]) - self._origin) * rate + 1e-9) + 1
             if refresh == 0 or lo_knot == 0:
                 keep_upto = self._first  # too little history: re-solve everything
                 lo_knot = 0
-        first_needed = math.ceil((t[0] - self._origin) * self.rate_hz - 1e-9)
-        last_needed = math.floor((t[-1] - self._origin) * self.rate_hz + 1e-9)
-        keep_upto = min(max(keep_upto, first_needed), self._first + len(self._vals))
+        origin = self._origin
+        first_needed = math.ceil((float(t[0]) - origin) * rate - 1e-9)
+        last_needed = math.floor((float(t[-1]) - origin) * rate + 1e-9)
+        n_vals = len(self._vals)
+        keep_upto = min(max(keep_upto, first_needed), self._first + n_vals)
         kept = self._vals[max(0, first_needed - self._first) : max(0, keep_upto - self._first)]
         start = max(keep_upto, first_needed)
-        grid_new = self._origin + np.arange(start, last_needed + 1) * step
+        if last_needed >= len(self._grid_s):
+            # Grid times origin + k / rate by grid index, extended by doubling.
+            size = max(2 * len(self._grid_s), last_needed + 1, 1024)
+            self._grid_s = origin + np.arange(size) * (1.0 / rate)
+        grid_new = self._grid_s[start : last_needed + 1]
         if len(grid_new):
             if lo_knot == 0 and len(t) < 4:
                 from scipy.interpolate import CubicSpline
@@ -208,9 +217,11 @@ class SlidingResampler:
         if p >= len(old_t) or old_t[p] != t[0]:
             return None
         m = min(len(old_t) - p, len(t))
+        # Bitwise equal (the common case: only new knots at the end) in two memory compares.
+        if (old_t[p : p + m].tobytes() == t[:m].tobytes()
+                and old_y[p : p + m].tobytes() == y[:m].tobytes()):
+            return m
         same = old_t[p : p + m] == t[:m]
         same &= old_y[p : p + m] == y[:m]
-        if same.all():
-            return m
-        first = int(same.argmin())
+        first = int(same.argmin()) if not same.all() else m
         return first if first > 0 else None
