@@ -465,8 +465,7 @@ class LiveArtifactDetector:
         med = self._med
         # Beats n−1−half … n−1: their median windows reach the end, i.e. they are the suffixes
         # rr[max(0, j − half):] — grow one sorted list from the shortest suffix.
-        j_lo = n - 1 - half if n - 1 - half > 0 else 0
-        start = n - 1 - half if n - 1 - half > 0 else 0
+        j_lo = start = n - 1 - half if n - 1 - half > 0 else 0
         window = sorted(rr_list[start:])
         for j in range(n - 1, j_lo - 1, -1):
             s_j = j - half if j > half else 0

@@ -107,11 +107,8 @@ def _plan(n: int, nfft: int, rate_hz: float, max_hz: float | None) -> _Plan:
     plan = _PLANS.get(key)
     if plan is None:
         i = np.arange(n, dtype=np.float64) - 0.5 * (n - 1)
-        sxx = n * (n * n - 1) / 12.0
-        if n > 1:
-            mean_slope = np.stack([np.full(n, 1.0 / n), i / sxx])
-        else:
-            mean_slope = np.stack([np.full(n, 1.0 / n), np.zeros(n)])
+        sxx = n * (n * n - 1) / 12.0  # Σ i²; 0 for one sample, which has no slope
+        mean_slope = np.stack([np.full(n, 1.0 / n), i / sxx if n > 1 else np.zeros(n)])
         win = hann_window(n)
         freq = rfft_frequencies(nfft, rate_hz)
         n_bins = len(freq) if max_hz is None else int(freq.searchsorted(max_hz, side="right"))

@@ -64,10 +64,9 @@ def open_session(
     clock: Callable[[], float] = time.monotonic
     if ble_speed is not None and ble_speed != 1.0:
         clock = ScaledClock(ble_speed)
-        resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=True,
-                           ble_clock=clock, ble_speed=ble_speed)
-    else:
-        resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=realtime)
+    scaled = clock is not time.monotonic
+    resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=realtime,
+                       ble_clock=clock if scaled else None, ble_speed=ble_speed or 1.0)
     start_s = clock() if realtime else resolved.start_s
     writer = None
     if record:
@@ -78,7 +77,7 @@ def open_session(
         }
         if duration_s:
             all_settings["duration_s"] = duration_s
-        if ble_speed is not None and ble_speed != 1.0:
+        if scaled:
             all_settings["speed"] = ble_speed
         all_settings.update(settings or {})
         header = new_header("dyad", resolved.header_roles(), start_monotonic_s=start_s,
