@@ -77,14 +77,56 @@ def _pacer_spans(ax: Axes, an: SessionAnalysis) -> None:
                    alpha=0.10, zorder=0, linewidth=0)
 
 
+#: Window of the report's HR trend line, s (longer than any breath, so breathing does not alias).
+HR_TREND_WINDOW_S = 30.0
+
+
+def hr_trend(
+    t_s: np.ndarray, rr_ms: np.ndarray, break_before: np.ndarray, *,
+    window_s: float = HR_TREND_WINDOW_S, step_s: float = 5.0, min_cover: float = 0.8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean beat-to-beat HR (bpm) over the trailing ``window_s``, every ``step_s``.
+
+    NaN where the window's beats cover less than ``min_cover`` of it or span a gap. A 5-s HR
+    sampled every 5 s aliases the breathing oscillation into a zig-zag that is not in the
+    heart; a 30-s mean shows the trend, and the beat-by-beat line beside it the oscillation.
+    """
+    if len(t_s) == 0:
+        return np.zeros(0), np.zeros(0)
+    grid = np.arange(step_s, float(t_s[-1]) + step_s / 2, step_s)
+    hr = 60000.0 / rr_ms
+    csum = np.concatenate(([0.0], np.cumsum(hr)))
+    cover = np.concatenate(([0.0], np.cumsum(rr_ms) / 1000.0))
+    runs = np.cumsum(break_before)
+    lo = np.searchsorted(t_s, grid - window_s, side="right")
+    hi = np.searchsorted(t_s, grid, side="right")
+    n = hi - lo
+    out = np.full(len(grid), np.nan)
+    ok = n > 0
+    same_run = np.zeros(len(grid), dtype=bool)
+    same_run[ok] = runs[lo[ok]] == runs[hi[ok] - 1]
+    ok &= same_run & ((cover[hi] - cover[lo]) >= min_cover * window_s)
+    out[ok] = (csum[hi] - csum[lo])[ok] / n[ok]
+    return grid, out
+
+
 def metrics_figure(an: SessionAnalysis) -> str:
-    """HR, RMSSD (60 s) and coherence (64 s) over time, every person on each panel."""
+    """HR (beat by beat and its 30-s mean), RMSSD (60 s) and coherence (64 s) over time,
+    every person on each panel."""
     plt = _plt()
-    rows = [("hr_bpm", "HR (bpm)\n5 s mean"), ("rmssd_ms", "RMSSD (ms)\nlast 60 s"),
-            ("coherence", "coherence\nlast 64 s")]
+    rows = [("hr_bpm", f"HR (bpm)\n{HR_TREND_WINDOW_S:.0f} s mean"),
+            ("rmssd_ms", "RMSSD (ms)\nlast 60 s"), ("coherence", "coherence\nlast 64 s")]
     fig, axes = plt.subplots(len(rows), 1, figsize=(WIDTH_IN, 6.2), sharex=True)
     for ax, (key, label) in zip(axes, rows, strict=True):
         for i, (role, p) in enumerate(an.persons.items()):
+            if key == "hr_bpm":
+                nn = p.nn
+                beat_hr = np.where(nn.break_before, np.nan, 60000.0 / nn.rr_ms)
+                ax.plot(nn.t_s / 60.0, beat_hr, color=colour(role, i), linewidth=0.4,
+                        alpha=0.35)
+                g, trend = hr_trend(nn.t_s, nn.rr_ms, nn.break_before)
+                ax.plot(g / 60.0, trend, color=colour(role, i), linewidth=1.4, label=role)
+                continue
             s = p.series
             ax.plot(s.t_s / 60.0, s.columns[key], color=colour(role, i), linewidth=1.1,
                     label=role)

@@ -286,7 +286,9 @@ def render_html(an: SessionAnalysis, *, progress: Progress = lambda _: None) -> 
     body.append("<h2>Over time</h2>")
     progress("figure: metrics over time")
     body.append(_figure(figures.metrics_figure(an),
-                        "HR, RMSSD and coherence every 5 s, as the live view showed them "
+                        "HR beat by beat (thin line) and its mean over the last 30 s (a "
+                        "shorter mean sampled every 5 s would alias the breathing oscillation); "
+                        "RMSSD and coherence every 5 s, as the live view showed them "
                         "(the recording fed through the live engine). Dashed lines: markers. "
                         "A break in a line is a window still collecting: after a dropout or "
                         "lost contact a metric waits for enough gap-free data again "
