@@ -377,9 +377,14 @@ class PersonEngine:
         if k0 >= len(self._labels):
             return ts, rrs, brks, srcs
         tail_t, tail_rr = self.timeline.tail(k0)
+        n = len(tail_t)
+        if (not self._pending_extra_ms and self._labels[k0:].count(_NORMAL) == n
+                and True not in self._run_start[k0:]):
+            # The common case, without the loop: every provisional beat normal, no gap.
+            return tail_t, tail_rr, [self._brk_next] + [False] * (n - 1), list(range(k0, k0 + n))
         pending = self._pending_extra_ms
         brk = self._brk_next
-        for i in range(len(tail_t)):
+        for i in range(n):
             k = k0 + i
             lab = self._labels[k]
             if lab in (NO_CONTACT, _IMPLAUSIBLE) or self._run_start[k]:
