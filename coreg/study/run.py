@@ -149,7 +149,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
     quiet = _quiet_dask_logs()
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s", set_as_default=False)
+            client = Client(scheduler, timeout="5s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from exc
         try:

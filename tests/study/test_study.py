@@ -275,3 +275,29 @@ def test_tables_read_back(runs: dict[str, Path]) -> None:
     m = tables.read_manifest(runs["w1"])
     assert m["tables"]["windows"]["rows"] == _table(runs["w1"], "windows").num_rows
     assert m["software"]["distributed"] and m["coreg_version"]
+
+
+def test_study_report(runs: dict[str, Path], tmp_path: Path, capsys) -> None:
+    import re
+
+    html_path = tmp_path / "study.html"
+    assert main(["report", "--study", str(runs["w1"]), "-o", str(html_path), "--quiet"]) == 0
+    assert stat.S_IMODE(html_path.stat().st_mode) == 0o600
+    page = html_path.read_text(encoding="utf-8")
+    for heading in ("Summary", "Study", "HRV across sessions", "Synchrony across sessions",
+                    "Real dyads against pseudo-dyads", "Per therapist", "Per client",
+                    "Sessions"):
+        assert f">{heading}</h2>" in page, heading
+    assert "more in sync with their own partner than with people from other sessions" in page
+    assert "SIMULATED" in page and "coreg informs; it does not diagnose" in page
+    assert len(re.findall(r"<img src=\"data:image/png;base64,", page)) == 4  # + therapists
+    assert not re.search(r'(src|href)="https?:', page)  # self-contained
+    sessions = page.split(">Sessions</h2>")[1]
+    assert sessions.count("<tr>") == 1 + 23  # header + every file
+    assert "broken.jsonl" in sessions and "damaged" in sessions
+    therapists = page.split(">Per therapist</h2>")[1].split(">Per client</h2>")[0]
+    assert all(f"<td class='small'>T{i}</td>" in therapists for i in (1, 2, 3))
+    # not a study folder: one line, exit 2
+    assert main(["report", "--study", str(tmp_path), "-o", str(tmp_path / "x.html")]) == 2
+    err = capsys.readouterr().err
+    assert "not a coreg study folder" in err and err.count("\n") == 1
