@@ -242,15 +242,11 @@ def _hrv_rows(res: SessionResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _window_rows(res: SessionResult) -> list[dict[str, Any]]:
-    rows = []
-    for w in res.windows:
-        for t, r, lag in zip(w.t_s.tolist(), w.peak_r.tolist(), w.peak_lag_s.tolist(),
-                             strict=True):
-            rows.append({"session_id": res.session_id, "band": w.band, "window_t_s": t,
-                         "peak_r": r if math.isfinite(r) else None,
-                         "peak_lag_s": lag if math.isfinite(lag) else None})
-    return rows
+def _window_columns(res: SessionResult) -> list[dict[str, Any]]:
+    """The window series of a session, column-wise, one block per band."""
+    return [{"session_id": [res.session_id] * len(w.t_s), "band": [w.band] * len(w.t_s),
+             "window_t_s": w.t_s, "peak_r": w.peak_r, "peak_lag_s": w.peak_lag_s}
+            for w in res.windows]
 
 
 def _failed(path: str, exc: BaseException) -> SessionResult:
@@ -370,7 +366,8 @@ def _analyse_all(
             results.append((res, dup))
             if dup is None and res.status == OK:
                 writers["hrv"].write_many(_hrv_rows(res))
-                writers["windows"].write_many(_window_rows(res))
+                for block in _window_columns(res):
+                    writers["windows"].write_columns(block)
             if dup is None and res.is_dyad:
                 signals[res.session_id] = {"therapist": ther_f, "client": cli_f}
             futures[nxt] = (None, None, None)  # type: ignore[assignment]  # release

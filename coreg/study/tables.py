@@ -145,6 +145,8 @@ class TableWriter:
         self.batch_rows = batch_rows
         self.rows = 0
         self._buffer: list[dict[str, Any]] = []
+        self._tables: list[Any] = []
+        self._pending = 0
         self._finals = [out / f"{table}.parquet"] + ([out / f"{table}.csv"] if csv else [])
         self._temps = [_temp_name(out, p.name) for p in self._finals]
         self._files = [_private_file(p) for p in self._temps]
@@ -154,8 +156,39 @@ class TableWriter:
     def write(self, row: Mapping[str, Any]) -> None:
         """Buffer one row (missing columns are null)."""
         self._buffer.append(dict(row))
-        if len(self._buffer) >= self.batch_rows:
+        self._pending += 1
+        if self._pending >= self.batch_rows:
             self.flush()
+
+    def write_columns(self, columns: Mapping[str, Any]) -> None:
+        """Buffer rows given column-wise (arrays of equal length; NaN floats become null).
+
+        The fast path for long series: no Python object per row.
+        """
+        import numpy as np
+        import pyarrow as pa
+
+        self._rows_to_table()
+        arrays = []
+        n = None
+        for field in self.schema:
+            v = columns[field.name]
+            if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+                arrays.append(pa.array(v, type=field.type, mask=~np.isfinite(v)))
+            else:
+                arrays.append(pa.array(v, type=field.type))
+            n = len(arrays[-1]) if n is None else n
+        self._tables.append(pa.Table.from_arrays(arrays, schema=self.schema))
+        self._pending += n or 0
+        if self._pending >= self.batch_rows:
+            self.flush()
+
+    def _rows_to_table(self) -> None:
+        import pyarrow as pa
+
+        if self._buffer:
+            self._tables.append(pa.Table.from_pylist(self._buffer, schema=self.schema))
+            self._buffer = []
 
     def write_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Buffer several rows."""
@@ -166,14 +199,16 @@ class TableWriter:
         """Write the buffered rows as one row group."""
         import pyarrow as pa
 
-        if not self._buffer:
+        self._rows_to_table()
+        if not self._tables:
             return
-        t = pa.Table.from_pylist(self._buffer, schema=self.schema)
+        t = pa.concat_tables(self._tables).combine_chunks()
         self._parquet.write_table(t)
         if self._csv is not None:
             self._csv.write_table(t)
-        self.rows += len(self._buffer)
-        self._buffer = []
+        self.rows += t.num_rows
+        self._tables = []
+        self._pending = 0
 
     def close(self) -> None:
         """Flush, close and move the files into place."""
