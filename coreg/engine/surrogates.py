@@ -109,7 +109,8 @@ def separated(
 
 
 def circular_shift_null(
-    peak_r: NDArray[np.float64], t_s: NDArray[np.float64], min_separation_s: float
+    peak_r: NDArray[np.float64], t_s: NDArray[np.float64], min_separation_s: float,
+    chunk: int = 256,
 ) -> NDArray[np.float64]:
     """Mean peak r of every circular shift of B's windows against A's that shares no data.
 
@@ -121,24 +122,27 @@ def circular_shift_null(
         Window start times (seconds), increasing.
     min_separation_s
         See :func:`separated`.
+    chunk
+        Shifts handled at once (memory: ``chunk × n`` values).
 
     Returns
     -------
     NDArray[np.float64]
-        One mean per admissible shift ``m`` (every pair ``(k, k+m mod n)`` separated); empty
-        when the session is too short for any.
+        One mean per admissible shift ``m`` (every pair ``(k, k+m mod n)`` separated), in
+        increasing ``m``; empty when the session is too short for any.
     """
     n = len(t_s)
     if n < 2:
         return np.empty(0)
-    ok = separated(t_s, min_separation_s)
     k = np.arange(n)
     out = []
-    for m in range(1, n):
-        j = (k + m) % n
-        if ok[k, j].all():
-            out.append(float(np.mean(peak_r[k, j])))
-    return np.asarray(out, dtype=np.float64)
+    for m0 in range(1, n, chunk):
+        m = np.arange(m0, min(n, m0 + chunk))
+        j = (k[None, :] + m[:, None]) % n  # row: window k of A with window k + m of B
+        ok = ~(np.abs(t_s[None, :] - t_s[j]) < min_separation_s).any(axis=1)
+        if ok.any():
+            out.append(np.mean(peak_r[k[None, :], j[ok]], axis=1))
+    return np.concatenate(out) if out else np.empty(0)
 
 
 def segment_blocks(t_s: NDArray[np.float64], segment_s: float) -> NDArray[np.int64]:
