@@ -115,11 +115,14 @@ def client_cost(path: Path, repeats: int) -> float:
         return spent / repeats
 
 
-def study_run(data: Path, workers: int, out: Path, max_pseudo: int) -> dict[str, Any]:
-    """One study on a fresh local cluster of ``workers`` processes."""
+def study_run(data: Path, workers: int, out: Path, max_pseudo: int,
+              dask_malloc_trim: bool = False) -> dict[str, Any]:
+    """One study on a fresh local cluster of ``workers`` processes, set up as ``coreg study``
+    sets up its own (``dask_malloc_trim``: keep dask's ``MALLOC_TRIM_THRESHOLD_`` instead)."""
+    import dask
     from distributed import Client, LocalCluster
 
-    from coreg.study.run import run_study
+    from coreg.study.run import _worker_environ, run_study
     from coreg.study.settings import StudySettings
 
     stamps: dict[str, float] = {}
@@ -129,7 +132,10 @@ def study_run(data: Path, workers: int, out: Path, max_pseudo: int) -> dict[str,
             stamps[stage] = time.perf_counter()
 
     t_c = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+    environ = (dict(dask.config.get("distributed.nanny.pre-spawn-environ")) if dask_malloc_trim
+               else _worker_environ())
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None,
                       scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                       silence_logs=50) as cluster, Client(cluster) as client:
@@ -166,8 +172,19 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--data", type=Path, help="folder for the simulated recordings (kept)")
     ap.add_argument("--json", type=Path, help="write the figures here")
+    ap.add_argument("--malloc-ab", action="store_true",
+                    help="only compare dask's MALLOC_TRIM_THRESHOLD_ on/off on --data, 1 worker")
     args = ap.parse_args()
 
+    if args.malloc_ab:
+        with tempfile.TemporaryDirectory() as tmp:
+            for trim in (True, False, True, False):
+                r = study_run(args.data, 1, Path(tmp) / "ab", args.max_pseudo, trim)
+                print(f"dask malloc trim {'on ' if trim else 'off'}: wall {r['wall_s']:.1f} s "
+                      f"(recordings {r['stage_recordings_s']:.1f} s, pseudo "
+                      f"{r['stage_pseudo_s']:.1f} s), worker peak RSS "
+                      f"{r['worker_peak_rss_mb']} MB", flush=True)
+        return 0
     data = args.data or Path(tempfile.mkdtemp(prefix="coreg-study-bench-"))
     paths = make_data(data, args.dyads, args.minutes)
     figures: dict[str, Any] = {"dyads": args.dyads, "minutes": args.minutes,
