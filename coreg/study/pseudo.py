@@ -166,8 +166,11 @@ def pair_curves(
     csa2 = np.concatenate(([0.0], np.cumsum(ac * ac)))
     o = int(starts[0])
     m = int(starts[-1]) + w - o
-    prod = ac[o - a.k0:o - a.k0 + m, None] * lb.lagged[o - lb.k0:o - lb.k0 + m]
-    cp = np.concatenate((np.zeros((1, 2 * L + 1)), np.cumsum(prod, axis=0)))
+    # running sums of the lagged products, one row of zeros first: cp[i] = Σ_{t < o+i}
+    cp = np.empty((m + 1, 2 * L + 1))
+    cp[0] = 0.0
+    np.multiply(ac[o - a.k0:o - a.k0 + m, None], lb.lagged[o - lb.k0:o - lb.k0 + m], out=cp[1:])
+    np.cumsum(cp[1:], axis=0, out=cp[1:])
     r = starts - o
     s_ab = cp[r + w] - cp[r]
     ia = starts - a.k0
