@@ -68,7 +68,7 @@ def no_adapter(monkeypatch: pytest.MonkeyPatch) -> None:
         return []
 
     monkeypatch.setattr(BleakScanner, "start", fail)
-    monkeypatch.setattr(ble, "_os_connected_straps", none_connected)
+    monkeypatch.setattr(ble.backends, "_os_connected_straps", none_connected)
 
 
 @pytest.mark.usefixtures("no_adapter")
@@ -156,7 +156,7 @@ def test_a_strap_already_connected_to_the_os_is_reused_without_scanning(
         async def os_connected(backend: ble.BleBackend) -> list[BLEDevice]:
             return [BLEDevice(strap.address, strap.name, None)]
 
-        monkeypatch.setattr(ble, "_os_connected_straps", os_connected)
+        monkeypatch.setattr(ble.backends, "_os_connected_straps", os_connected)
         source = ble.BleStrap("client", "polar h10 abcd1234", backend=ble.BleBackend.emulated(),
                               scan_timeout_s=0.1, connect_timeout_s=2.0)
         kinds: list[EventKind] = []
