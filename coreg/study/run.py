@@ -29,8 +29,10 @@ import math
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -170,15 +172,34 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
             # loopback port instead of 8787
             extra["scheduler_kwargs"] = {"dashboard_address": "127.0.0.1:0"}
         with dask.config.set({"distributed.nanny.pre-spawn-environ": _worker_environ()}), \
-                LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                             host="127.0.0.1", dashboard_address=dashboard,
-                             local_directory=scratch, silence_logs=logging.CRITICAL,
-                             **extra) as cluster, \
-                Client(cluster, set_as_default=False) as client:
+                _sigint_ignored_by_children():
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=dashboard,
+                                   local_directory=scratch, silence_logs=logging.CRITICAL,
+                                   **extra)
+        with cluster, Client(cluster, set_as_default=False) as client:
             yield client
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         quiet.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored_by_children() -> Iterator[None]:
+    """Start worker processes with Ctrl+C ignored: only this process handles it.
+
+    Ctrl+C reaches the whole process group. Workers started while SIGINT is ignored keep it
+    ignored (a new Python does not install its handler over an ignored signal), so they do not
+    each print a KeyboardInterrupt traceback; this process catches it and closes the cluster.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _worker_environ() -> dict[str, Any]:
@@ -318,8 +339,11 @@ def run_study(
     deps.require()
     settings = settings or StudySettings()
     t0 = time.monotonic()
+    if workers is not None and workers < 1:
+        raise InputError("--workers must be at least 1")
     files = find_recordings(inputs)
     out_dir = Path(out)
+    created = not out_dir.exists()
     tables.prepare_folder(out_dir, force=force)
     writers: dict[str, tables.TableWriter] = {}
     try:
@@ -335,6 +359,9 @@ def run_study(
     except BaseException:
         for w in writers.values():
             w.abandon()
+        if created:  # a folder this run made and could not fill: leave nothing behind
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()
         raise
     ok = sum(1 for r, d in results if r.status == OK and not d)
     return StudyRun(out=out_dir, files=len(files), ok=ok,

@@ -253,10 +253,13 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
              ([one, "-o", str(tmp_path / "o3"), "--scheduler", "tcp://127.0.0.1:9"],
               "cannot reach the Dask scheduler"),
              ([one, "-o", str(tmp_path / "o5"), "--max-pseudo", "-1"], "--max-pseudo")]
+    cases.append(([one, "-o", str(tmp_path / "o6"), "--workers", "0"], "at least 1"))
     for args, text in cases:
         assert _run(args) == 2, args
         err = capsys.readouterr().err
         assert text in err and err.count("\n") == 1, err
+        out = Path(args[args.index("-o") + 1])
+        assert out.name == "a-file" or not out.exists(), out  # nothing left behind
 
 
 def test_missing_dependency_is_named_in_one_line(tmp_path: Path) -> None:
