@@ -304,3 +304,24 @@ def test_study_report(runs: dict[str, Path], tmp_path: Path, capsys) -> None:
     assert main(["report", "--study", str(tmp_path), "-o", str(tmp_path / "x.html")]) == 2
     err = capsys.readouterr().err
     assert "not a coreg study folder" in err and err.count("\n") == 1
+
+
+def test_one_person_recordings_get_hrv_rows_only(tmp_path: Path, study_dir: Path) -> None:
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    write_dyad(rec / "rest.jsonl", "rest", 5, 300.0, client="C9")
+    (rec / "coupled.jsonl").write_bytes((study_dir / "coupled-01.jsonl").read_bytes())
+    out = tmp_path / "out"
+    assert _run([str(rec), "-o", str(out), "--workers", "1", "--no-csv",
+                 "--permutations", "99"]) == 0
+    rows = {Path(r["file"]).name: r for r in _table(out, "sessions").to_pylist()}
+    rest = rows["rest.jsonl"]
+    assert rest["status"] == "ok" and rest["roles"] == "client" and rest["client_id"] == "C9"
+    assert rest["sync_mean_peak_r"] is None and rest["pseudo_n"] is None
+    coupled = rows["coupled.jsonl"]
+    assert coupled["pseudo_n"] == 0 and coupled["pseudo_percentile"] is None  # no partner
+    hrv = [r for r in _table(out, "hrv").to_pylist() if r["file"].endswith("rest.jsonl")]
+    assert [r["role"] for r in hrv] == ["client"] and hrv[0]["rmssd_ms"] > 0
+    windows = _table(out, "windows").to_pylist()
+    assert {r["session_id"] for r in windows} == {rows["coupled.jsonl"]["session_id"]}
+    assert json.loads((out / "study.json").read_text())["counts"]["dyads"] == 1
