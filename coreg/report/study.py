@@ -467,7 +467,8 @@ def render_study_html(data: StudyData, *, progress: Progress = lambda _: None) -
                          "Left: each two-person session's mean window peak r (slow heart rate "
                          "< 0.15 Hz) against its own chance level from circular-shift "
                          "surrogates; the dotted line is chance. Right: the effect sizes.")]
-    if np.any(np.isfinite(s["pseudo_percentile"])):
+    n_dyads = int(np.sum(np.isfinite(s["pseudo_percentile"])))
+    if n_dyads:
         progress("figure: real vs pseudo-dyads")
         body += ["<h2>Real dyads against pseudo-dyads</h2>",
                  "<p>A pseudo-dyad is a real dyad's client with the therapist of another "
@@ -476,9 +477,11 @@ def render_study_html(data: StudyData, *, progress: Progress = lambda _: None) -
                  "sessions last. If being together adds nothing, a real dyad is just one more "
                  "such pairing and ranks anywhere among them (percentile 50 on average).</p>",
                  _figure(pseudo_figure(data),
-                         "Top (studies up to 60 dyads): every dyad's pseudo-dyads (grey) and "
-                         "the real dyad (red). Bottom: all values over the study, and where "
-                         "each real dyad ranks among its own pseudo-dyads.")]
+                         ("Top: every dyad's pseudo-dyads (grey) and the real dyad (red). "
+                          "Bottom: a" if n_dyads <= MAX_STRIP_DYADS else
+                          f"{n_dyads} dyads (drawn one by one up to {MAX_STRIP_DYADS}): a")
+                         + "ll values over the study, and where each real dyad ranks among "
+                         "its own pseudo-dyads.")]
     progress("per-therapist and per-client views")
     ther = _groups(data, "therapist_id")
     body.append("<h2>Per therapist</h2>")
