@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "coreg.cli.report",
     "export": "coreg.cli.export",
     "sessions": "coreg.cli.sessions",
+    "study": "coreg.cli.study",
     "scan": "coreg.cli.scan",
 }
 

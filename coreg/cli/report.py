@@ -21,7 +21,10 @@ def add_parser(sub: Any) -> None:
             "table and a plain-language summary, in one HTML file that prints well."
         ),
     )
-    p.add_argument("file", metavar="FILE", help="a coreg recording (.jsonl)")
+    p.add_argument("file", metavar="FILE", nargs="?", help="a coreg recording (.jsonl)")
+    p.add_argument("--study", metavar="OUT",
+                   help="instead of a recording: the output folder of 'coreg study' (a report "
+                        "of the whole study; default -o OUT/study.html)")
     p.add_argument("-o", "--output", metavar="HTML",
                    help="report to write (default: FILE with .html)")
     p.add_argument("--no-neurokit", action="store_true",
@@ -97,8 +100,28 @@ def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[st
     return out
 
 
+def _run_study(args: argparse.Namespace) -> int:
+    from coreg.errors import InputError
+    from coreg.report.study import write_study_report
+
+    if args.file:
+        raise InputError("give either a recording or --study OUT, not both")
+    output = Path(args.output) if args.output else Path(args.study) / "study.html"
+    bar = ProgressBar(7, enabled=not args.quiet)
+    write_study_report(args.study, output, progress=bar)
+    bar.finish(f"wrote {output}")
+    print(output)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Write the report; progress on stderr; one line on stdout."""
+    if args.study:
+        return _run_study(args)
+    if not args.file:
+        from coreg.errors import InputError
+
+        raise InputError("give a recording (FILE) or --study OUT")
     src = Path(args.file)
     output = Path(args.output) if args.output else src.with_suffix(".html")
     try:
