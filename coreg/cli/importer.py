@@ -20,7 +20,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--therapist", metavar="RR_FILE", help="the therapist's RR export")
     p.add_argument("--format", dest="fmt", default="auto", choices=["auto", "rr-txt", "csv"],
                    help="input format (default: detect)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="recording to write (its folder must exist)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file that is not a recording or an input")
     p.set_defaults(run=run)
 
 
@@ -31,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     files = {"client": args.client}
     if args.therapist:
         files["therapist"] = args.therapist
-    header = import_recording(files, args.output, args.fmt)
+    header = import_recording(files, args.output, args.fmt, force=args.force)
     parts = [f"{role}: {info['beats']} beats ({info['format']}, {info['unit']})"
              for role, info in header["imported"].items()]
     print(f"wrote {args.output} — " + "; ".join(parts))

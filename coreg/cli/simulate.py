@@ -26,7 +26,10 @@ def add_parser(sub: Any) -> None:
                    default=600.0, metavar="S",
                    help="session length in seconds (default 600)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="recording to write (its folder must exist)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file that is not a recording")
     p.set_defaults(run=run)
 
 
@@ -34,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     """Simulate and write the recording; print one line."""
     from coreg.recording.simulated import write_simulation
 
-    count = write_simulation(args.scenario, args.duration, args.seed, args.output)
+    count = write_simulation(args.scenario, args.duration, args.seed, args.output,
+                             force=args.force)
     print(f"wrote {args.output} — scenario {args.scenario}, {args.duration:g} s, seed {args.seed}, "
           f"{count} notifications")
     return 0

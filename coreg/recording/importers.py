@@ -199,12 +199,20 @@ def import_recording(
     files: Mapping[str, str | Path],
     output: str | Path,
     fmt: str = "auto",
+    *,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Import RR export files (role → file) into one recording at ``output``.
 
     Every file is read and checked before anything is written; the output appears only when
-    complete. Returns the header that was written.
+    complete; it is never written over a recording or an input file, over another existing
+    file only with ``force`` (:func:`coreg.recording.output.check_output`). Returns the header
+    that was written.
     """
+    from coreg.recording.output import check_output
+
+    inputs = list(files.values())
+    check_output(output, force=force, inputs=inputs)
     imported = {role: read_rr_file(path, fmt, role) for role, path in files.items()}
     roles = {role: {"name": imp.path.name, "model": f"imported {imp.fmt}",
                     "address": "", "simulated": False}
@@ -216,7 +224,7 @@ def import_recording(
     )
     samples = [s for role, imp in imported.items() for s in rr_samples(role, imp.rr_ms)]
     samples.sort(key=lambda s: s.arrival_s)
-    with AtomicRecording(output, header) as writer:
+    with AtomicRecording(output, header, force=force, inputs=inputs) as writer:
         for s in samples:
             writer.write_sample(s)
         writer.close("imported", t_s=samples[-1].arrival_s if samples else 0.0)
