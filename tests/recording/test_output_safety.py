@@ -242,31 +242,50 @@ def _wait_for_temp(folder: Path, proc: subprocess.Popen[bytes], timeout_s: float
     return False
 
 
-def _simulate_long(folder: Path) -> subprocess.Popen[bytes]:
-    code = ("import sys; from coreg.cli import main; sys.exit(main(sys.argv[1:]))")
-    return subprocess.Popen(
-        [sys.executable, "-c", code, "simulate", "--scenario", "coupled", "--duration",
-         "600000", "-o", str(folder / "long.jsonl")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_SLOW_DISK = """
+import os, sys, time
+real = os.fsync
+def slow(fd):
+    real(fd)
+    time.sleep(120)  # a very slow disk: the temporary exists, the rename has not happened
+os.fsync = slow
+from coreg.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_sigterm_and_sigint_mid_write_leave_nothing(tmp_path: Path, signum: int) -> None:
-    proc = _simulate_long(tmp_path)
-    try:
-        assert _wait_for_temp(tmp_path, proc, 60.0), "no temporary file appeared"
-        proc.send_signal(signum)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode != 0
-    assert "Traceback" not in err.decode()
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+def _slow_writer(folder: Path, *argv: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", _SLOW_DISK, *argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _commands(folder: Path) -> list[list[str]]:
+    rec = folder / "in.jsonl"
+    shutil.copyfile(SOLO, rec)
+    return [["export", str(rec), "--format", "rr-txt", "-o", str(folder / "out.txt")],
+            ["simulate", "--scenario", "rest", "--duration", "60", "-o",
+             str(folder / "sim.jsonl")]]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_signals_mid_write_leave_nothing(tmp_path: Path, signum: int) -> None:
+    for argv in _commands(tmp_path):
+        proc = _slow_writer(tmp_path, *argv)
+        try:
+            assert _wait_for_temp(tmp_path, proc, 60.0), "no temporary file appeared"
+            proc.send_signal(signum)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode != 0
+        assert "Traceback" not in err.decode()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"], argv
 
 
 def test_sigkill_leftover_is_swept_by_the_next_write(tmp_path: Path) -> None:
-    proc = _simulate_long(tmp_path)
+    argv = _commands(tmp_path)[0]
+    proc = _slow_writer(tmp_path, *argv)
     try:
         assert _wait_for_temp(tmp_path, proc, 60.0)
         proc.kill()
