@@ -173,9 +173,11 @@ def _sample(obj: dict[str, Any], lineno: int) -> RRSample:
     if not isinstance(role, str):
         raise RecordingError(f"corrupt recording: line {lineno}: role is missing")
     hr = obj.get("hr", 0)
-    hr_bpm = int(_number(hr, "hr", lineno) or 0) if hr is not None else 0
-    if not 0 <= hr_bpm <= 65535:
-        raise RecordingError(f"corrupt recording: line {lineno}: hr {hr_bpm} is outside 0-65535")
+    hr_value = float(_number(hr, "hr", lineno) or 0.0) if hr is not None else 0.0
+    if not 0.0 <= hr_value <= 65535.0:
+        raise RecordingError(f"corrupt recording: line {lineno}: hr {hr_value:.6g} is outside "
+                             "0-65535")
+    hr_bpm = int(hr_value)
     contact = obj.get("contact")
     if contact is not None and not isinstance(contact, bool):
         raise RecordingError(f"corrupt recording: line {lineno}: contact is not true/false/null")
@@ -254,7 +256,7 @@ def _read_bytes(p: Path, limit: int | None = None) -> bytes:
         with os.fdopen(fd, "rb", closefd=False) as fh:
             if limit is not None:
                 return fh.readline(limit)
-            return fh.read(MAX_FILE_BYTES + 1)
+            return fh.read()  # its size was checked by _open_regular
     except OSError as exc:
         raise RecordingError(f"{p}: {exc.strerror or exc}") from exc
     finally:
