@@ -307,7 +307,7 @@ def _check_header(first: bytes, path: Path) -> dict[str, Any]:
         raise RecordingError(f"{path} is empty, not a coreg recording")
     try:
         header = json.loads(first.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RecordingError(
             f"{path} is not a coreg recording (its first line is not a JSON header)") from exc
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
@@ -354,7 +354,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             obj = json.loads(raw.decode("utf-8"))
             if not isinstance(obj, dict):
                 raise ValueError("not an object")
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deep nesting too
             if i == last_index:  # no newline after it: cut off by a crash
                 rec.skipped.append(
                     f"skipped the last line ({len(raw)} bytes), cut off mid-write")
