@@ -151,9 +151,13 @@ class Recording:
 def _number(value: Any, what: str, lineno: int, *, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    try:
+        number = float(value) if isinstance(value, int | float) else math.nan
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
         raise RecordingError(f"corrupt recording: line {lineno}: {what} is not a number")
-    return float(value)
+    return number
 
 
 def _sample(obj: dict[str, Any], lineno: int) -> RRSample:
@@ -274,11 +278,13 @@ class _Clock:
 
     One clock per role (its RR lines and events: a session computed faster than real time
     writes each strap's lines in chunks, so the roles interleave out of order) and one for
-    the lines of the session itself (markers without a role, pacer, end, other types).
+    the lines of the session itself (markers without a role, pacer, end, other types),
+    which has no gap rule.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_gap_s: float = MAX_GAP_S) -> None:
         self.path = path
+        self.max_gap_s = max_gap_s
         self.latest_s: float | None = None
 
     def check(self, t_s: float, lineno: int) -> float:
@@ -292,7 +298,7 @@ class _Clock:
             if t_s < self.latest_s - TIME_TOLERANCE_S:
                 raise RecordingError(f"{where}: time runs backwards ({t_s:.6g} s after "
                                      f"{self.latest_s:.6g} s)")
-            if t_s > self.latest_s + MAX_GAP_S:
+            if t_s > self.latest_s + self.max_gap_s:
                 raise RecordingError(f"{where}: time jumps from {self.latest_s:.6g} s to "
                                      f"{t_s:.6g} s (more than {MAX_GAP_S / 3600:.0f} h without "
                                      "a line)")
@@ -367,7 +373,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             stream = obj.get("role") if isinstance(obj.get("role"), str) else None
             clock = clocks.get(stream)
             if clock is None:
-                clock = clocks[stream] = _Clock(p)
+                # markers, pacer changes and the end line come when they come: no gap rule
+                clock = clocks[stream] = _Clock(p, max_gap_s=math.inf if stream is None
+                                                else MAX_GAP_S)
             clock.check(float(_number(obj.get("t"), "t", lineno) or 0.0), lineno)
         if kind == "rr":
             rec.samples.append(_sample(obj, lineno))

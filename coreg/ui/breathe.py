@@ -493,14 +493,13 @@ class BreatheWindow(QtWidgets.QMainWindow):
 
     def save_screenshot(self, path: str | os.PathLike[str]) -> Path:
         """Save the window as PNG."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        from coreg.ui.pictures import save_png
+
         layout = self.centralWidget().layout()
         layout.invalidate()
         layout.activate()
         QtWidgets.QApplication.processEvents()
-        self.grab().save(str(target))
-        return target
+        return save_png(self, path)
 
 
 def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> None:

@@ -346,7 +346,7 @@ def run_cli(argv: Sequence[str], *, time_limit_s: float, extra_memory_bytes: int
         problem = f"needed more than {extra_memory_bytes / 2**20:.0f} MiB"
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 2
-    except BaseException as exc:  # noqa: BLE001 - the point is to catch anything
+    except BaseException as exc:
         problem = "raised " + "".join(traceback.format_exception_only(exc)).strip()[:300]
     finally:
         signal.signal(signal.SIGALRM, old_alarm)

@@ -58,7 +58,7 @@ def _run_bounded(argv: list[str], capsys: pytest.CaptureFixture[str], *, limit_s
     def target() -> None:
         try:
             result["code"] = main(argv)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             result["exc"] = exc
 
     th = threading.Thread(target=target, daemon=True)

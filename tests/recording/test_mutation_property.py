@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import mutations  # noqa: E402
+import mutations
 
 ROOT = Path(__file__).resolve().parents[2]
 N_MUTATIONS = 1000
