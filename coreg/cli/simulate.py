@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from coreg.cli import seconds_type
+from coreg.recording.reader import MAX_SESSION_S
 
 
 def add_parser(sub: Any) -> None:
@@ -22,7 +23,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--scenario", required=True, metavar="NAME",
                    help="rest, independent, coupled, weak, paced, switching, artifacts, "
                         "dropout, assessment")
-    p.add_argument("--duration", type=seconds_type(7 * 24 * 3600.0, "one week of seconds"),
+    p.add_argument("--duration", type=seconds_type(MAX_SESSION_S, "86400 (24 hours)"),
                    default=600.0, metavar="S",
                    help="session length in seconds (default 600)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")

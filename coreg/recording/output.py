@@ -330,7 +330,7 @@ def _write_fd(fd: int, data: bytes) -> None:
     os.fsync(fd)
 
 
-def write_outputs(files: Mapping[PathLike, str | bytes], *, force: bool = False,
+def write_outputs(files: Mapping[Path, str | bytes], *, force: bool = False,
                   inputs: Iterable[PathLike] = ()) -> list[Path]:
     """Write several files all-or-nothing: every one is checked, then written to a temporary
     file, and only when all are complete are they renamed into place.
@@ -366,7 +366,7 @@ def write_outputs(files: Mapping[PathLike, str | bytes], *, force: bool = False,
 def write_output(path: PathLike, data: str | bytes, *, force: bool = False,
                  inputs: Iterable[PathLike] = ()) -> Path:
     """Write one file atomically and owner-only (see :func:`write_outputs`)."""
-    return write_outputs({path: data}, force=force, inputs=inputs)[0]
+    return write_outputs({Path(path): data}, force=force, inputs=inputs)[0]
 
 
 def write_private(path: PathLike, data: str | bytes) -> Path:

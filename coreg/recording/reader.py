@@ -30,9 +30,11 @@ from coreg.errors import RecordingError
 from coreg.recording.format import FORMAT_NAME, FORMAT_VERSION
 from devices.types import DeviceEvent, EventKind, RRSample
 
-#: The longest plausible session, in seconds: one week (the longest ``coreg simulate``
-#: accepts) plus an hour. A later time is damage.
-MAX_SESSION_S = 7 * 24 * 3600.0 + 3600.0
+#: The longest plausible session, in seconds: 24 hours (a Holter-length day; coreg's sessions
+#: last minutes to hours, and ``coreg simulate`` accepts at most this). A later time is
+#: damage: the engines' grids grow with the session's span, so a time far beyond would size
+#: gigabytes of arrays.
+MAX_SESSION_S = 24 * 3600.0
 #: Largest silence between two consecutive timed lines, in seconds.
 MAX_GAP_S = 3600.0
 #: Lines may be this much out of time order (two straps' stamps, a UI marker), in seconds.
@@ -216,7 +218,7 @@ def _pacer(obj: dict[str, Any], lineno: int) -> PacerChange:
 def _event(obj: dict[str, Any], lineno: int) -> DeviceEvent:
     t = _number(obj.get("t"), "t", lineno)
     try:
-        kind = EventKind(obj.get("kind"))
+        kind = EventKind(str(obj.get("kind")))
     except ValueError as exc:
         raise RecordingError(
             f"corrupt recording: line {lineno}: unknown event kind {obj.get('kind')!r}") from exc
@@ -293,7 +295,7 @@ class _Clock:
             raise RecordingError(f"{where}: time {t_s:.6g} s is before the session start")
         if t_s > MAX_SESSION_S:
             raise RecordingError(f"{where}: time {t_s:.6g} s is beyond any plausible session "
-                                 f"(at most {MAX_SESSION_S / 86400:.0f} days)")
+                                 f"(at most {MAX_SESSION_S / 3600:.0f} h)")
         if self.latest_s is not None:
             if t_s < self.latest_s - TIME_TOLERANCE_S:
                 raise RecordingError(f"{where}: time runs backwards ({t_s:.6g} s after "
