@@ -25,6 +25,7 @@ import csv
 import io
 import math
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,8 @@ from devices.types import RRSample
 
 FORMATS = ("auto", "rr-txt", "csv")
 _SECONDS_BELOW = 10.0
+#: An RR export of a week of beats is a few MB; larger inputs are refused before reading.
+_MAX_INPUT_BYTES = 256 << 20
 _RR_COLUMN = re.compile(r"(^|[^a-z])(rr|ibi|nn|interval)", re.IGNORECASE)
 
 
@@ -69,6 +72,14 @@ def _scale(values: list[float], unit: str | None) -> tuple[tuple[float, ...], st
 
 
 def _read_text(path: Path) -> str:
+    try:
+        st = path.stat()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path} is not a regular file (a pipe or device)")
+    if st.st_size > _MAX_INPUT_BYTES:
+        raise InputError(f"{path} is {st.st_size / 2**20:.0f} MiB, too large for an RR export")
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:

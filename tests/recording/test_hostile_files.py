@@ -153,9 +153,9 @@ def test_a_fifo_in_the_recordings_folder_does_not_hang_sessions(capsys, tmp_path
     folder = tmp_path / "recs"
     folder.mkdir()
     os.mkfifo(folder / "trap.jsonl")
-    (folder / "good.jsonl").write_bytes(DYAD.read_bytes())
+    (folder / "good.jsonl").write_bytes((EXAMPLES / "real-pyhrv-5min.jsonl").read_bytes())
     code, _, out = _run_bounded(["sessions", "--recordings-dir", str(folder), "--no-cache",
-                                 "--json"], capsys, limit_s=60.0)
+                                 "--json"], capsys, limit_s=120.0)
     assert code == 0
     entries = {e["file"]: e for e in json.loads(out)}
     assert entries["trap.jsonl"]["status"] == "damaged"
@@ -215,3 +215,10 @@ def test_csv_cells_with_formula_prefixes_are_neutralised(capsys, tmp_path: Path,
         assert "'" + role in roles
         for r in rows[1:]:
             assert not r[1].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_import_refuses_a_fifo_instead_of_hanging(capsys, tmp_path: Path) -> None:
+    fifo = tmp_path / "rr.txt"
+    os.mkfifo(fifo)
+    line = _damage(["import", "--client", str(fifo), "-o", str(tmp_path / "x.jsonl")], capsys)
+    assert "regular file" in line
