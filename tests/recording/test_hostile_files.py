@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from coreg.cli import main
-from coreg.recording.exporters import rr_txt_paths, safe_role
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "recordings" / "examples"
 DYAD = EXAMPLES / "sim-coupled-300s.jsonl"
@@ -187,6 +186,8 @@ def test_odd_role_names_become_safe_file_names(capsys, tmp_path: Path, role: str
 
 
 def test_safe_role_and_distinct_paths() -> None:
+    from coreg.recording.exporters import rr_txt_paths, safe_role
+
     assert safe_role("a/b") == "a_b"
     assert safe_role("x\x00y") == "x_y"
     assert safe_role("..") == "role"
