@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 
@@ -32,6 +33,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--screenshot", metavar="PNG",
                    help="save the window (and NAME-client.png, the client view) at the end; "
                         "runs offscreen")
+    add_size_option(p)
     p.add_argument("--speed", metavar="X|max",
                    help="simulated straps only: run X times faster than real time (or max; "
                         "ble-sim: a number); default real time, or max with --screenshot")

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 
@@ -33,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
                    help="start at S seconds into the recording")
     p.add_argument("--screenshot", metavar="PNG",
                    help="play to the end at max speed offscreen, save the window and quit")
+    add_size_option(p)
     p.set_defaults(run=run)
 
 
