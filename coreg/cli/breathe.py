@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 CLIENTS_FILE = "clients.json"
@@ -65,6 +66,7 @@ def add_parser(subparsers: Any) -> None:
                    help="unmeasured settle before each step (default 25)")
     p.add_argument("--headless", action="store_true", help="no window: terminal lines")
     p.add_argument("--screenshot", metavar="PNG", help="save the window at the end (offscreen)")
+    add_size_option(p)
     p.add_argument("--speed", metavar="X|max",
                    help="sim: X times real time, or max; ble-sim: X times real time on a "
                         "scaled clock (no max); default real time (max with --screenshot "
@@ -158,6 +160,13 @@ def run(args: argparse.Namespace) -> int:
         speed = math.inf
     folder = recordings_dir(args.recordings_dir)
     schedule, duration_s = build_schedule(args, folder)
+    if not args.headless and not args.screenshot:
+        # Start when ready: the window opens unrecorded; Start opens the recorded session.
+        from coreg.ui.breathe import run_window
+
+        standin = open_session(args, schedule, duration_s, folder, speed, record=False)
+        return run_window(args, standin, folder,
+                          opener=lambda: open_session(args, schedule, duration_s, folder, speed))
     bs = open_session(args, schedule, duration_s, folder, speed)
     if not args.headless:
         from coreg.ui.breathe import run_window
@@ -167,14 +176,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path,
-                 speed: float | None) -> Any:
-    """The recorded breathing session of these options (not started)."""
+                 speed: float | None, *, record: bool = True) -> Any:
+    """The recorded breathing session of these options (not started; ``record=False``: an
+    unrecorded one, e.g. the window's stand-in before Start)."""
     from coreg.session.breathe import open_breathe_session
 
     return open_breathe_session(
         args.device, schedule, duration_s, folder, seed=args.seed, speed=speed,
         assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
-        settings={"client_name": args.client_name})
+        settings={"client_name": args.client_name}, record=record)
 
 
 def source_text(args: argparse.Namespace, bs: Any) -> str:
