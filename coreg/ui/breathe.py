@@ -668,6 +668,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self.timer.stop()
             self.session.stop(reason)
             self._update_controls()
+        else:
+            self.session.pause()
         lines = final_lines(self.args, self.br, self.folder)
         if self.args.assess:
             a = self.br.assessment()
@@ -692,6 +694,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.pacer.setMaximumHeight(300)  # make room for the summary
         self.steps.setVisible(False)
         self.redraw()
+        self._update_transport()
         if self.on_finished is not None:
             self.on_finished(self)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from coreg.recording.settings import StrapChoice, load_settings, save_settings
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: GUI timer period: the queue is drained and the view redrawn about 30 times a second.
 FRAME_MS = 30
+#: Smallest height of any plot, in pixels (what lets the window fit a 1366×768 screen).
+MIN_PLOT_HEIGHT_PX = 70
 #: Slow parts (trends, synchrony curves, y-ranges) are redrawn this often, in seconds.
 SLOW_EVERY_S = 1.0
 
@@ -163,7 +166,6 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.note_edit = QtWidgets.QLineEdit()
         self.note_edit.setPlaceholderText("marker note (Enter)")
         self.note_edit.setMaxLength(120)
-        self.note_edit.setFixedWidth(260)
         self.note_edit.hide()
         self.note_edit.returnPressed.connect(self._commit_marker)
         bar.addWidget(self.note_edit)
@@ -180,6 +182,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
             bar.addWidget(b)
         root.addLayout(bar)
+        self._fit_header()
         self.source_bar = QtWidgets.QWidget()
         self.source_bar.setLayout(self._source_bar(session.roles, sources or {}))
         bar_policy = self.source_bar.sizePolicy()
@@ -208,6 +211,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         root.addLayout(footer)
         self.setCentralWidget(central)
         self.help_overlay = HelpOverlay(central)
+        # Any screen from 1366×768 up: plots shrink (the layout's stretch shares the height)
+        # rather than push the controls off a small screen.
+        for plot in central.findChildren(pg.PlotWidget):
+            plot.setMinimumHeight(min(plot.minimumHeight(), MIN_PLOT_HEIGHT_PX))
 
         self._add_shortcut("M", self.begin_marker)
         self._add_shortcut("C", self.toggle_client_view)
@@ -264,6 +271,14 @@ class LiveWindow(QtWidgets.QMainWindow):
             row.addWidget(b)
         self._set_choosing(False)
         return row
+
+    def _fit_header(self) -> None:
+        """Header labels give way (clip, full text in the tooltip) before the buttons do, so
+        the bar fits a 1366-pixel-wide screen; the marker note field shrinks too."""
+        for label in (self.title_label, self.rec_label):
+            label.setMinimumWidth(80)  # below its text width: it clips rather than overflows
+        self.note_edit.setMinimumWidth(140)
+        self.note_edit.setMaximumWidth(260)
 
     @staticmethod
     def _select_source(box: QtWidgets.QComboBox, src: str) -> None:
