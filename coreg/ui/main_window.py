@@ -19,7 +19,7 @@ from coreg.session.figures import SessionFigures
 from coreg.ui import theme
 from coreg.ui.client_view import ClientView
 from coreg.ui.layouts import FlowLayout, fit_to_screen
-from coreg.ui.panels import PersonPanel, SyncPanel, _label
+from coreg.ui.panels import PersonPanel, SyncPanel, _label, _label_style
 from coreg.ui.qt_fixes import bool_guard
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 FRAME_MS = 30
 #: Smallest height of any plot, in pixels (what lets the window fit a 1366×768 screen).
 MIN_PLOT_HEIGHT_PX = 70
+#: Smallest height of the synchrony panel, in pixels.
+MIN_SYNC_HEIGHT_PX = 230
+#: Smallest point size of the big HR numbers (a 768-pixel-high window).
+COMPACT_HR_PT = 40
 #: Slow parts (trends, synchrony curves, y-ranges) are redrawn this often, in seconds.
 SLOW_EVERY_S = 1.0
 
@@ -71,6 +75,23 @@ async def _scan_emulated() -> list[Any]:
         return list(await scan(1.0, backend=BleBackend.emulated(), read_info=False))
     finally:
         await strap.close()
+
+
+class _NoHeightForWidth(QtWidgets.QWidget):
+    """A container whose word-wrapped labels do not turn on height-for-width layout (which
+    lets a QVBoxLayout squeeze it below its minimum height)."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+
+class _CompactRow(_NoHeightForWidth):
+    """A row that asks for no more than its minimum height: the layout's stretch factors then
+    share the spare height (the plots' own size hints would otherwise take it first)."""
+
+    def sizeHint(self) -> QtCore.QSize:
+        hint = super().sizeHint()
+        return QtCore.QSize(hint.width(), self.minimumSizeHint().height())
 
 
 class HelpOverlay(QtWidgets.QLabel):
@@ -183,24 +204,29 @@ class LiveWindow(QtWidgets.QMainWindow):
             bar.addWidget(b)
         root.addLayout(bar)
         self._fit_header()
-        self.source_bar = QtWidgets.QWidget()
+        # Wrapping rows are sized in resizeEvent (height-for-width in a QVBoxLayout ignores
+        # the other rows' minimum heights).
+        self.source_bar = _NoHeightForWidth()
         self.source_bar.setLayout(self._source_bar(session.roles, sources or {}))
-        bar_policy = self.source_bar.sizePolicy()
-        bar_policy.setHeightForWidth(True)
-        self.source_bar.setSizePolicy(bar_policy)
         root.addWidget(self.source_bar)
 
-        people = QtWidgets.QHBoxLayout()
+        people_row = _CompactRow()
+        people = QtWidgets.QHBoxLayout(people_row)
+        people.setContentsMargins(0, 0, 0, 0)
         self.person_panels: dict[str, PersonPanel] = {}
         for role in session.roles:
             panel = PersonPanel(role)
             self.person_panels[role] = panel
             people.addWidget(panel, 1)
-        root.addLayout(people, 5)
+        root.addWidget(people_row, 5)
         self.sync_panel: SyncPanel | None = None
         if len(session.roles) == 2:
             self.sync_panel = SyncPanel(names)
-            root.addWidget(self.sync_panel, 3)
+            sync_row = _NoHeightForWidth()
+            sync_layout = QtWidgets.QVBoxLayout(sync_row)
+            sync_layout.setContentsMargins(0, 0, 0, 0)
+            sync_layout.addWidget(self.sync_panel)
+            root.addWidget(sync_row, 3)
 
         footer = QtWidgets.QHBoxLayout()
         self.status_label = _label("", theme.SMALL_PT, theme.MUTED)
@@ -215,6 +241,10 @@ class LiveWindow(QtWidgets.QMainWindow):
         # rather than push the controls off a small screen.
         for plot in central.findChildren(pg.PlotWidget):
             plot.setMinimumHeight(min(plot.minimumHeight(), MIN_PLOT_HEIGHT_PX))
+        if self.sync_panel is not None:
+            # The synchrony panel takes the height the people leave (its word-wrapped texts
+            # would otherwise claim more than a 768-pixel screen has).
+            self.sync_panel.setMinimumHeight(MIN_SYNC_HEIGHT_PX)
 
         self._add_shortcut("M", self.begin_marker)
         self._add_shortcut("C", self.toggle_client_view)
@@ -271,6 +301,30 @@ class LiveWindow(QtWidgets.QMainWindow):
             row.addWidget(b)
         self._set_choosing(False)
         return row
+
+    def _fit_source_bar(self) -> None:
+        margins = self.centralWidget().layout().contentsMargins()
+        width = max(400, self.width() - margins.left() - margins.right())
+        self.source_bar.setFixedHeight(self.source_layout.heightForWidth(width))
+
+    def _scale_big_numbers(self) -> None:
+        """The big HR numbers follow the window height (72 pt from 1000 px, down to 40 pt),
+        so a 768-pixel screen shows them whole instead of clipped."""
+        pt = int(max(COMPACT_HR_PT, min(theme.HR_PT, theme.HR_PT * self.height() / 1000)))
+        if getattr(self, "_hr_pt", None) == pt:
+            return
+        self._hr_pt = pt
+        for role, panel in self.person_panels.items():
+            font = panel.hr.font()
+            font.setPointSize(pt)
+            panel.hr.setFont(font)
+            panel.hr.setStyleSheet(_label_style(theme.role_colour(role), pt, True))
+            # The word-wrapped synchrony texts (height-for-width) must not squeeze the people
+            # below what their numbers need.
+            panel.setMinimumHeight(panel.minimumSizeHint().height())
+        layout = self.centralWidget().layout()
+        layout.invalidate()
+        layout.activate()
 
     def _fit_header(self) -> None:
         """Header labels give way (clip, full text in the tooltip) before the buttons do, so
@@ -582,6 +636,8 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._fit_source_bar()
+        self._scale_big_numbers()
         if self.help_overlay.isVisible():
             self.help_overlay.setGeometry(self.centralWidget().rect())
 
