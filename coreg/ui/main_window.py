@@ -311,20 +311,21 @@ class LiveWindow(QtWidgets.QMainWindow):
         """The big HR numbers follow the window height (72 pt from 1000 px, down to 40 pt),
         so a 768-pixel screen shows them whole instead of clipped."""
         pt = int(max(COMPACT_HR_PT, min(theme.HR_PT, theme.HR_PT * self.height() / 1000)))
-        if getattr(self, "_hr_pt", None) == pt:
-            return
-        self._hr_pt = pt
-        for role, panel in self.person_panels.items():
-            font = panel.hr.font()
-            font.setPointSize(pt)
-            panel.hr.setFont(font)
-            panel.hr.setStyleSheet(_label_style(theme.role_colour(role), pt, True))
-            # The word-wrapped synchrony texts (height-for-width) must not squeeze the people
-            # below what their numbers need.
+        if getattr(self, "_hr_pt", None) != pt:
+            self._hr_pt = pt
+            for role, panel in self.person_panels.items():
+                font = panel.hr.font()
+                font.setPointSize(pt)
+                panel.hr.setFont(font)
+                panel.hr.setStyleSheet(_label_style(theme.role_colour(role), pt, True))
+        for panel in self.person_panels.values():
+            # The rows have no height-for-width (it would let the layout squeeze the people
+            # below what their numbers need): their minimum follows the current fonts.
+            panel.setMinimumHeight(0)
             panel.setMinimumHeight(panel.minimumSizeHint().height())
-        layout = self.centralWidget().layout()
-        layout.invalidate()
-        layout.activate()
+        root = self.centralWidget().layout()
+        root.invalidate()
+        root.activate()
 
     def _fit_header(self) -> None:
         """Header labels give way (clip, full text in the tooltip) before the buttons do, so

@@ -211,10 +211,11 @@ def _outside(window: QtWidgets.QWidget) -> list[str]:
 
 
 def _settle(window: QtWidgets.QWidget, size: tuple[int, int]) -> None:
-    window.resize(*size)
     window.show()
-    for _ in range(5):
-        QtWidgets.QApplication.processEvents()
+    for _ in range(2):  # the fonts follow the height, then the minimum sizes the fonts
+        window.resize(*size)
+        for _ in range(5):
+            QtWidgets.QApplication.processEvents()
     assert window.width() == size[0] and window.height() == size[1]
 
 
