@@ -161,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
     folder = recordings_dir(args.recordings_dir)
     schedule, duration_s = build_schedule(args, folder)
     if not args.headless and not args.screenshot:
+        from coreg.ui.system_libs import check_gui_libraries
+
+        check_gui_libraries()  # one line naming the packages, before Qt aborts
+    if not args.headless and not args.screenshot:
         # Start when ready: the window opens unrecorded; Start opens the recorded session.
         from coreg.ui.breathe import run_window
 

@@ -86,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     realtime = speed is None or speed == 1.0
     if args.headless:
         return _run_headless(args, realtime, speed, ble_speed)
+    from coreg.ui.system_libs import check_gui_libraries
+
+    if not args.screenshot:
+        check_gui_libraries()  # one line naming the packages, before Qt aborts
     from coreg.ui.app import run_window
 
     return run_window(args, realtime=realtime, speed=None if realtime else speed,

@@ -87,6 +87,10 @@ def title(replay: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg replay``."""
     replay = _open(args)
+    if not args.headless and not args.screenshot:
+        from coreg.ui.system_libs import check_gui_libraries
+
+        check_gui_libraries()  # one line naming the packages, before Qt aborts
     if is_breathe(replay):
         if args.headless:
             return _run_headless_breathe(args, replay)
