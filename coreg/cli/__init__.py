@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sessions": "coreg.cli.sessions",
     "study": "coreg.cli.study",
     "scan": "coreg.cli.scan",
+    "install-desktop": "coreg.cli.desktop",
 }
 
 
