@@ -48,15 +48,18 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--client-name", default="client", metavar="NAME",
                    help="whose default rate to use and store (default 'client')")
     p.add_argument("--rate", type=float, metavar="BPM",
-                   help="pacer rate 3–10 breaths/min (default: the client's stored rate, else 6)")
-    p.add_argument("--ratio", default="1:1", metavar="IN:OUT", help="inhale:exhale (default 1:1)")
+                   help="pacer rate 3–10 breaths/min (default: the client's stored rate, else "
+                        "the settings' pacer rate, else 6)")
+    p.add_argument("--ratio", metavar="IN:OUT",
+                   help="inhale:exhale (default: the settings' IN:OUT, else 1:1)")
     p.add_argument("--pause-in", type=float, default=0.0, metavar="S", help="hold after inhale")
     p.add_argument("--pause-out", type=float, default=0.0, metavar="S", help="hold after exhale")
     p.add_argument("--duration", type=float, metavar="S",
                    help="session length (default 600 s; assessment: the steps' total)")
     p.add_argument("--goal", type=float, metavar="MIN",
                    help="goal: minutes at the high coherence level")
-    p.add_argument("--sound", action="store_true", help="soft sound cue at in and out (window)")
+    p.add_argument("--sound", action="store_true",
+                   help="soft sound cue at in and out (window; default: the settings)")
     p.add_argument("--assess", action="store_true", help="resonance-frequency assessment")
     p.add_argument("--steps", default="6.5,6.0,5.5,5.0,4.5", metavar="LIST",
                    help="assessment rates in order (default 6.5,6.0,5.5,5.0,4.5)")
@@ -124,9 +127,12 @@ def client_rate(folder: Path, client: str) -> float | None:
 def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
     """The pacer schedule and the session length from the options."""
     from coreg.engine import pacer
+    from coreg.recording.settings import load_settings
 
+    user = load_settings()
     try:
-        ratio = pacer.parse_ratio(args.ratio)
+        ratio = (pacer.parse_ratio(args.ratio) if getattr(args, "ratio", None)
+                 else user.inhale_ratio)
         if args.assess:
             rates = [float(x) for x in args.steps.split(",") if x.strip()]
             if not rates:
@@ -137,7 +143,7 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
                                               settle_s=args.settle_s, inhale_ratio=ratio)
             return sched, sched[-1].start_s
         rate = args.rate if args.rate is not None else (
-            client_rate(folder, args.client_name) or DEFAULT_RATE_BPM)
+            client_rate(folder, args.client_name) or user.pacer_rate_bpm or DEFAULT_RATE_BPM)
         sched = pacer.practice_schedule(rate, inhale_ratio=ratio, pause_in_s=args.pause_in,
                                         pause_out_s=args.pause_out)
     except ValueError as exc:
@@ -152,9 +158,11 @@ def run(args: argparse.Namespace) -> int:
     """Run ``coreg breathe``."""
     from coreg.cli.live import parse_speed_option
     from coreg.recording.paths import recordings_dir
+    from coreg.recording.settings import load_settings
     from coreg.session.breathe import _breathe_spec
 
     spec = _breathe_spec(args.device)  # a bad SRC fails before anything is created
+    args.sound = bool(args.sound or load_settings().sound)
     speed = parse_speed_option(args.speed)
     if args.screenshot and speed is None and spec.kind == "sim":
         speed = math.inf

@@ -21,6 +21,7 @@ from coreg.ui.client_view import ClientView
 from coreg.ui.layouts import FlowLayout, fit_to_screen
 from coreg.ui.panels import PersonPanel, SyncPanel, _label, _label_style
 from coreg.ui.qt_fixes import bool_guard
+from coreg.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._add_shortcut("Esc", self._escape)
         self._add_shortcut("Ctrl+Q", self._quit)
         self._add_shortcut("Ctrl+R", self.start_recording)
+        self._add_shortcut("Ctrl+,", self.open_settings)
 
         self.timer = QtCore.QTimer(self)
         self.timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
@@ -282,7 +284,8 @@ class LiveWindow(QtWidgets.QMainWindow):
             box.setMinimumWidth(200)
             box.setSizeAdjustPolicy(
                 QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            box.setMinimumContentsLength(16)
+            box.setMinimumContentsLength(14)
+            box.setMaximumWidth(240)
             box.setToolTip("pick a scanned strap, or type sim:SCENARIO (simulated), ble-sim "
                            "(emulated BLE strap), or a strap's Bluetooth address or name")
             self.source_boxes[role] = box
@@ -296,7 +299,12 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.record_button.setObjectName("record")
         self.record_button.setToolTip("start recording this session (Ctrl+R)")
         self.record_button.clicked.connect(self.start_recording)
-        for b in (self.scan_button, self.start_button, self.record_button):
+        self.settings_button = QtWidgets.QPushButton("Settings…")
+        self.settings_button.setToolTip("recordings folder, default straps, pacer, sound, "
+                                        "client-view monitor (Ctrl+,)")
+        self.settings_button.clicked.connect(self.open_settings)
+        for b in (self.scan_button, self.start_button, self.record_button,
+                  self.settings_button):
             b.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
             row.addWidget(b)
         self._set_choosing(False)
@@ -326,6 +334,13 @@ class LiveWindow(QtWidgets.QMainWindow):
         root = self.centralWidget().layout()
         root.invalidate()
         root.activate()
+
+    def open_settings(self) -> SettingsDialog:
+        """The settings dialog (modeless: the session goes on underneath)."""
+        dialog = SettingsDialog(self, roles=self.session.roles)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _fit_header(self) -> None:
         """Header labels give way (clip, full text in the tooltip) before the buttons do, so
@@ -597,9 +612,12 @@ class LiveWindow(QtWidgets.QMainWindow):
             view.hide()
             return
         screens = QtGui.QGuiApplication.screens()
-        if len(screens) > 1:
-            other = next((s for s in screens if s is not self.screen()), screens[-1])
-            view.setGeometry(other.availableGeometry())
+        wanted = load_settings().client_view_screen
+        chosen = next((s for s in screens if wanted and s.name() == wanted), None)
+        if chosen is None and len(screens) > 1:
+            chosen = next((s for s in screens if s is not self.screen()), screens[-1])
+        if chosen is not None:
+            view.setGeometry(chosen.availableGeometry())
         view.update_figures(self.session.view)
         view.show()
 

@@ -107,3 +107,7 @@ def check_gui_libraries(*, platform: str | None = None, environ: Mapping[str, st
     missing = missing_libraries(libraries, loadable)
     if missing:
         raise MissingSystemLibraries(missing_line(missing, libraries))
+    if not wayland and not env.get("DISPLAY"):
+        raise MissingSystemLibraries(
+            "no display to open a window on (DISPLAY is not set): run it on the desktop, "
+            "or without a window: --headless (or --screenshot PNG)")

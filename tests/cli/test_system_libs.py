@@ -19,7 +19,7 @@ def test_a_library_the_loader_cannot_find_is_reported_by_package() -> None:
     fake = {"libc.so.6": "libc6", "libcoreg-does-not-exist.so.9": "libcoreg-nothing9"}
     assert missing_libraries(fake) == ["libcoreg-does-not-exist.so.9"]  # the real loader
     with pytest.raises(MissingSystemLibraries) as err:
-        check_gui_libraries(platform="linux", environ={}, libraries=fake)
+        check_gui_libraries(platform="linux", environ={"DISPLAY": ":0"}, libraries=fake)
     line = str(err.value)
     assert "\n" not in line and "sudo apt install libcoreg-nothing9" in line
     assert "libc6" not in line
@@ -31,7 +31,7 @@ def test_only_linux_windowed_platforms_are_checked() -> None:
 
     check_gui_libraries(platform="darwin", environ={}, loadable=none)
     check_gui_libraries(platform="linux", environ={"QT_QPA_PLATFORM": "offscreen"}, loadable=none)
-    for env in ({}, {"QT_QPA_PLATFORM": "xcb"}):
+    for env in ({"DISPLAY": ":0"}, {"QT_QPA_PLATFORM": "xcb"}):
         with pytest.raises(MissingSystemLibraries, match="libxcb-icccm4 libxcb-keysyms1"):
             check_gui_libraries(platform="linux", environ=env, loadable=none)
     wayland = {"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0"}
@@ -39,6 +39,10 @@ def test_only_linux_windowed_platforms_are_checked() -> None:
         check_gui_libraries(platform="linux", environ=wayland, loadable=none)
     assert "libxcb" not in str(err.value) and "libegl1" in str(err.value)
     assert set(QT_GUI_LIBRARIES) < set(QT_LIBRARIES)
+    # Every library there, but no X display: one line too, before Qt aborts.
+    with pytest.raises(MissingSystemLibraries, match="DISPLAY is not set"):
+        check_gui_libraries(platform="linux", environ={}, loadable=lambda _n: True)
+    check_gui_libraries(platform="linux", environ={"DISPLAY": ":0"}, loadable=lambda _n: True)
 
 
 @pytest.mark.parametrize("argv", [["live"], ["breathe"]])
@@ -50,6 +54,7 @@ def test_the_gui_commands_print_one_line_and_exit_2(argv: list[str], monkeypatch
     monkeypatch.setattr(system_libs.sys, "platform", "linux")
     monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
     monkeypatch.delenv("XDG_SESSION_TYPE", raising=False)
+    monkeypatch.setenv("DISPLAY", ":0")
     code = main([*argv, "--recordings-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2

@@ -265,3 +265,32 @@ def test_settings_survive_bad_values_and_are_owner_only(tmp_path: Path) -> None:
     assert load_settings().recordings_dir == ""
     save_settings(s)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_settings_dialog_saves_per_user_and_the_app_uses_it(qtbot, tmp_path: Path) -> None:
+    from coreg.cli.breathe import build_schedule as schedule_of
+    from coreg.recording.paths import recordings_dir
+    from coreg.ui.settings_dialog import SettingsDialog
+
+    window = _preview_window(qtbot, tmp_path)
+    dialog = window.open_settings()
+    assert isinstance(dialog, SettingsDialog)
+    dialog.folder_edit.setText(str(tmp_path / "mine"))
+    dialog.strap_edits["client"].setText("ble-sim")
+    dialog.rate_box.setValue(5.5)
+    dialog.ratio_box.setCurrentText("4:6")
+    dialog.sound_box.setChecked(True)
+    dialog.save()
+    assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
+    s = load_settings()
+    assert (s.recordings_dir, s.default_straps, s.pacer_rate_bpm, s.sound) == (
+        str(tmp_path / "mine"), {"client": "ble-sim"}, 5.5, True)
+    assert s.inhale_ratio == pytest.approx(0.4)
+    assert s.last_straps == {}  # untouched by the dialog
+    assert stat.S_IMODE(settings_path().stat().st_mode) == 0o600
+    # The recordings folder and the pacer defaults follow the settings.
+    assert recordings_dir() == tmp_path / "mine"
+    args = _breathe_args(tmp_path, rate=None, ratio=None)
+    schedule, _ = schedule_of(args, tmp_path)
+    assert schedule[0].rate_bpm == 5.5 and schedule[0].inhale_ratio == pytest.approx(0.4)
+    window.close()
