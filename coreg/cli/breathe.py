@@ -220,14 +220,18 @@ def status_line(br: Any, duration_s: float) -> str:
     def val(metric: Any, fmt: str) -> str:
         return "collecting…" if metric.value is None else format(metric.value, fmt)
 
+    def with_unit(metric: Any, fmt: str, unit: str) -> str:
+        return "collecting…" if metric.value is None else f"{format(metric.value, fmt)} {unit}"
+
     level = coherence_level(snap.coherence.value)
-    pacer_txt = f"{rate:.1f}/min {stage:<8}" if rate else "off"
+    pacer_txt = f"{rate:.1f} breaths/min {stage:<8}" if rate else "off"
     t = br.now_s
     return (f"{int(t // 60):02d}:{int(t % 60):02d}/{int(duration_s // 60):02d}:"
-            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  HR {val(snap.hr_bpm, '.0f')}  "
+            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  HR {with_unit(snap.hr_bpm, '.0f', 'bpm')}  "
             f"coherence {val(snap.coherence, '.1f')}{f' ({level})' if level else ''}  "
-            f"resonance {val(snap.resonance, '.0%')}  RSA {val(snap.rsa_bpm, '.1f')} bpm  "
-            f"breathing {val(snap.breathing_rate_bpm, '.1f')}/min")
+            f"resonance {val(snap.resonance, '.0%')}  "
+            f"RSA {with_unit(snap.rsa_bpm, '.1f', 'bpm')}  "
+            f"breathing {with_unit(snap.breathing_rate_bpm, '.1f', 'breaths/min')}")
 
 
 def final_lines(args: argparse.Namespace, br: Any, folder: Path | None) -> list[str]:

@@ -88,6 +88,15 @@ def beats(engine: Any, span_s: float | None = None) -> BeatSeries | None:
                       np.asarray(corrected.valid, dtype=bool))
 
 
+def corrected_window(engine: Any, span_s: float) -> Any:
+    """The engine's corrected NN beats of the last ``span_s`` seconds
+    (:class:`coreg.engine.artifacts.Corrected`, with each beat's source index in the raw
+    timeline), or None for an engine without correction."""
+    if isinstance(engine, _RawHeart) or not hasattr(engine, "window"):
+        return None
+    return engine.window(span_s)
+
+
 def person_values(snap: Any) -> dict[str, Any]:
     """Turn a person snapshot into the values the panel shows.
 

@@ -165,11 +165,17 @@ class PersonPanel(QtWidgets.QFrame):
         self.hr.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         hr_box.addWidget(self.hr)
         self.hr_unit = _label("HR bpm · every beat", theme.SMALL_PT, theme.MUTED)
+        self.hr_unit.setToolTip("the curve shows corrected beats; rings mark the beats the "
+                                "artifact correction changed")
         self.hr_unit.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         hr_box.addWidget(self.hr_unit)
         top.addLayout(hr_box)
         self.hr_plot = make_plot(HR_SPAN_S, "HR (bpm)")
         self.hr_curve = self.hr_plot.plot(pen=pg.mkPen(colour, width=3), connect="finite")
+        # Beats the artifact correction changed: ringed on the (corrected) curve.
+        self.hr_fixed = self.hr_plot.plot(pen=None, symbol="o", symbolSize=9,
+                                          symbolPen=pg.mkPen(theme.TEXT, width=2),
+                                          symbolBrush=None)
         self.hr_markers = MarkerLines(self.hr_plot, HR_SPAN_S)
         top.addWidget(self.hr_plot, 1)
         layout.addLayout(top, 3)
@@ -229,6 +235,7 @@ class PersonPanel(QtWidgets.QFrame):
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
         self.hr_curve.setData([], [])
+        self.hr_fixed.setData([], [])
         self.rmssd_curve.setData([], [])
         self._hr_range = None
 
@@ -261,6 +268,10 @@ class PersonPanel(QtWidgets.QFrame):
         keep = x >= -HR_SPAN_S - 5.0
         bpm = person.hr_curve_bpm[keep]
         self.hr_curve.setData(x[keep], bpm, connect="finite")
+        fixed = person.hr_curve_corrected
+        if len(fixed) == len(t):
+            ring = keep & fixed
+            self.hr_fixed.setData(x[ring], person.hr_curve_bpm[ring])
         self.hr_markers.update(markers, elapsed_s)
         if slow:
             rng = _y_range(bpm, 3.0, 10.0)
