@@ -227,7 +227,8 @@ def status_line(br: Any, duration_s: float) -> str:
     pacer_txt = f"{rate:.1f} breaths/min {stage:<8}" if rate else "off"
     t = br.now_s
     return (f"{int(t // 60):02d}:{int(t % 60):02d}/{int(duration_s // 60):02d}:"
-            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  HR {with_unit(snap.hr_bpm, '.0f', 'bpm')}  "
+            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  "
+            f"HR {with_unit(snap.hr_bpm, '.0f', 'bpm')}  "
             f"coherence {val(snap.coherence, '.1f')}{f' ({level})' if level else ''}  "
             f"resonance {val(snap.resonance, '.0%')}  "
             f"RSA {with_unit(snap.rsa_bpm, '.1f', 'bpm')}  "
