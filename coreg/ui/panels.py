@@ -272,6 +272,11 @@ class PersonPanel(QtWidgets.QFrame):
         if len(fixed) == len(t):
             ring = keep & fixed
             self.hr_fixed.setData(x[ring], person.hr_curve_bpm[ring])
+            legend = "seconds before now" + (" · ○ beat corrected (artifact)"
+                                             if ring.any() else "")
+            if self._texts.get("hr_axis") != legend:
+                self._texts["hr_axis"] = legend
+                self.hr_plot.getPlotItem().setLabel("bottom", legend, color=theme.MUTED)
         self.hr_markers.update(markers, elapsed_s)
         if slow:
             rng = _y_range(bpm, 3.0, 10.0)
