@@ -306,3 +306,28 @@ def breathing_figure(an: SessionAnalysis) -> str:
     axes[-1].set_xlim(0, max(end, 1.0) / 60)
     fig.align_ylabels(axes)
     return to_data_uri(fig)
+
+
+def swing_vs_rate_figure(steps: Sequence[dict[str, Any]], role: str, i: int = 0) -> str:
+    """HR swing per breath (RSA amplitude, bpm) and LF power against the pacer rate of each
+    assessment step: the resonance rate is where the swing peaks (Lehrer, Vaschillo &
+    Vaschillo 2000, doi:10.1023/A:1009554825745)."""
+    plt = _plt()
+    fig, ax = plt.subplots(1, 1, figsize=(WIDTH_IN, 2.6))
+    rows = sorted((r for r in steps if r.get("rsa_bpm") is not None
+                   and math.isfinite(float(r["rsa_bpm"]))), key=lambda r: r["rate_bpm"])
+    rates = [float(r["rate_bpm"]) for r in rows]
+    swing = [float(r["rsa_bpm"]) for r in rows]
+    ax.plot(rates, swing, "o-", color=colour(role, i), linewidth=2.0, label="HR swing (RSA)")
+    ax.set_xlabel("pacer rate (breaths/min)")
+    ax.set_ylabel("HR swing per breath\n(bpm, peak–trough)")
+    lf = [float(r["lf_ms2"]) if r.get("lf_ms2") is not None else math.nan for r in rows]
+    if any(math.isfinite(v) for v in lf):
+        twin = ax.twinx()
+        twin.plot(rates, lf, "s--", color="#777777", linewidth=1.2, label="LF power")
+        twin.set_ylabel("LF power (ms²)", color="#555555")
+    if swing:
+        best = rates[int(np.argmax(swing))]
+        ax.axvline(best, color="#3a9a4a", linestyle=":", linewidth=1.5)
+    ax.invert_xaxis()  # the assessment goes from faster to slower breathing
+    return to_data_uri(fig)
