@@ -345,8 +345,9 @@ class LiveWindow(QtWidgets.QMainWindow):
     def _fit_header(self) -> None:
         """Header labels give way (clip, full text in the tooltip) before the buttons do, so
         the bar fits a 1366-pixel-wide screen; the marker note field shrinks too."""
-        for label in (self.title_label, self.rec_label):
-            label.setMinimumWidth(80)  # below its text width: it clips rather than overflows
+        # The scenario title clips (full text in the window title) rather than the buttons
+        # or the recording state.
+        self.title_label.setMinimumWidth(60)
         self.note_edit.setMinimumWidth(140)
         self.note_edit.setMaximumWidth(260)
 

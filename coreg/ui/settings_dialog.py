@@ -43,7 +43,9 @@ class SettingsDialog(QtWidgets.QDialog):
         self.setStyleSheet(theme.STYLE_SHEET)
         self.settings = load_settings()
         form = QtWidgets.QFormLayout()
-        form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.setMinimumWidth(780)
 
         self.folder_edit = QtWidgets.QLineEdit(self.settings.recordings_dir)
         self.folder_edit.setPlaceholderText("$COREG_RECORDINGS or ./recordings")
