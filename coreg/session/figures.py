@@ -281,16 +281,16 @@ class LiveAnalysis:
         raw = timeline.series(first).rr_ms if len(timeline) > first else np.empty(0)
         idx = src - first
         inside = (idx >= 0) & (idx < len(raw))
-        fixed = np.ones(len(t), dtype=bool)
+        fixed: NDArray[np.bool_] = np.ones(len(t), dtype=bool)
         fixed[inside] = np.abs(raw[idx[inside]] - rr[inside]) > 0.5
         # A split missed beat gives two outputs of one source: both are corrections.
         dup = np.zeros(len(t), dtype=bool)
         dup[1:] = src[1:] == src[:-1]
         dup[:-1] |= src[:-1] == src[1:]
         fixed |= dup
-        x = t - rr / 2000.0 - self._start_s
+        x = np.asarray(t - rr / 2000.0 - self._start_s, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
-            bpm = 60000.0 / rr
+            bpm = np.asarray(60000.0 / rr, dtype=np.float64)
         breaks = np.flatnonzero(np.asarray(corrected.break_before, dtype=bool)[1:]) + 1
         if breaks.size:
             x = np.insert(x, breaks, x[breaks] - 1e-3)
