@@ -348,7 +348,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         # The scenario title clips (full text in the window title) rather than the buttons
         # or the recording state.
         self.title_label.setMinimumWidth(60)
-        self.note_edit.setMinimumWidth(140)
+        self.rec_label.setMinimumWidth(220)  # "PREVIEW — not recording" whole; a file name clips
+        self.note_edit.setMinimumWidth(120)
         self.note_edit.setMaximumWidth(260)
 
     @staticmethod
