@@ -2,9 +2,9 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/window_screenshots.py docs/screenshots
 
-Writes ``preview-1366x768.png`` (the live window in its preview: straps streaming, nothing
-recorded), ``breathe-controls-1366x768.png`` (the breathing window after a rate change, an
-IN:OUT change and a pause) and ``settings-dialog.png``. The live window at 1366×768 and
+Writes ``windows-preview-1366x768.png`` (the live window in its preview: straps streaming, nothing
+recorded), ``windows-breathe-controls-1366x768.png`` (the breathing window after a rate change, an
+IN:OUT change and a pause) and ``windows-settings.png``. The live window at 1366×768 and
 1920×1080 comes from the command line itself (``coreg live --duration 120 --screenshot PNG
 --size WxH``). Simulated straps only; nothing is written outside a temporary folder.
 """
@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     _wait(app, 0.5)
     assert session.previewing and not (tmp / "rec").exists()
     live.frame(force_slow=True)
-    live.grab().save(str(args.folder / "preview-1366x768.png"))
+    live.grab().save(str(args.folder / "windows-preview-1366x768.png"))
     dialog = live.open_settings()
     _wait(app, 0.3)
-    dialog.grab().save(str(args.folder / "settings-dialog.png"))
+    dialog.grab().save(str(args.folder / "windows-settings.png"))
     dialog.close()
     live.close()
 
@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     _wait(app, 60.0, lambda: win.br.now_s >= 110.0)
     win.ratio_box.setCurrentText("4:6")
     _wait(app, 60.0, lambda: win.br.now_s >= 150.0)
-    win.grab().save(str(args.folder / "breathe-controls-1366x768.png"))
+    win.grab().save(str(args.folder / "windows-breathe-controls-1366x768.png"))
     win.close()
-    for name in ("preview-1366x768.png", "settings-dialog.png", "breathe-controls-1366x768.png"):
+    for name in ("windows-preview-1366x768.png", "windows-settings.png", "windows-breathe-controls-1366x768.png"):
         print(args.folder / name, flush=True)
     # Tear the widgets down while the interpreter is whole (PySide6 + pyqtgraph can crash in
     # the final garbage collection otherwise).

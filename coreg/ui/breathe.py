@@ -417,17 +417,29 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.ratio_box.currentTextChanged.connect(lambda _t: self.apply_pacer())
         for w in (self.rate_box, self.ratio_box):
             w.setToolTip("change the pacer while practising (recorded as a pacer change)")
+        self.settings_button = self._button("Settings…", self.open_settings,
+                                            "recordings folder, default straps, pacer "
+                                            "defaults, sound, client-view monitor")
         holder, row = flow_row(self.start_button, self.pause_button, self.stop_button,
                                _label("pacer", size=theme.SMALL_PT, colour=theme.MUTED),
                                self.rate_box,
                                _label("IN:OUT", size=theme.SMALL_PT, colour=theme.MUTED),
-                               self.ratio_box)
+                               self.ratio_box, self.settings_button)
         for i in range(row.count()):
             item = row.itemAt(i)
             widget = item.widget() if item is not None else None
             if isinstance(widget, QtWidgets.QLabel):
                 widget.setWordWrap(False)
         return holder
+
+    def open_settings(self) -> Any:
+        """The settings dialog (the pacer defaults take effect from the next session)."""
+        from coreg.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self, roles=("client",))
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _replay_bar(self) -> QtWidgets.QWidget:
         """The dyad replay's transport: play/pause, speed, seek slider, position."""
