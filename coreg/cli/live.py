@@ -19,7 +19,9 @@ def add_parser(subparsers: Any) -> None:
         help="live dyad view: both hearts, HRV and synchrony (simulated straps by default)",
         description=(
             "Live view of a client and a therapist: heart rate, HRV, coherence and their "
-            "physiological synchrony with its chance baseline. Every session is recorded. "
+            "physiological synchrony with its chance baseline. The window opens in a preview "
+            "(nothing recorded) until Start recording; --duration and --headless runs record "
+            "from the start. "
             "SRC is a BLE address or name, ble-sim[:SCENARIO] (the emulated strap), "
             "sim[:SCENARIO] (simulated; default scenario coupled) or none. With no SRC at all "
             "the simulated dyad runs, labelled SIMULATED. coreg informs; it does not diagnose."
