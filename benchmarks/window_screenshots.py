@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     _wait(app, 60.0, lambda: win.br.now_s >= 150.0)
     win.grab().save(str(args.folder / "windows-breathe-controls-1366x768.png"))
     win.close()
-    for name in ("windows-preview-1366x768.png", "windows-settings.png", "windows-breathe-controls-1366x768.png"):
+    for name in ("windows-preview-1366x768.png", "windows-settings.png",
+                 "windows-breathe-controls-1366x768.png"):
         print(args.folder / name, flush=True)
     # Tear the widgets down while the interpreter is whole (PySide6 + pyqtgraph can crash in
     # the final garbage collection otherwise).
