@@ -326,6 +326,11 @@ class LiveWindow(QtWidgets.QMainWindow):
                 font.setPointSize(pt)
                 panel.hr.setFont(font)
                 panel.hr.setStyleSheet(_label_style(theme.role_colour(role), pt, True))
+        # Metric values: full size from 1800 px of width, smaller on a narrow screen (each
+        # person gets half the width; "collecting 113/300 s" must fit a third of it).
+        value_pt = int(max(16, min(theme.VALUE_PT, theme.VALUE_PT * self.width() / 1800)))
+        for panel in self.person_panels.values():
+            panel.set_value_size(value_pt)
         for panel in self.person_panels.values():
             # The rows have no height-for-width (it would let the layout squeeze the people
             # below what their numbers need): their minimum follows the current fonts.

@@ -182,6 +182,8 @@ class PersonPanel(QtWidgets.QFrame):
 
         values = QtWidgets.QGridLayout()
         values.setHorizontalSpacing(18)
+        #: Point size of the metric values (the window lowers it on a narrow screen).
+        self.value_pt = theme.VALUE_PT
         self.rmssd = _label("collecting…", theme.VALUE_PT, theme.TEXT, bold=True)
         self.coherence = _label("collecting…", theme.VALUE_PT, theme.TEXT, bold=True)
         self.lf_hf = _label("collecting…", theme.VALUE_PT, theme.TEXT, bold=True)
@@ -228,9 +230,18 @@ class PersonPanel(QtWidgets.QFrame):
         small, was_small = text.startswith("collecting"), was.startswith("collecting")
         if small != was_small or key + "_style" not in self._texts:
             self._texts[key + "_style"] = "small" if small else "big"
-            pt = theme.VALUE_PT - 8 if small else theme.VALUE_PT
+            pt = self.value_pt - 8 if small else self.value_pt
             colour = theme.MUTED if small else theme.TEXT
             label.setStyleSheet(_label_style(colour, pt, True))
+
+    def set_value_size(self, pt: int) -> None:
+        """Metric values at ``pt`` points ("collecting…" 8 pt smaller), from the next update."""
+        if pt == self.value_pt:
+            return
+        self.value_pt = pt
+        for key in ("rmssd", "coh", "lfhf"):
+            self._texts.pop(key + "_style", None)
+            self._texts.pop(key, None)
 
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
