@@ -401,16 +401,19 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.rate_box = QtWidgets.QDoubleSpinBox()
         self.rate_box.setRange(3.0, 10.0)
         self.rate_box.setSingleStep(0.5)
-        self.rate_box.setDecimals(1)
+        self.rate_box.setDecimals(2)  # a stored rate (0.1 steps) is shown as it is
         self.rate_box.setSuffix(" breaths/min")
         self.rate_box.setKeyboardTracking(False)
         self.ratio_box = QtWidgets.QComboBox()
-        self.ratio_box.addItems(list(RATIO_CHOICES))
+        #: IN:OUT text → in-breath share (the choices, plus the session's own if different).
+        self.ratio_shares = dict(RATIO_CHOICES)
+        self.ratio_box.addItems(list(self.ratio_shares))
         first = self.br.schedule[0] if self.br.schedule else None
         if first is not None and first.rate_bpm:
             self.rate_box.setValue(first.rate_bpm)
             text = ratio_text(first.inhale_ratio)
-            if self.ratio_box.findText(text) < 0:
+            if text not in self.ratio_shares:
+                self.ratio_shares[text] = first.inhale_ratio
                 self.ratio_box.addItem(text)
             self.ratio_box.setCurrentText(text)
         self.rate_box.valueChanged.connect(lambda _v: self.apply_pacer())
@@ -483,12 +486,13 @@ class BreatheWindow(QtWidgets.QMainWindow):
         if self.replay or self.args.assess or self.finished or not self.started:
             return
         rate = float(self.rate_box.value())
-        share = RATIO_CHOICES.get(self.ratio_box.currentText(), 0.5)
+        share = self.ratio_shares.get(self.ratio_box.currentText(), 0.5)
         if self.paused_rate_bpm is not None:
             return  # takes effect on resume
         current = self.analysis.current_step()
-        if current is not None and current.rate_bpm == rate and \
-                abs(current.inhale_ratio - share) < 1e-9:
+        if current is not None and current.rate_bpm is not None \
+                and abs(current.rate_bpm - rate) < 0.005 \
+                and abs(current.inhale_ratio - share) < 1e-6:
             return
         self.analysis.change_pacer(rate, inhale_ratio=share,
                                    label=f"{rate:g}/min {self.ratio_box.currentText()}")
@@ -507,7 +511,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self.paused_rate_bpm = None
             self.analysis.change_pacer(
                 float(self.rate_box.value()),
-                inhale_ratio=RATIO_CHOICES.get(self.ratio_box.currentText(), 0.5),
+                inhale_ratio=self.ratio_shares.get(self.ratio_box.currentText(), 0.5),
                 label="resumed")
         self._update_controls()
         self.redraw()

@@ -294,3 +294,19 @@ def test_settings_dialog_saves_per_user_and_the_app_uses_it(qtbot, tmp_path: Pat
     schedule, _ = schedule_of(args, tmp_path)
     assert schedule[0].rate_bpm == 5.5 and schedule[0].inhale_ratio == pytest.approx(0.4)
     window.close()
+
+
+def test_starting_keeps_a_stored_rate_and_a_custom_ratio(qtbot, tmp_path: Path) -> None:
+    args = _breathe_args(tmp_path, rate=5.7, ratio="45:55", duration=120.0)
+    schedule, duration_s = build_schedule(args, tmp_path)
+    win = BreatheWindow(*(lambda b: (b.session, b.analysis))(
+        open_breathe(args, schedule, duration_s, tmp_path, 20.0, record=False)),
+        args, tmp_path, duration_s,
+        opener=lambda: open_breathe(args, schedule, duration_s, tmp_path, 20.0))
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    qtbot.waitUntil(lambda: win.br.now_s >= 3.0, timeout=WAIT_MS)
+    win.finish("stopped by user")
+    rec = read_recording(win.session.recording_path)
+    assert [(p.rate_bpm, round(p.inhale_ratio, 3)) for p in rec.pacer] == [(5.7, 0.45)]
