@@ -95,7 +95,8 @@ def load_clients(folder: Path) -> dict[str, Any]:
 def save_client_rate(folder: Path, client: str, rate_bpm: float, confidence: str) -> Path:
     """Store ``rate_bpm`` as the client's default pacer rate (file mode 0600, atomic)."""
     data = load_clients(folder)
-    entry = data.get(client) if isinstance(data.get(client), dict) else {}
+    old = data.get(client)
+    entry: dict[str, Any] = old if isinstance(old, dict) else {}
     entry.update({"rate_bpm": rate_bpm, "confidence": confidence,
                   "assessed": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     data[client] = entry

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,18 +71,18 @@ def short_spectrum(
     n = min(n_full, n_avail)
     nfft = max(nfft_min, 1 << (n - 1).bit_length())
     plan = _plan(n, nfft, rate_hz, max_hz)
-    grid = plan.back_s + float(t[-1])
+    grid = cast("NDArray[np.float64]", plan.back_s + float(t[-1]))
     first = max(0, int(t.searchsorted(grid[0], side="right")) - 1)
     nn = spline.interpolate(t[first:], rr[first:], grid)
     # Linear detrend and Hann window: w·(x − mean − slope·i) = w·x − mean·w − slope·(w·i).
-    mean, slope = (plan.mean_slope @ nn).tolist()
+    mean, slope = cast("list[float]", (plan.mean_slope @ nn).tolist())
     y = plan.win * nn
     y -= mean * plan.win
     y -= slope * plan.win_i
     spec = np.fft.rfft(y, nfft)[: plan.n_bins]
     re_im = spec.view(np.float64)
     re_im *= re_im
-    psd = re_im[0::2] + re_im[1::2]
+    psd = cast("NDArray[np.float64]", re_im[0::2] + re_im[1::2])
     psd *= plan.scale
     return ShortSpectrum(plan.freq_hz, psd, float(grid[-1] - grid[0]))
 
@@ -114,7 +115,7 @@ def _plan(n: int, nfft: int, rate_hz: float, max_hz: float | None) -> _Plan:
         n_bins = len(freq) if max_hz is None else int(freq.searchsorted(max_hz, side="right"))
         scale = np.full(n_bins, 2.0 / (rate_hz * float(np.dot(win, win))))
         scale[0] /= 2.0  # the DC bin is not doubled in a one-sided density
-        back = -np.arange(n - 1, -1, -1, dtype=np.float64) / rate_hz
+        back = cast("NDArray[np.float64]", -np.arange(n - 1, -1, -1, dtype=np.float64) / rate_hz)
         plan = _Plan(back, mean_slope, win, win * i, n_bins, scale, freq[:n_bins])
         if len(_PLANS) > 64:
             _PLANS.clear()
@@ -195,8 +196,8 @@ def rsa_amplitude_bpm(
     rr = np.asarray(rr_ms, dtype=np.float64)
     if len(t) < 4 or not (breath_period_s > 0) or t[-1] - t[0] < breath_period_s:
         return math.nan
-    mid = t - rr / 2000.0
-    grid, hr = resample_nn(mid, 60000.0 / rr, 4.0)
+    mid = cast("NDArray[np.float64]", t - rr / 2000.0)
+    grid, hr = resample_nn(mid, cast("NDArray[np.float64]", 60000.0 / rr), 4.0)
     cycles = breath_cycles(grid, breath_period_s)
     keep = [i for i, c in enumerate(reversed(cycles)) if c.stop - c.start > 1]
     if not keep:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coreg.engine import coherence as coh
 from coreg.engine.artifacts import (
@@ -446,7 +447,7 @@ class PersonEngine:
         return self.timeline.series()
 
     @staticmethod
-    def _last_run(w: Corrected) -> tuple[np.ndarray, np.ndarray]:
+    def _last_run(w: Corrected) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         starts = np.flatnonzero(w.break_before)
         k = int(starts[-1]) if len(starts) else 0
         return w.t_s[k:], w.rr_ms[k:]
@@ -470,7 +471,8 @@ class PersonEngine:
         m["rmssd"] = Metric(rmssd, "ms", span, 0.0, state, cover, at_s)
         m["sdnn"] = Metric(sdnn, "ms", span, 0.0, state, cover, at_s)
 
-    def _lf_hf(self, t: np.ndarray, rr: np.ndarray, dur: float) -> FrequencyDomain:
+    def _lf_hf(self, t: NDArray[np.float64], rr: NDArray[np.float64], dur: float
+               ) -> FrequencyDomain:
         """VLF/LF/HF of the window's last run (SCIENCE.md §3 method on the 4 Hz grid).
 
         The grid is kept between updates and only its end is re-solved
@@ -657,7 +659,7 @@ class _NNStore:
 
     def arrays(
         self, lo: int, ts: list[float], rrs: list[float], brks: list[bool], srcs: list[int]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
         """New arrays (t, rr, break, source) of the stored beats from ``lo`` on, then a tail."""
         n = self.n
         if not ts:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -159,8 +160,8 @@ def measure_step(t_s: NDArray[np.float64], rr_ms: NDArray[np.float64],
     near = lf & (np.abs(f - f_pace) <= coh.COHERENCE_HALF_WIDTH_HZ)
     smooth = float(np.sum(p[near]) / np.sum(p[lf])) if np.sum(p[lf]) > 0 else math.nan
     ratio = coh.coherence_ratio(spec)[0]
-    mid = t - rr / 2000.0
-    grid, hr = resample_nn(mid, 60000.0 / rr, 4.0)
+    mid = cast("NDArray[np.float64]", t - rr / 2000.0)
+    grid, hr = resample_nn(mid, cast("NDArray[np.float64]", 60000.0 / rr), 4.0)
     keep = grid >= t0_s
     grid, hr = grid[keep], hr[keep]
     cycles = cycle_amplitudes_bpm(grid, hr, 60.0 / rate_bpm)
@@ -321,7 +322,7 @@ def rank_steps(measures: Sequence[StepMeasure]) -> Assessment:
     support = _fit_support(ms, chosen) if peak is not None else None
     a1, a2 = best.measure, ranking[1].measure
     se = math.hypot(a1.amplitude_se_bpm, a2.amplitude_se_bpm)
-    if support is not None:
+    if support is not None and peak is not None:
         clear, close = support >= 0.8, support >= 0.6
         if peak < lo_r - 0.05:
             where = (f"the HR-swing curve still rises at the slowest step ({lo_r:.1f}/min); "

@@ -17,7 +17,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -98,7 +98,7 @@ def neurokit_table(nn: Corrected, *, nonlinear_span_s: float = NONLINEAR_SPAN_S
         return {}, "neurokit2 is not installed (pip install neurokit2)"
     data = {"RRI": np.asarray(nn.rr_ms, dtype=float), "RRI_Time": np.asarray(nn.t_s, dtype=float)}
     out: dict[str, float] = {}
-    starts = [*np.flatnonzero(nn.break_before).tolist(), len(nn.t_s)]
+    starts = [*cast("list[int]", np.flatnonzero(nn.break_before).tolist()), len(nn.t_s)]
     runs = [(a, b) for a, b in itertools.pairwise(starts) if b > a]
     a, b = max(runs, key=lambda ab: nn.t_s[ab[1] - 1] - nn.t_s[ab[0]])
     t_run = nn.t_s[a:b]

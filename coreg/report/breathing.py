@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def _longest_run(nn: Corrected, t0: float, t1: float) -> tuple[np.ndarray, np.nd
         return np.zeros(0), np.zeros(0)
     brk = nn.break_before[idx].copy()
     brk[0] = True
-    starts = [*np.flatnonzero(brk).tolist(), idx.size]
+    starts = [*cast("list[int]", np.flatnonzero(brk).tolist()), idx.size]
     best = max(itertools.pairwise(starts), key=lambda ab: ab[1] - ab[0])
     k = idx[best[0]:best[1]]
     return nn.t_s[k], nn.rr_ms[k]

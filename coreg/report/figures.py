@@ -293,8 +293,8 @@ def breathing_figure(an: SessionAnalysis) -> str:
         r_p += [rate, rate]
     axes[0].plot(t_p, r_p, color="#3a9a4a", linewidth=2.0)
     axes[0].set_ylabel("pacer\n(breaths/min)")
-    for i, (role, p) in enumerate(an.persons.items()):
-        s = p.series
+    for i, (role, person) in enumerate(an.persons.items()):
+        s = person.series
         axes[1].plot(s.t_s / 60, s.columns["resonance"], color=colour(role, i), label=role)
         axes[2].plot(s.t_s / 60, s.columns["rsa_bpm"], color=colour(role, i), label=role)
     axes[1].set_ylabel("resonance power\n(share at pacer)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from coreg.engine.beats import BeatSeries
 from devices.types import DeviceEvent, RRSample
 
 if TYPE_CHECKING:
+    from coreg.engine.synchrony import LiveSyncSnapshot
     from coreg.session.results import SyncFigures
 
 log = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ class DyadSync:
         self.windows = _Series(2)      # window centre (s since start), peak r
         self.smoothed = _Series(4)     # update time, recent r, chance mean, chance 95th pct
         self.breathing = _Series(2)    # window centre, breathing-band peak r
-        self.last = None
+        self.last: LiveSyncSnapshot | None = None
         self.breathing_summary: dict[str, Any] | None = None
         self.breathing_span_s = 0.0
         self._next_breathing_s = -math.inf
@@ -270,7 +271,9 @@ class DyadSync:
         if analysis is None:
             return
         half = s.window_s / 2.0
-        for t, r in zip(analysis.window_t_s.tolist(), analysis.peak_r.tolist(), strict=True):
+        t_l = cast("list[float]", analysis.window_t_s.tolist())
+        r_l = cast("list[float]", analysis.peak_r.tolist())
+        for t, r in zip(t_l, r_l, strict=True):
             if t > self._last_breathing_t:
                 self.breathing.append(t + half - start_s, r)
                 self._last_breathing_t = t

@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -273,7 +274,7 @@ def plan(dyads: Sequence[DyadInfo], settings: StudySettings) -> dict[str, tuple[
         rng = np.random.default_rng([file_seed(d.sha256), 0x5D])
         picks = np.sort(rng.choice(n_cand, size=k, replace=False))
         pairs = []
-        for c in picks.tolist():
+        for c in cast("list[int]", picks.tolist()):
             j = order[int(partners[c // 2])]
             pairs.append(PseudoPair(d.session_id, j.session_id) if c % 2 == 0
                          else PseudoPair(j.session_id, d.session_id))

@@ -416,7 +416,7 @@ def _analyse_all(
                     writers["windows"].write_columns(block)
             if dup is None and res.is_dyad:
                 signals[res.session_id] = {"therapist": ther_f, "client": cli_f}
-            futures[nxt] = (None, None, None)  # type: ignore[assignment]  # release
+            futures[nxt] = (None, None, None)  # release
             nxt += 1
     return results, signals
 

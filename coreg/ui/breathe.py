@@ -495,15 +495,17 @@ class BreatheWindow(QtWidgets.QMainWindow):
         """Save the window as PNG."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        layout = self.centralWidget().layout()
-        layout.invalidate()
-        layout.activate()
+        central = self.centralWidget()
+        layout = central.layout() if central is not None else None
+        if layout is not None:
+            layout.invalidate()
+            layout.activate()
         QtWidgets.QApplication.processEvents()
         self.grab().save(str(target))
         return target
 
 
-def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> None:
+def _exec(app: QtCore.QCoreApplication, window: BreatheWindow) -> None:
     def interrupted(*_: object) -> None:
         window.close()  # stops the session: the recording ends with "window closed"
 

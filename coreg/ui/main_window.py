@@ -428,7 +428,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         if overlay.isVisible():
             overlay.hide()
         else:
-            overlay.setGeometry(self.centralWidget().rect())
+            central = self.centralWidget()
+            overlay.setGeometry(central.rect() if central is not None else self.rect())
             overlay.raise_()
             overlay.show()
 
@@ -456,8 +457,9 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.help_overlay.isVisible():
-            self.help_overlay.setGeometry(self.centralWidget().rect())
+        central = self.centralWidget()
+        if self.help_overlay.isVisible() and central is not None:
+            self.help_overlay.setGeometry(central.rect())
 
     def _add_shortcut(self, keys: str, slot: Callable[[], None]) -> None:
         shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)

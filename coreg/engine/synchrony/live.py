@@ -9,7 +9,7 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -184,8 +184,11 @@ class LiveSynchrony:
             return []
         curves = window_curves(standardized_windows(x, w), standardized_windows(y, w), starts, L)
         r, i = peak_nearest_zero(curves)
+        st_l = cast("list[int]", starts.tolist())
+        r_l = cast("list[float]", r.tolist())
+        i_l = cast("list[int]", i.tolist())
         return [SyncWindow(float((k0 + st) / rate), float(rv), float((iv - L) / rate))
-                for st, rv, iv in zip(starts.tolist(), r.tolist(), i.tolist(), strict=True)]
+                for st, rv, iv in zip(st_l, r_l, i_l, strict=True)]
 
     def _recompute_baseline(self, a: BeatSeries, b: BeatSeries, end_k: int, now_s: float) -> None:
         s = self.settings

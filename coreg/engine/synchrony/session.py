@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -124,7 +124,7 @@ def analyze_signals(
     zb = standardized_windows(b, w)
     peak_r, curves = pair_peak_matrix(za, zb, starts, L)
     real_r, real_i = peak_nearest_zero(curves)
-    t_s = (k0 + starts) / rate
+    t_s = cast("NDArray[np.float64]", (k0 + starts) / rate)
     mean_peak_r = float(np.mean(real_r))
     mean_curve = curves.mean(axis=0)
     lag_s = refined_lag(mean_curve, rate)
@@ -137,7 +137,7 @@ def analyze_signals(
         idx = surrogates.block_bootstrap_indices(len(starts), block, n_boot, rng)
         counts = np.zeros((n_boot, len(starts)))
         np.add.at(counts, (np.repeat(np.arange(n_boot), idx.shape[1]), idx.ravel()), 1.0)
-        boot_curves = counts @ curves / idx.shape[1]
+        boot_curves = cast("NDArray[np.float64]", counts @ curves / idx.shape[1])
         boot_lags = refined_lags(boot_curves, rate)
         lo, hi = np.nanquantile(boot_lags, [0.025, 0.975])
         lag_ci = (float(lo), float(hi))
@@ -153,7 +153,7 @@ def analyze_signals(
     return PairAnalysis(
         window_t_s=t_s,
         peak_r=real_r,
-        peak_lag_s=(real_i - L) / rate,
+        peak_lag_s=cast("NDArray[np.float64]", (real_i - L) / rate),
         lags_s=settings.lags_s,
         mean_curve=mean_curve,
         lag_s=lag_s,
