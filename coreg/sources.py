@@ -1,4 +1,4 @@
-"""Resolving ``SRC`` strings (DESIGN.md §5) into strap sources for a session.
+"""Resolving ``SRC`` strings (docs/design.md §5) into strap sources for a session.
 
 A ``SRC`` names where one person's RR intervals come from:
 

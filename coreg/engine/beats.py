@@ -42,7 +42,7 @@ class BeatSeries:
 
     @property
     def midpoints_s(self) -> NDArray[np.float64]:
-        """Midpoint of each interval in seconds (where its HR value belongs; DESIGN.md §3)."""
+        """Midpoint of each interval in seconds (where its HR value belongs; docs/design.md §3)."""
         return self.t_s - self.rr_ms / 2000.0
 
     @property

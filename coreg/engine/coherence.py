@@ -28,7 +28,7 @@ from coreg.engine.hrv import (
     rfft_frequencies,
 )
 
-#: Coherence defaults (SCIENCE.md §4).
+#: Coherence defaults (docs/science.md §4).
 COHERENCE_WINDOW_S = 64.0
 COHERENCE_RATE_HZ = 2.0
 COHERENCE_NFFT = 8192
@@ -62,7 +62,7 @@ def short_spectrum(
     The grid has ``window_s × rate_hz`` points ending at the last beat (fewer when the beats do
     not reach that far back; pass one beat before the window so that they do). The FFT length is
     the next power of two ≥ max(``nfft_min``, samples), so the peak does not jump with where the
-    breathing frequency falls on the bins (SCIENCE.md §4). One-sided density in ms²/Hz, up to
+    breathing frequency falls on the bins (docs/science.md §4). One-sided density in ms²/Hz, up to
     ``max_hz`` inclusive when given (the live engine needs ≤ 0.5 Hz of the 1 Hz range).
     """
     t, rr = increasing_knots(np.asarray(t_s, dtype=np.float64), np.asarray(rr_ms, dtype=np.float64))
@@ -137,7 +137,7 @@ def coherence_ratio(spec: ShortSpectrum) -> tuple[float, float]:
     """Coherence ratio peak / (total − peak) and the peak frequency in Hz.
 
     Peak = highest PSD point in 0.04–0.26 Hz; peak power = PSD summed over ±0.015 Hz around it;
-    total = PSD summed over 0.0033–0.4 Hz (SCIENCE.md §4, after McCraty et al. 2009).
+    total = PSD summed over 0.0033–0.4 Hz (docs/science.md §4, after McCraty et al. 2009).
     """
     sel = _closed_band(spec.freq_hz, *COHERENCE_PEAK_BAND_HZ)
     if sel.stop <= sel.start:
@@ -162,7 +162,7 @@ def resonance_power(spec: ShortSpectrum, pacer_rate_bpm: float) -> float:
     """Share of total power (0.0033–0.4 Hz) within ±0.015 Hz of the pacer frequency.
 
     Unlike the coherence peak, it is tied to the pacer, so a slow drift cannot capture it
-    (SCIENCE.md §4; Lehrer et al. 2000, doi:10.1023/A:1009554825745).
+    (docs/science.md §4; Lehrer et al. 2000, doi:10.1023/A:1009554825745).
     """
     f = pacer_rate_bpm / 60.0
     total = _sum_band(spec, *COHERENCE_TOTAL_BAND_HZ)

@@ -30,7 +30,7 @@ LF_BAND_HZ: tuple[float, float] = (0.04, 0.15)
 HF_BAND_HZ: tuple[float, float] = (0.15, 0.40)
 #: The three bands' edges in one array (VLF, LF, HF), for one search per spectrum.
 _BAND_EDGES_HZ = np.array([*VLF_BAND_HZ, *LF_BAND_HZ, *HF_BAND_HZ])
-#: Minimum data length for each band (SCIENCE.md §3).
+#: Minimum data length for each band (docs/science.md §3).
 LF_MIN_S = 120.0
 HF_MIN_S = 60.0
 VLF_MIN_S = 300.0
@@ -285,8 +285,8 @@ def frequency_domain(
 ) -> FrequencyDomain:
     """VLF, LF, HF power (ms²), LF/HF and peak frequencies of an NN series.
 
-    Method (SCIENCE.md §3): cubic spline at ``rate_hz`` with each value at its beat time, linear
-    detrend, Welch with a Hann window (see :func:`welch_psd`), trapezoid band integrals over
+    Method (docs/science.md §3): cubic spline at ``rate_hz`` with each value at its beat time,
+    linear detrend, Welch with a Hann window (see :func:`welch_psd`), trapezoid band integrals over
     VLF 0.0033–0.04, LF 0.04–0.15, HF 0.15–0.40 Hz. A band whose minimum length (VLF 5 min,
     LF 2 min, HF 1 min) is not covered is NaN.
 

@@ -1,6 +1,6 @@
 """The live per-person engine: RR notifications in, a snapshot of every HRV metric out.
 
-Each metric has a trailing window and an update cadence (SCIENCE.md §3–§4):
+Each metric has a trailing window and an update cadence (docs/science.md §3–§4):
 
 =================  ==============  ===========  =================================
 metric             window          cadence      shown once the data covers
@@ -68,7 +68,7 @@ OK = "ok"
 OFF = "off"
 #: Verdict used for beats without skin contact (excluded, not an artifact).
 NO_CONTACT = -1
-#: Resampling rate of the NN series for VLF/LF/HF, Hz (SCIENCE.md §3).
+#: Resampling rate of the NN series for VLF/LF/HF, Hz (docs/science.md §3).
 SPECTRAL_RATE_HZ = 4.0
 
 
@@ -163,7 +163,7 @@ class PersonEngine:
     correct
         Apply artifact correction (default True); False computes on the RR as received.
     hr_window_s, rmssd_window_s, spectral_window_s, coherence_window_s, spectral_every_s
-        Windows and the spectral cadence, in s (SCIENCE.md §3–§4 defaults).
+        Windows and the spectral cadence, in s (docs/science.md §3–§4 defaults).
     """
 
     def __init__(
@@ -473,7 +473,7 @@ class PersonEngine:
 
     def _lf_hf(self, t: NDArray[np.float64], rr: NDArray[np.float64], dur: float
                ) -> FrequencyDomain:
-        """VLF/LF/HF of the window's last run (SCIENCE.md §3 method on the 4 Hz grid).
+        """VLF/LF/HF of the window's last run (docs/science.md §3 method on the 4 Hz grid).
 
         The grid is kept between updates and only its end is re-solved
         (:class:`~coreg.engine.spline.SlidingResampler`); the spectrum is taken over the last

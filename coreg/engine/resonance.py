@@ -33,14 +33,14 @@ from devices.types import Message
 #: LF band (Task Force 1996).
 LF_BAND_HZ: tuple[float, float] = (0.04, 0.15)
 #: Coherence levels shown by the meter: (name, lower bound). coreg's own bands, placed on
-#: SCIENCE.md §4's reference points (spontaneous ≈ 1.5, paced at resonance ≈ 4–8).
+#: docs/science.md §4's reference points (spontaneous ≈ 1.5, paced at resonance ≈ 4–8).
 COHERENCE_LEVELS: tuple[tuple[str, float], ...] = (("low", 0.0), ("medium", 1.0),
                                                    ("high", 3.0))
 #: Weights of the criteria in the combined assessment score. The HR swing leads (Lehrer et
 #: al. 2000's primary criterion, and the least noisy on 2-min steps), mostly through the
 #: closeness of each step to the peak of a smooth curve fitted through the swings of all steps
 #: ("fit", :func:`fit_peak_rate`), so one noisy step next to the peak does not decide alone
-#: (SCIENCE.md §4); the step's own swing ("amplitude"), LF power and LF peak height break near
+#: (docs/science.md §4); the step's own swing ("amplitude"), LF power and LF peak height break near
 #: ties. The HR–pacer phase and the one-peak share are measured and shown but not scored: the
 #: phase against the *pacer* carries the client's own, unknown lag behind it (0.2–1.2 s is
 #: 7–45° at 0.1 Hz, as large as the resonance's own phase change from one step to the next),
@@ -88,7 +88,7 @@ class StepMeasure:
     smooth
         Share of LF power within ±0.015 Hz of the pacer frequency (1 = one clean peak there).
     coherence
-        Coherence ratio of the step's data (SCIENCE.md §4 formula over the whole step).
+        Coherence ratio of the step's data (docs/science.md §4 formula over the whole step).
     amplitude_se_bpm
         Standard error of ``amplitude_bpm`` from the spread of the per-breath values
         (1.2533 · sd / √n, the standard error of a median); NaN with fewer than 3 breaths.
@@ -138,7 +138,7 @@ def measure_step(t_s: NDArray[np.float64], rr_ms: NDArray[np.float64],
     """Measure one step's criteria on the NN beats ending in ``[t0_s, t1_s]``.
 
     Returns None when there are less than 50 s of beats (nothing to stand behind).
-    Spectrum: the zero-padded Hann periodogram of SCIENCE.md §4 over the step; amplitude:
+    Spectrum: the zero-padded Hann periodogram of docs/science.md §4 over the step; amplitude:
     peak-to-trough HR per breath cycle; phase: cross-spectral phase between the 4 Hz HR curve
     and the pacer's lung curve at the pacer frequency.
     """

@@ -66,7 +66,7 @@ def whole_spectrum(c: Corrected) -> tuple[NDArray[np.float64], NDArray[np.float6
     """Welch PSD of a whole recording made of gap-separated runs.
 
     Runs long enough for Welch segments (≥ 384 s, see :func:`~coreg.engine.hrv.welch_psd`) get
-    SCIENCE.md §3 Welch spectra (4 Hz cubic, linear detrend per run, Hann, 256 s segments, 50 %
+    docs/science.md §3 Welch spectra (4 Hz cubic, linear detrend per run, Hann, 256 s segments, 50 %
     overlap), averaged weighted by their number of segments; without such a run the longest
     run is taken whole as one segment. Returns (freq, psd, duration_s),
     duration being that of the data used.

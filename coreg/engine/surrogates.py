@@ -1,7 +1,7 @@
 """Chance baselines for windowed cross-correlation synchrony: surrogate pairings of windows.
 
 Two people's heart rates correlate by chance far more than intuition says (a mean peak r of about
-0.46 for independent people with 30 s windows; SCIENCE.md §5), so every synchrony statistic is
+0.46 for independent people with 30 s windows; docs/science.md §5), so every synchrony statistic is
 judged against the same statistic computed on *surrogate* pairs, in which person A's window is
 paired with a window of person B from another time. Both surrogates below are built on the
 matrix ``peak_r[i, j]`` = peak cross-correlation of A's window ``i`` with B's window ``j``

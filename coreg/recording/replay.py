@@ -1,7 +1,7 @@
 """Replaying a recording: its messages in the order the live session consumed them.
 
 A live session's consumer feeds the engines every RR notification and device event strictly in
-arrival order (DESIGN.md §3). :func:`replay_messages` rebuilds that order from a recording, so
+arrival order (docs/design.md §3). :func:`replay_messages` rebuilds that order from a recording, so
 any consumer (the replay window, a report, a test) can feed the same engines and get the same
 figures as the live session did. :class:`ReplayCursor` walks those messages on a replay clock
 (seconds since the session start) for play, pause and seek.

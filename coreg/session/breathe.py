@@ -11,7 +11,7 @@ A replay of a ``mode: breathe`` recording (:func:`replay_analysis_factory`) feed
 :class:`BreatheAnalysis` from the recorded pacer lines, so it shows the same numbers as live.
 
 Resonance-frequency assessment: Lehrer, Vaschillo & Vaschillo (2000),
-doi:10.1023/A:1009554825745; the engine's definitions are in SCIENCE.md §4.
+doi:10.1023/A:1009554825745; the engine's definitions are in docs/science.md §4.
 
 Nothing here imports Qt.
 """

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Live windows and cadences (SCIENCE.md §3, §4), used for labels when the engine gives none.
+#: Live windows and cadences (docs/science.md §3, §4), used for labels when the engine gives none.
 RMSSD_WINDOW_S, RMSSD_CADENCE_S = 60.0, 0.0
 LF_HF_WINDOW_S, LF_HF_CADENCE_S = 300.0, 5.0
 COHERENCE_WINDOW_S, COHERENCE_CADENCE_S = 64.0, 5.0

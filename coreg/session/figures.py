@@ -31,7 +31,7 @@ __all__ = [
 
 #: Person snapshot cadence in seconds.
 TICK_S = 1.0
-#: Synchrony update cadence in seconds (SCIENCE.md §5: 5 s step).
+#: Synchrony update cadence in seconds (docs/science.md §5: 5 s step).
 SYNC_STEP_S = 5.0
 #: Beats kept for the HR curve (covers more than 60 s at any heart rate).
 HR_BUFFER_BEATS = 512

@@ -1,4 +1,4 @@
-"""Coupling two simulated people (SCIENCE.md §6).
+"""Coupling two simulated people (docs/science.md §6).
 
 The follower's slow (< 0.15 Hz) HR modulation becomes ``√(1−c²)·own(t) + c·leader(t − lag)``, the
 leader's slow modulation rescaled to the follower's own standard deviation so that coupling

@@ -1,4 +1,4 @@
-"""A simulated person: breathing, heart-rate modulation and beats (SCIENCE.md §6).
+"""A simulated person: breathing, heart-rate modulation and beats (docs/science.md §6).
 
 The heart rate of one person is modelled in beats per minute on a regular time grid::
 

@@ -1,4 +1,4 @@
-"""Emulation of a chest strap: from true beats to what a host receives (SCIENCE.md §1, §6).
+"""Emulation of a chest strap: from true beats to what a host receives (docs/science.md §1, §6).
 
 A real strap (e.g. Polar H10) detects R peaks on its own clock, counts RR intervals in 1/1024 s
 units and sends a Heart Rate Measurement notification (0x2A37) about once a second holding the

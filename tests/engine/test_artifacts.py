@@ -1,4 +1,4 @@
-"""Lipponen–Tarvainen artifact detection and correction (SCIENCE.md §2)."""
+"""Lipponen–Tarvainen artifact detection and correction (docs/science.md §2)."""
 
 from __future__ import annotations
 

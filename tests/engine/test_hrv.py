@@ -1,4 +1,4 @@
-"""HRV indices: analytic targets (SCIENCE.md §3–§4) and neurokit2 on real recordings."""
+"""HRV indices: analytic targets (docs/science.md §3–§4) and neurokit2 on real recordings."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def _nk_time(nn_ms: np.ndarray, t_s: np.ndarray) -> dict[str, float]:
 
 
 def _nk_bands(nn_ms: np.ndarray, t_s: np.ndarray) -> list[float]:
-    """neurokit2 band powers with settings matched to SCIENCE.md §3."""
+    """neurokit2 band powers with settings matched to docs/science.md §3."""
     nk = pytest.importorskip("neurokit2")
     from neurokit2.hrv.intervals_process import intervals_process
 
@@ -115,7 +115,7 @@ def test_coherence_reference_points() -> None:
     for _ in range(60):
         rr = rng.normal(1000.0, 50.0, 80)
         values.append(coh.coherence(np.cumsum(rr) / 1000.0, rr))
-    assert 0.15 < float(np.median(values)) < 0.35  # SCIENCE.md §4: about 0.23
+    assert 0.15 < float(np.median(values)) < 0.35  # docs/science.md §4: about 0.23
 
 
 def test_coherence_does_not_jump_with_breathing_frequency() -> None:

@@ -1,6 +1,6 @@
 """Physiological synchrony of two people: windowed cross-correlation of heart rate against chance.
 
-Definitions (SCIENCE.md §5):
+Definitions (docs/science.md §5):
 
 * **Signal.** Each person's heart rate (bpm) placed at the midpoint of each NN interval, linearly
   interpolated at ``rate_hz`` (4 Hz) on a grid *shared by both people* (sample ``k`` is host time

@@ -1,6 +1,6 @@
 """Live synchrony: each new window computed once, a trailing chance baseline.
 
-See :mod:`coreg.engine.synchrony` for the definitions (SCIENCE.md §5).
+See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 """
 
 from __future__ import annotations

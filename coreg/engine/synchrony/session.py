@@ -1,6 +1,6 @@
 """Pair analysis against chance, and the whole-session synchrony summary.
 
-See :mod:`coreg.engine.synchrony` for the definitions (SCIENCE.md §5).
+See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ def session_synchrony(
     roles
         The two roles to compare, first one's lead counted positive when there is no leader.
     settings
-        Analysis settings (defaults: SCIENCE.md §5).
+        Analysis settings (defaults: docs/science.md §5).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Settings and constants of the synchrony analysis (SCIENCE.md §5)."""
+"""Settings and constants of the synchrony analysis (docs/science.md §5)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ BREATHING_LABEL = (
 
 @dataclass(frozen=True, slots=True)
 class SyncSettings:
-    """Parameters of the synchrony analysis (defaults from SCIENCE.md §5).
+    """Parameters of the synchrony analysis (defaults from docs/science.md §5).
 
     Parameters
     ----------

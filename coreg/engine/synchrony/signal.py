@@ -1,6 +1,6 @@
 """Signal preparation: each person's heart rate on the shared grid, filtered run by run.
 
-See :mod:`coreg.engine.synchrony` for the definitions (SCIENCE.md §5).
+See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def hr_on_grid(
     Returns
     -------
     NDArray[np.float64]
-        HR linearly interpolated between interval midpoints (DESIGN.md §3) inside each run of
+        HR linearly interpolated between interval midpoints (docs/design.md §3) inside each run of
         valid, gap-free beats; NaN outside the runs (never bridged).
     """
     out = np.full(n, np.nan)

@@ -1,6 +1,6 @@
 """The window function: windowed cross-correlation curves and their peaks (Boker et al. 2002).
 
-See :mod:`coreg.engine.synchrony` for the definitions (SCIENCE.md §5).
+See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 """
 
 from __future__ import annotations
