@@ -1,4 +1,4 @@
-"""Validate and time the strap simulator over many seeds; prints tables for the README/report.
+"""Validate and time the strap simulator over many seeds; prints the tables of docs/validation.md.
 
 Run: ``.venv/bin/python benchmarks/sim_validate.py [--seeds 10]`` (about a minute on 2 cores).
 

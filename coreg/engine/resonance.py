@@ -425,6 +425,10 @@ def summarize(points: Sequence[CoherencePoint], duration_s: float,
         float(np.mean(last)) if long_enough else None, edge_s)
 
 
+#: Seconds at the start of each assessment step that are not measured (breathing settles).
+DEFAULT_SETTLE_S = 25.0
+
+
 @dataclass
 class BreatheRun:
     """A breathing session of one person: engine, pacer schedule, coherence history.
@@ -447,7 +451,7 @@ class BreatheRun:
 
     schedule: tuple[PacerStep, ...]
     role: str = "client"
-    settle_s: float = 25.0
+    settle_s: float = DEFAULT_SETTLE_S
     assess: bool = False
     engine: PersonEngine = field(init=False)
     points: list[CoherencePoint] = field(default_factory=list, init=False)

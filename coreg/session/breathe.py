@@ -29,6 +29,7 @@ from typing import Any
 from coreg.engine.pacer import PacerStep
 from coreg.engine.resonance import BreatheRun
 from coreg.errors import InputError
+from coreg.recording.replay import pacer_schedule
 from devices.types import DeviceEvent, EventKind, RRSample
 
 log = logging.getLogger(__name__)
@@ -303,13 +304,6 @@ def open_breathe_session(
     return BreatheSession(session, analysis, resolved, duration_s, note)
 
 
-def schedule_from_recording(recording: Any) -> tuple[PacerStep, ...]:
-    """The pacer schedule of a breathing recording, from its recorded ``pacer`` lines."""
-    return tuple(PacerStep(start_s=p.t_s, rate_bpm=p.rate_bpm, inhale_ratio=p.inhale_ratio,
-                           pause_in_s=p.pause_in_s, pause_out_s=p.pause_out_s, label=p.label)
-                 for p in recording.pacer)
-
-
 def is_breathe_recording(recording: Any) -> bool:
     """True for a ``mode: breathe`` recording with pacer lines."""
     return getattr(recording, "mode", "") == "breathe" and bool(recording.pacer)
@@ -317,7 +311,7 @@ def is_breathe_recording(recording: Any) -> bool:
 
 def replay_analysis_factory(recording: Any) -> Callable[[], BreatheAnalysis]:
     """A factory of fresh :class:`BreatheAnalysis` for replaying a breathing recording."""
-    schedule = schedule_from_recording(recording)
+    schedule = pacer_schedule(recording)
     settings = recording.header.get("settings", {}) or {}
     assess = bool(settings.get("assess"))
     settle_s = float(settings.get("settle_s") or 0.0) if assess else 0.0
