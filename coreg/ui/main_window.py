@@ -45,12 +45,9 @@ changes in 30 s windows every 5 s, drawn against the chance band from surrogate 
 
 def source_choices() -> list[str]:
     """SRC suggestions for the choosers: simulated dyad scenarios and the emulated strap."""
-    try:
-        from devices.sim import SCENARIOS
+    from devices.sim import SCENARIOS
 
-        names = [n for n in SCENARIOS if n not in ("rest", "assessment")]
-    except ImportError:
-        names = ["coupled"]
+    names = [n for n in SCENARIOS if n not in ("rest", "assessment")]
     return [f"sim:{n}" for n in names] + ["ble-sim", "ble-sim:rest"]
 
 
