@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from coreg.engine.artifacts import Corrected
 from coreg.engine.summary import summarize_person, whole_spectrum
+from coreg.engine.synchrony import SyncSummary
 from coreg.recording import Recording
 from coreg.report.breathing import ReplayedBreathing, replay_breathing
 from coreg.report.series import BeatTable, MetricSeries, beat_table, metric_series
@@ -65,9 +66,9 @@ class SessionAnalysis:
     sync_roles: tuple[str, str] | None = None
     sync: Any = None  # coreg.engine.synchrony.PairAnalysis (slow band) or None
     breathing_sync: Any = None
-    sync_summary: dict[str, Any] | None = None
+    sync_summary: SyncSummary | None = None
     sync_details: dict[str, Any] | None = None
-    breathing_summary: dict[str, Any] | None = None
+    breathing_summary: SyncSummary | None = None
     sync_note: str = ""
 
 

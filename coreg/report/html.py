@@ -157,24 +157,24 @@ def _nk_block(role: str, table: dict[str, float], note: str) -> str:
 
 
 def _sync_text(an: SessionAnalysis) -> str:
-    s = an.sync_summary or {}
-    if not s or not finite(s.get("mean_peak_r")):
+    s = an.sync_summary
+    if s is None or s.mean_peak_r is None or not finite(s.mean_peak_r):
         return an.sync_note or "Synchrony could not be computed."
     a, b = an.sync_roles or ("first", "second")
     chance = (an.sync_details or {}).get("chance_mean_peak_r")
     verdict = ("above what chance alignment of two unrelated heart-rate traces gives"
-               if s.get("significant") else
+               if s.significant else
                "not distinguishable from chance alignment of two unrelated heart-rate traces")
     lead = ""
-    if s.get("significant") and s.get("leader") and finite(s.get("lag_s")):
-        lead = (f" Changes in {s['leader']}'s heart rate tended to come about "
-                f"{abs(s['lag_s']):.1f} s earlier than in the other person's.")
+    if s.significant and s.leader != "none" and s.lag_s is not None and finite(s.lag_s):
+        lead = (f" Changes in {s.leader}'s heart rate tended to come about "
+                f"{abs(s.lag_s):.1f} s earlier than in the other person's.")
     return (f"Heart-rate synchrony between {a} and {b}: mean window peak r = "
-            f"{s['mean_peak_r']:.2f} against a chance level of {_num(chance, '{:.2f}')} "
-            f"(effect size {_num(s.get('effect_size'), '{:.1f}')} SD, p = "
-            f"{_num(s.get('p_value'), '{:.3f}')}; "
-            f"{_num(s.get('pct_windows_above_chance'), '{:.0f}')} % of "
-            f"{s.get('windows')} windows above the 95th percentile of chance) — {verdict}.{lead}")
+            f"{s.mean_peak_r:.2f} against a chance level of {_num(chance, '{:.2f}')} "
+            f"(effect size {_num(s.effect_size, '{:.1f}')} SD, p = "
+            f"{_num(s.p_value, '{:.3f}')}; "
+            f"{_num(s.pct_windows_above_chance, '{:.0f}')} % of "
+            f"{s.windows} windows above the 95th percentile of chance) — {verdict}.{lead}")
 
 
 def _plain_summary(an: SessionAnalysis) -> str:
@@ -321,12 +321,12 @@ def render_html(an: SessionAnalysis, *, progress: Progress = lambda _: None) -> 
                                 "The real statistic against its surrogate distributions "
                                 "(what the same two people give when their time alignment is "
                                 "destroyed)."))
-        if an.breathing_summary and finite(an.breathing_summary.get("mean_peak_r")):
-            b = an.breathing_summary
+        b = an.breathing_summary
+        if b is not None and b.mean_peak_r is not None and finite(b.mean_peak_r):
             body.append(f"<p class='caveat'>Breathing-band (0.15–0.4 Hz) synchrony: mean peak r "
-                        f"{b['mean_peak_r']:.2f}, effect size "
-                        f"{_num(b.get('effect_size'), '{:.1f}')}, "
-                        f"p = {_num(b.get('p_value'), '{:.3f}')}. Two people breathing to the same "
+                        f"{b.mean_peak_r:.2f}, effect size "
+                        f"{_num(b.effect_size, '{:.1f}')}, "
+                        f"p = {_num(b.p_value, '{:.3f}')}. Two people breathing to the same "
                         "pacer are synchronised by the pacer alone.</p>")
     body.append(_breathing(an, figures, progress))
     body.append("<h2>HRV indices (neurokit2)</h2>")

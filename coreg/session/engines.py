@@ -164,7 +164,7 @@ class DyadSync:
         self.smoothed = _Series(4)     # update time, recent r, chance mean, chance 95th pct
         self.breathing = _Series(2)    # window centre, breathing-band peak r
         self.last: LiveSyncSnapshot | None = None
-        self.breathing_summary: dict[str, Any] | None = None
+        self.breathing_summary: sy.SyncSummary | None = None
         self.breathing_span_s = 0.0
         self._next_breathing_s = -math.inf
         self._last_breathing_t = -math.inf
@@ -249,18 +249,18 @@ def sync_update(engine: DyadSync, beats: dict[str, BeatSeries], now_s: float,
         state = "not enough data"
     else:
         state = "in sync" if snap.above_chance else "apart"
-    base = snap.baseline or {}
-    leader = base.get("leader")
-    lag = base.get("lag_s")
-    if leader in (None, "none") or not chance_known:
+    base = snap.baseline if snap.baseline is not None else sy.NO_SYNC
+    leader: str | None = base.leader
+    lag = base.lag_s
+    if leader == "none" or not chance_known:
         leader = None
         lag = None
-    effect = base.get("effect_size") if chance_known else None
-    p_value = base.get("p_value") if chance_known else None
-    br = engine.breathing_summary or {}
-    if br.get("windows"):
-        br_state = "in step" if br.get("significant") else "not in step"
-        br_r = br.get("mean_peak_r")
+    effect = base.effect_size if chance_known else None
+    p_value = base.p_value if chance_known else None
+    br = engine.breathing_summary if engine.breathing_summary is not None else sy.NO_SYNC
+    if br.windows:
+        br_state = "in step" if br.significant else "not in step"
+        br_r = br.mean_peak_r
         if br_r is not None:
             span_min = engine.breathing_span_s / 60.0
             when = "last 5 min" if span_min >= 4.95 else f"last {span_min:.1f} min"

@@ -9,13 +9,18 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from coreg.engine.beats import BeatSeries
-from coreg.engine.synchrony.session import PairAnalysis, analyze_signals, summary
+from coreg.engine.synchrony.session import (
+    PairAnalysis,
+    SyncSummary,
+    analyze_signals,
+    summary,
+)
 from coreg.engine.synchrony.settings import DYAD_ROLES, MIN_CHANCE_SURROGATES, SyncSettings
 from coreg.engine.synchrony.signal import _pad_samples, prepare_pair
 from coreg.engine.synchrony.windows import (
@@ -90,7 +95,7 @@ class LiveSyncSnapshot:
     effect_size: float
     above_chance: bool
     baseline_t_s: float
-    baseline: dict[str, Any] | None
+    baseline: SyncSummary | None
     chance_surrogates: int = 0
 
 
