@@ -24,6 +24,9 @@ References
 Lipponen, J. A., Tarvainen, M. P. (2019). A robust algorithm for heart rate variability time
 series artefact correction using novel beat classification. J. Med. Eng. Technol.
 43(3):173-181. doi:10.1080/03091902.2019.1640306
+
+Why one module of this size: the offline and the live detector share the per-beat rule
+and must stay equal (a test holds them so); one module keeps them side by side.
 """
 
 from __future__ import annotations

@@ -22,6 +22,10 @@ Lipponen–Tarvainen detector needs :data:`~coreg.engine.artifacts.LIVE_LOOKAHEA
 to be sure); the snapshot says how many there are. Spectral metrics are recomputed when a
 notification's arrival time crosses a multiple of 5 s, so the values depend only on the stored
 arrivals and replay reproduces live number for number. Nothing here reads a clock.
+
+Why one module of this size: one engine. The per-beat running windows, the spectral
+cadence and the snapshot share the final-NN buffers; splitting them would expose those
+internals to each other through a public API.
 """
 
 from __future__ import annotations

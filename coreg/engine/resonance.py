@@ -12,6 +12,10 @@ Practice: :class:`BreatheRun` feeds a :class:`~coreg.engine.person.PersonEngine`
 pacer schedule (the engine's pacer rate is set from it) and keeps what the summary needs
 (coherence levels, RSA, first vs last minutes). Time is always passed in; nothing here reads a
 clock.
+
+Why one module of this size: the per-step measure, the ranking that weighs its criteria
+and the :class:`BreatheRun` that feeds them are one method (docs/science.md §4); apart, the
+criteria would drift from the weights and the confidence rule that combine them.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ offline and prints on A4.
 The report reads the session, HRV and pseudo-dyad tables only (not the window series), so it
 stays small for large studies; long tables are cut at :data:`MAX_TABLE_ROWS` rows with a pointer
 to the CSV that holds them all.
+
+Why one module of this size: it is one page; its figures share the layout and colour
+helpers at the top, and splitting it by section would only scatter those.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ By default a ``distributed.LocalCluster`` is started on 127.0.0.1 (``workers`` p
 thread each, no dashboard, scratch space in a private temporary folder) and stopped at the end,
 so no listener outlives the command; with ``scheduler`` an existing cluster is used (its workers
 must reach the recordings under the same paths).
+
+Why one module of this size: submitting, collecting and writing share one piece of
+scheduling state (which session's series may be fetched next, in path order); split, that
+state would have to cross module boundaries.
 """
 
 from __future__ import annotations

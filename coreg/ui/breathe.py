@@ -2,6 +2,9 @@
 resonance power, RSA per breath, the breathing rate the heart shows, assessment steps and ranking,
 and the end summary. Calm colours (theme of :mod:`coreg.ui.theme`); never a number before its
 window fills ("collecting…").
+
+Why one module of this size: one window with the small widgets only it uses (the pacer ring,
+the coherence meter, the sound cue) and its two entry points (live and replay).
 """
 
 from __future__ import annotations

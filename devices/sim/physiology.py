@@ -23,6 +23,10 @@ Breathing is spontaneous (cycle-by-cycle irregular durations and depths) or foll
 schedule with a lag and a little phase wander. Beats come from an integral pulse frequency
 modulation (IPFM) generator: a beat fires each time the integral of the instantaneous heart rate
 crosses the next integer (Mateo & Laguna 2000, doi:10.1109/10.827288).
+
+Why one module of this size: one model. RSA through the baroreflex loop, breathing, the
+slow components and the IPFM beats all read the same :class:`PersonParams`, and their
+parameters are tuned against each other (docs/validation.md, the simulator).
 """
 
 from __future__ import annotations
