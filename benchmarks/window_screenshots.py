@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6 import QtWidgets
 
-    from coreg.cli.breathe import build_schedule
+    from coreg.cli.breathe import build_schedule, config_from_args
     from coreg.cli.breathe import open_session as open_breathe
     from coreg.session import open_session
     from coreg.ui.breathe import BreatheWindow
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         screenshot=None, speed="20", seed=2, recordings_dir=str(tmp), size=None)
     schedule, duration_s = build_schedule(bargs, tmp)
     standin = open_breathe(bargs, schedule, duration_s, tmp, 20.0, record=False)
-    win = BreatheWindow(standin.session, standin.analysis, bargs, tmp, duration_s,
+    win = BreatheWindow(standin.session, standin.analysis, config_from_args(bargs), duration_s,
                         source_text="SIMULATED client (seed 2)",
                         opener=lambda: open_breathe(bargs, schedule, duration_s, tmp, 20.0))
     win.resize(1366, 768)

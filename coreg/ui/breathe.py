@@ -2,16 +2,19 @@
 resonance power, RSA per breath, the breathing rate the heart shows, assessment steps and ranking,
 and the end summary. Calm colours (theme of :mod:`coreg.ui.theme`); never a number before its
 window fills ("collecting…").
+
+Why one module of this size: one window with the small widgets only it uses (the pacer ring,
+the coherence meter, the sound cue) and its two entry points (live and replay).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from coreg.engine.pacer import lung_curve, pacer_state
 from coreg.engine.resonance import COHERENCE_LEVELS, coherence_level
+from coreg.session.breathe import (
+    BreatheConfig,
+    BreatheSession,
+    RateStore,
+    replay_config,
+    summary_lines,
+)
+from coreg.session.replay import ReplaySession
 from coreg.ui import theme
 from coreg.ui.layouts import fit_to_screen, flow_row, restore_geometry, save_geometry
 from coreg.ui.qt_fixes import bool_guard
@@ -254,10 +265,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         ``analysis``.
     analysis
         The :class:`coreg.session.breathe.BreatheAnalysis` the session feeds.
-    args
-        Options: ``assess``, ``goal``, ``sound``, ``client_name``.
-    folder
-        Recordings folder for the per-client settings; None stores nothing (replay).
+    config
+        How to show it (:class:`coreg.session.breathe.BreatheConfig`).
     duration_s
         Session length in seconds.
     simulated
@@ -266,12 +275,16 @@ class BreatheWindow(QtWidgets.QMainWindow):
         True for a replay (the title says so; the end keeps the recording untouched).
     on_finished
         Called once with the window when the session ends.
+    store_rate
+        Keeps an assessment's chosen rate as the client's default and returns the line saying
+        so; None stores nothing (a replay).
     """
 
-    def __init__(self, session: Any, analysis: Any, args: argparse.Namespace,
-                 folder: Path | None, duration_s: float, *, simulated: bool = True,
-                 replay: bool = False, source_text: str = "", on_finished: Any = None,
-                 sound: SoundCue | None = None, opener: Any = None) -> None:
+    def __init__(self, session: Any, analysis: Any, config: BreatheConfig, duration_s: float,
+                 *, simulated: bool = True, replay: bool = False, source_text: str = "",
+                 on_finished: Callable[[BreatheWindow], None] | None = None,
+                 sound: SoundCue | None = None, store_rate: RateStore | None = None,
+                 opener: Callable[[], BreatheSession] | None = None) -> None:
         super().__init__()
         #: ``opener() -> BreatheSession``: *Start* opens the recorded session only then (the
         #: ``session`` given is an unrecorded stand-in), so nothing is written before Start.
@@ -279,19 +292,19 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.session = session
         self.analysis = analysis
         self.br = analysis.run
-        self.args = args
-        self.folder = folder
+        self.config = config
+        self.store_rate = store_rate
         self.duration_s = duration_s
         self.replay = replay
         self.on_finished = on_finished
         self.finished = False
         self.sound = sound if sound is not None else (
-            SoundCue.open() if getattr(args, "sound", False) else None)
+            SoundCue.open() if config.sound else None)
         fast = not getattr(session, "realtime", True) and getattr(session, "speed", 1) is None
         #: Messages per frame in fast (virtual-clock) mode, so the pacer is seen moving.
         self.max_per_frame: int | None = 4 if fast and not replay else None
         self.guard = bool_guard()
-        mode = "resonance-frequency assessment" if args.assess else "breathing practice"
+        mode = "resonance-frequency assessment" if config.assess else "breathing practice"
         tags = (["replay"] if replay else []) + (["SIMULATED"] if simulated else [])
         self.setWindowTitle(" — ".join(["coreg breathe", mode, *tags]))
         self.setStyleSheet(theme.STYLE_SHEET)
@@ -367,7 +380,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(
             QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.table.setVisible(bool(args.assess))
+        self.table.setVisible(config.assess)
         self.table.setMaximumHeight(220)
         right.addWidget(self.table, 2)
         outer.addWidget(_label("coreg informs; it does not diagnose.", name="disclaimer",
@@ -472,10 +485,10 @@ class BreatheWindow(QtWidgets.QMainWindow):
             return
         practising = self.started and not self.finished
         self.start_button.setEnabled(not self.started)
-        self.pause_button.setEnabled(practising and not self.args.assess)
+        self.pause_button.setEnabled(practising and not self.config.assess)
         self.stop_button.setEnabled(practising)
         # The assessment's steps are fixed: only practice takes rate and IN:OUT changes.
-        editable = not self.args.assess and not self.finished
+        editable = not self.config.assess and not self.finished
         self.rate_box.setEnabled(editable and self.paused_rate_bpm is None)
         self.ratio_box.setEnabled(editable)
         self.pause_button.setText("Resume pacer" if self.paused_rate_bpm is not None
@@ -483,7 +496,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
 
     def apply_pacer(self) -> None:
         """Rate or IN:OUT changed: the pacer follows now (recorded), or from the start."""
-        if self.replay or self.args.assess or self.finished or not self.started:
+        if self.replay or self.config.assess or self.finished or not self.started:
             return
         rate = float(self.rate_box.value())
         share = self.ratio_shares.get(self.ratio_box.currentText(), 0.5)
@@ -500,7 +513,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
 
     def toggle_pause(self) -> None:
         """Pause the pacer (breathe naturally; recorded) or resume it at the chosen rate."""
-        if self.replay or self.finished or not self.started or self.args.assess:
+        if self.replay or self.finished or not self.started or self.config.assess:
             return
         if self.paused_rate_bpm is None:
             current = self.analysis.current_step()
@@ -560,7 +573,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.summary.setText("")
         self.pacer.setMinimumSize(320, 320)
         self.pacer.setMaximumHeight(16_777_215)
-        self.steps.setVisible(bool(self.args.assess))
+        self.steps.setVisible(bool(self.config.assess))
 
     def start(self) -> None:
         """Start the session (its sources or the replay) and the redraw timer."""
@@ -572,7 +585,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self.br = self.analysis.run
         self.started = True
         self.session.start()
-        if not self.replay and not self.args.assess:
+        if not self.replay and not self.config.assess:
             self.apply_pacer()  # a rate or IN:OUT chosen before Start
         self.timer.start()
         if not self.replay:
@@ -617,7 +630,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self.sound.update(st.stage, now)
         step = br.schedule[st.step_index] if st.step_index >= 0 else None
         rate_text = f"{st.rate_bpm:.1f} breaths/min" if st.rate_bpm else ""
-        if self.args.assess and step is not None and step.rate_bpm and \
+        if self.config.assess and step is not None and step.rate_bpm and \
                 now - step.start_s < br.settle_s:
             rate_text += " · settling in (not measured yet)"
         words = "Done — well done" if self.finished else STAGE_TEXT[st.stage]
@@ -659,7 +672,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         b = snap.breathing_rate_bpm.value
         self.breath_value.setText("breathing rate the heart shows: " + (
             "collecting…" if b is None else f"{b:.1f}/min"))
-        if self.args.assess:
+        if self.config.assess:
             self.steps.setText(self._steps_text(now))
 
     def _steps_text(self, now: float) -> str:
@@ -675,8 +688,6 @@ class BreatheWindow(QtWidgets.QMainWindow):
     def finish(self, reason: str = "duration reached") -> None:
         """End: stop the session (closing the recording), show the summary (and ranking),
         store the chosen rate (not in a replay)."""
-        from coreg.cli.breathe import final_lines
-
         if self.finished:
             return
         self.finished = True
@@ -686,8 +697,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self._update_controls()
         else:
             self.session.pause()
-        lines = final_lines(self.args, self.br, self.folder)
-        if self.args.assess:
+        lines = summary_lines(self.br, self.config.goal_min)
+        if self.config.assess:
             a = self.br.assessment()
             self.table.setRowCount(len(a.ranking))
             for i, row in enumerate(a.ranking):
@@ -699,10 +710,10 @@ class BreatheWindow(QtWidgets.QMainWindow):
                     item = QtWidgets.QTableWidgetItem(v)
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
                     self.table.setItem(i, j, item)
-            lines = [ln for ln in lines if not ln.startswith(("rank ", "   ", "coreg informs"))
-                     and not ln[:4].strip().isdigit()]
-        else:
-            lines = [ln for ln in lines if not ln.startswith("coreg informs")]
+            lines.append(a.statement)
+            stored = self.store_rate(a) if self.store_rate is not None else ""
+            if stored:
+                lines.append(stored)
         if self.analysis.error:
             lines.append(f"The strap failed: {self.analysis.error}")
         self.summary.setText("\n".join(lines))
@@ -725,15 +736,17 @@ class BreatheWindow(QtWidgets.QMainWindow):
         """Save the window as PNG."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        layout = self.centralWidget().layout()
-        layout.invalidate()
-        layout.activate()
+        central = self.centralWidget()
+        layout = central.layout() if central is not None else None
+        if layout is not None:
+            layout.invalidate()
+            layout.activate()
         QtWidgets.QApplication.processEvents()
         self.grab().save(str(target))
         return target
 
 
-def _exec(app: QtWidgets.QApplication, window: BreatheWindow, *, autostart: bool = True,
+def _exec(app: QtCore.QCoreApplication, window: BreatheWindow, *, autostart: bool = True,
           size: tuple[int, int] | None = None, geometry: str = "") -> None:
     def interrupted(*_: object) -> None:
         window.close()  # stops the session: the recording ends with "window closed"
@@ -761,55 +774,54 @@ def _exec(app: QtWidgets.QApplication, window: BreatheWindow, *, autostart: bool
         app.processEvents()
 
 
-def run_window(args: argparse.Namespace, bs: Any, folder: Path, opener: Any = None) -> int:
+def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
+               screenshot: str | None = None, store_rate: RateStore | None = None,
+               opener: Callable[[], BreatheSession] | None = None,
+               size: tuple[int, int] | None = None) -> int:
     """Open the breathing window on a :class:`coreg.session.breathe.BreatheSession`; with
-    ``--screenshot`` run offscreen, save at the end and quit.
+    ``screenshot`` run offscreen, save it there at the end and quit.
 
     With ``opener`` (an interactive window) ``bs`` is an unrecorded stand-in and the window
     waits for *Start*, which opens the recorded session; otherwise it starts at once.
+    ``size`` (w, h) sets the window's size; else it opens as it was last closed.
     """
-    if args.screenshot:
+    if screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from coreg.cli.breathe import source_text
-
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
 
     def finished(window: BreatheWindow) -> None:
-        if args.screenshot:
-            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
+        if screenshot:
+            print(f"screenshot: {window.save_screenshot(screenshot)}")
             app.quit()
 
-    window = BreatheWindow(bs.session, bs.analysis, args, folder, bs.duration_s,
-                           simulated=bs.simulated, source_text=source_text(args, bs),
-                           on_finished=finished, opener=opener)
-    _exec(app, window, autostart=opener is None, size=getattr(args, "size", None),
-          geometry="" if args.screenshot else "breathe")
+    window = BreatheWindow(bs.session, bs.analysis, config, bs.duration_s,
+                           simulated=bs.simulated, source_text=source,
+                           on_finished=finished, store_rate=store_rate, opener=opener)
+    _exec(app, window, autostart=opener is None, size=size,
+          geometry="" if screenshot else "breathe")
     path = window.session.recording_path
     print(f"recording: {path}" if path else "nothing recorded (Start was not pressed)")
     return 0
 
 
-def run_replay_window(args: argparse.Namespace, replay: Any, title: str) -> int:
+def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
+                      start_s: float = 0.0, size: tuple[int, int] | None = None) -> int:
     """Replay a breathing recording in the breathing window (pacer from the recorded lines);
-    with ``--screenshot`` play to the end offscreen, save and quit."""
-    if args.screenshot:
+    with ``screenshot`` play to the end offscreen, save it there and quit."""
+    if screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     rec = replay.recording
-    settings = rec.header.get("settings", {}) or {}
-    opts = argparse.Namespace(assess=bool(settings.get("assess")), goal=None, sound=False,
-                              client_name=str(settings.get("client_name") or "client"))
 
     def finished(window: BreatheWindow) -> None:
-        if args.screenshot:
-            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
+        if screenshot:
+            print(f"screenshot: {window.save_screenshot(screenshot)}")
             app.quit()
 
-    window = BreatheWindow(replay, replay.analysis, opts, None, replay.duration_s,
+    window = BreatheWindow(replay, replay.analysis, replay_config(rec), replay.duration_s,
                            simulated=rec.simulation is not None, replay=True,
                            source_text=title, on_finished=finished)
-    if getattr(args, "start", 0.0):
-        replay.seek(args.start)
-    _exec(app, window, size=getattr(args, "size", None),
-          geometry="" if args.screenshot else "breathe-replay")
+    if start_s:
+        replay.seek(start_s)
+    _exec(app, window, size=size, geometry="" if screenshot else "breathe-replay")
     return 0

@@ -57,12 +57,9 @@ recorded until <b>Start recording</b> (Ctrl+R); <b>Stop</b> ends and saves.</p>
 
 def source_choices() -> list[str]:
     """SRC suggestions for the choosers: simulated dyad scenarios and the emulated strap."""
-    try:
-        from devices.sim import SCENARIOS
+    from devices.sim import SCENARIOS
 
-        names = [n for n in SCENARIOS if n not in ("rest", "assessment")]
-    except ImportError:
-        names = ["coupled"]
+    names = [n for n in SCENARIOS if n not in ("rest", "assessment")]
     return [f"sim:{n}" for n in names] + ["ble-sim", "ble-sim:rest"]
 
 
@@ -634,7 +631,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         if overlay.isVisible():
             overlay.hide()
         else:
-            overlay.setGeometry(self.centralWidget().rect())
+            central = self.centralWidget()
+            overlay.setGeometry(central.rect() if central is not None else self.rect())
             overlay.raise_()
             overlay.show()
 
@@ -664,8 +662,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         super().resizeEvent(event)
         self._fit_source_bar()
         self._scale_big_numbers()
-        if self.help_overlay.isVisible():
-            self.help_overlay.setGeometry(self.centralWidget().rect())
+        central = self.centralWidget()
+        if self.help_overlay.isVisible() and central is not None:
+            self.help_overlay.setGeometry(central.rect())
 
     def _add_shortcut(self, keys: str, slot: Callable[[], None]) -> None:
         shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)

@@ -54,7 +54,9 @@ class ReplayWindow(LiveWindow):
         super().__init__(replay, title=title, simulated=simulated, names=names,  # type: ignore[arg-type]
                          on_finished=on_finished, autostart=False, session_factory=None)
         self.replay = replay
-        root = self.centralWidget().layout()
+        central = self.centralWidget()
+        assert central is not None  # the live window always sets one
+        root = central.layout()
         assert isinstance(root, QtWidgets.QVBoxLayout)
         # The live window's source choosers mean nothing in a replay.
         self.source_bar.hide()

@@ -15,12 +15,13 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets
 
-from coreg.cli.breathe import build_schedule
+from coreg.cli.breathe import build_schedule, config_from_args
 from coreg.cli.breathe import open_session as open_breathe
 from coreg.engine.pacer import pacer_state
 from coreg.recording import read_recording
 from coreg.recording.settings import StrapChoice, load_settings, save_settings, settings_path
 from coreg.session import open_session
+from coreg.session.breathe import BreatheConfig
 from coreg.session.replay import ReplaySession
 from coreg.ui.breathe import BreatheWindow
 from coreg.ui.main_window import LiveWindow
@@ -125,7 +126,7 @@ def test_breathing_controls_change_the_pacer_and_the_recording(qtbot, tmp_path: 
     schedule, duration_s = build_schedule(args, tmp_path)
     standin = open_breathe(args, schedule, duration_s, tmp_path, 20.0, record=False)
     assert standin.session.recording_path is None
-    win = BreatheWindow(standin.session, standin.analysis, args, tmp_path, duration_s,
+    win = BreatheWindow(standin.session, standin.analysis, config_from_args(args), duration_s,
                         opener=lambda: open_breathe(args, schedule, duration_s, tmp_path, 20.0))
     qtbot.addWidget(win)
     win.show()
@@ -159,9 +160,9 @@ def test_breathing_controls_change_the_pacer_and_the_recording(qtbot, tmp_path: 
     times = [p.t_s for p in rec.pacer]
     assert times == sorted(times) and times[1] == pytest.approx(t_rate, abs=1.0)
     # The replay rebuilds the same schedule from the recorded pacer lines.
-    from coreg.session.breathe import schedule_from_recording
+    from coreg.recording.replay import pacer_schedule
 
-    assert [s.rate_bpm for s in schedule_from_recording(rec)] == [6.0, 5.0, 5.0, None, 5.0]
+    assert [s.rate_bpm for s in pacer_schedule(rec)] == [6.0, 5.0, 5.0, None, 5.0]
 
 
 def test_breathing_replay_has_a_transport_bar(qtbot, tmp_path: Path) -> None:
@@ -176,10 +177,9 @@ def test_breathing_replay_has_a_transport_bar(qtbot, tmp_path: Path) -> None:
 
     rec = read_recording(bs.session.recording_path)
     replay = ReplaySession(rec, speed=math.inf, analysis_factory=replay_analysis_factory(rec))
-    opts = argparse.Namespace(assess=False, goal=None, sound=False, client_name="client")
     done: list[BreatheWindow] = []
-    win = BreatheWindow(replay, replay.analysis, opts, None, replay.duration_s, replay=True,
-                        on_finished=done.append)
+    win = BreatheWindow(replay, replay.analysis, BreatheConfig(), replay.duration_s,
+                        replay=True, on_finished=done.append)
     qtbot.addWidget(win)
     win.show()
     win.start()
@@ -246,7 +246,7 @@ def test_breathing_windows_keep_every_control_inside(qtbot, tmp_path: Path,
     args = _breathe_args(tmp_path, assess=assess, duration=None if assess else 240.0)
     schedule, duration_s = build_schedule(args, tmp_path)
     bs = open_breathe(args, schedule, duration_s, tmp_path, math.inf, record=False)
-    win = BreatheWindow(bs.session, bs.analysis, args, tmp_path, duration_s)
+    win = BreatheWindow(bs.session, bs.analysis, config_from_args(args), duration_s)
     qtbot.addWidget(win)
     _settle(win, (1366, 768))
     assert _outside(win) == []
@@ -301,7 +301,7 @@ def test_starting_keeps_a_stored_rate_and_a_custom_ratio(qtbot, tmp_path: Path) 
     schedule, duration_s = build_schedule(args, tmp_path)
     win = BreatheWindow(*(lambda b: (b.session, b.analysis))(
         open_breathe(args, schedule, duration_s, tmp_path, 20.0, record=False)),
-        args, tmp_path, duration_s,
+        config_from_args(args), duration_s,
         opener=lambda: open_breathe(args, schedule, duration_s, tmp_path, 20.0))
     qtbot.addWidget(win)
     win.show()
