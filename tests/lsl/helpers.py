@@ -1,0 +1,60 @@
+"""Helpers of the LSL tests: coreg subprocesses and beats read back from recordings."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from coreg.recording import read_recording
+from devices.lsl import beat_times_s
+
+COREG = [sys.executable, "-m", "coreg"]
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``coreg ARGS`` with its output in pipes."""
+    return subprocess.Popen([*COREG, *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_line(proc: subprocess.Popen[str], text: str, timeout_s: float = 60.0) -> str:
+    """Read stdout lines until one contains ``text``."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                raise AssertionError(f"process ended ({proc.returncode}): "
+                                     f"{proc.stderr.read() if proc.stderr else ''}")
+            continue
+        if text in line:
+            return line
+    raise AssertionError(f"no line with {text!r} within {timeout_s} s")
+
+
+def only_recording(folder: Path) -> Path:
+    """The one recording in ``folder``."""
+    found = sorted(folder.glob("*.jsonl"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def beats_abs(path: Path, role: str) -> list[tuple[float, float]]:
+    """(time on the host monotonic clock, RR ms) of every beat of ``role``, in order."""
+    rec = read_recording(path)
+    start_s = float(rec.header["start_monotonic_s"])
+    out: list[tuple[float, float]] = []
+    for sample in rec.samples_for(role):
+        times = beat_times_s(start_s + sample.arrival_s, sample.rr_ms)
+        out.extend(zip(times, sample.rr_ms, strict=True))
+    return out
+
+
+def index_of(beats: list[tuple[float, float]], t_s: float, tol_s: float = 0.005) -> int:
+    """Index of the beat at ``t_s`` (within ``tol_s``)."""
+    best = min(range(len(beats)), key=lambda i: abs(beats[i][0] - t_s))
+    assert abs(beats[best][0] - t_s) <= tol_s, (beats[best][0], t_s)
+    return best
