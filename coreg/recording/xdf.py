@@ -252,7 +252,7 @@ def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
                therapist: str | None = None) -> dict[str, Any]:
     """Import an XDF file into a recording at ``output``; return the header written."""
     people = read_xdf(path, client, therapist)
-    t0_s = min(min(float(b.t_s[0] - b.rr_ms[0] / 1000.0), *(e[0] for e in b.events))
+    t0_s = min(min([float(b.t_s[0] - b.rr_ms[0] / 1000.0), *(e[0] for e in b.events)])
                for b in people.values())
     roles = {role: {"name": b.stream, "model": f"XDF {b.kind} stream", "address": "",
                     "simulated": False} for role, b in people.items()}
