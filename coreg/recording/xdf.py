@@ -97,7 +97,7 @@ def _ecg_channel(stream: Mapping[str, Any]) -> int | None:
 def load_streams(path: str | Path) -> list[dict[str, Any]]:
     """Every stream of an XDF file, on the common clock (pyxdf ``load_xdf``)."""
     try:
-        import pyxdf
+        import pyxdf  # type: ignore[import-untyped]
     except ImportError as exc:
         raise InputError(INSTALL_HINT) from exc
     p = Path(path)
@@ -139,7 +139,7 @@ def _rr_beats(stream: Mapping[str, Any]) -> XdfBeats:
 def _ecg_beats(stream: Mapping[str, Any], channel: int) -> XdfBeats:
     name = _info(stream, "name")
     try:
-        import neurokit2 as nk
+        import neurokit2 as nk  # type: ignore[import-untyped]
     except ImportError as exc:
         raise InputError("R-peak detection in an ECG stream needs neurokit2: "
                          "pip install 'coreg[analysis]'") from exc
@@ -164,7 +164,7 @@ def _ecg_beats(stream: Mapping[str, Any], channel: int) -> XdfBeats:
     if len(peaks) < 2:
         raise InputError(f"no heartbeats found in the XDF ECG stream {name!r}")
     times = stamps[peaks]
-    rr_ms = np.diff(times) * 1000.0
+    rr_ms = np.asarray(np.diff(times) * 1000.0, dtype=np.float64)
     return XdfBeats(name, "ECG", f"ECG at {fs:g} Hz → RR by neurokit2 R-peak detection "
                     "(ecg_clean + ecg_peaks, method neurokit)", times[1:], rr_ms)
 
@@ -265,7 +265,9 @@ def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
     )
     lines: list[tuple[float, int, RRSample | DeviceEvent]] = []
     for role, b in people.items():
-        for t, rr in zip(b.t_s.tolist(), b.rr_ms.tolist(), strict=True):
+        t_list: list[float] = [float(x) for x in b.t_s]
+        rr_list: list[float] = [float(x) for x in b.rr_ms]
+        for t, rr in zip(t_list, rr_list, strict=True):
             lines.append((t - t0_s, 1, RRSample(role, t - t0_s, (rr,),
                                                 min(65535, round(60000.0 / rr)), None, b"")))
         for t, kind, value, detail in b.events:

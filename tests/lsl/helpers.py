@@ -58,3 +58,10 @@ def index_of(beats: list[tuple[float, float]], t_s: float, tol_s: float = 0.005)
     best = min(range(len(beats)), key=lambda i: abs(beats[i][0] - t_s))
     assert abs(beats[best][0] - t_s) <= tol_s, (beats[best][0], t_s)
     return best
+
+
+def assert_same_beats(got: list[tuple[float, float]], expected: list[tuple[float, float]],
+                      tol_s: float = 1e-3) -> None:
+    """Same RR values in the same order, times within ``tol_s``."""
+    assert [rr for _, rr in got] == [rr for _, rr in expected]
+    assert all(abs(a - b) <= tol_s for (a, _), (b, _) in zip(got, expected, strict=True))

@@ -99,7 +99,8 @@ def test_beats_cross_once_with_their_stamps_and_a_restart_duplicates_none() -> N
            and not m.detail.startswith("sender")]
     assert own[0] is EventKind.CONNECTING and own.count(EventKind.CONNECTED) == 2
     assert own.index(EventKind.DISCONNECTED) < len(own) - 2 and own[-1] is EventKind.STOPPED
-    forwarded = [m for m in messages if isinstance(m, DeviceEvent) and m.detail.startswith("sender")]
+    forwarded = [m for m in messages
+                 if isinstance(m, DeviceEvent) and m.detail.startswith("sender")]
     assert any(m.kind is EventKind.CONTACT_LOST for m in forwarded)
     assert beats[-1].contact is False  # the sender's contact state marks the beats after it
 

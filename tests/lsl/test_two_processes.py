@@ -17,7 +17,15 @@ import pytest
 
 from coreg.recording import read_recording
 from coreg.report.analysis import analyze_session
-from tests.lsl.helpers import COREG, beats_abs, index_of, only_recording, start, wait_for_line
+from tests.lsl.helpers import (
+    COREG,
+    assert_same_beats,
+    beats_abs,
+    index_of,
+    only_recording,
+    start,
+    wait_for_line,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -41,9 +49,9 @@ def test_two_processes_every_beat_and_the_same_synchrony(tmp_path: Path,
                       "sim:coupled", "--duration", str(DURATION_S),
                       "--recordings-dir", str(c_dir)], lsl_env)
     # The same dyad in one process, on a virtual clock, meanwhile.
-    one = subprocess.run([*COREG, "live", "--headless", "--duration", str(DURATION_S), "--speed", "max",
-                          "--recordings-dir", str(r_dir)], env=lsl_env, capture_output=True,
-                         text=True, timeout=120)
+    one = subprocess.run([*COREG, "live", "--headless", "--duration", str(DURATION_S),
+                          "--speed", "max", "--recordings-dir", str(r_dir)], env=lsl_env,
+                         capture_output=True, text=True, timeout=120)
     assert one.returncode == 0, one.stderr
     _finish(receiver, DURATION_S + 90)
     _finish(sender, 60)
@@ -127,12 +135,12 @@ def test_stream_killed_and_restarted(tmp_path: Path, lsl_env: dict[str, str]) ->
     # Before the loss: every beat the first sender streamed since the receiver had its first.
     i = index_of(sent1, got[0][0])
     before = sent1[i:]
-    assert got[:len(before)] == pytest.approx(before, abs=1e-3)
+    assert_same_beats(got[:len(before)], before)
     # After the reconnect: every beat the second sender streamed from the reconnect on.
     rest = got[len(before):]
     after = [b for b in sent2 if b[0] >= rest[0][0] - 1e-3]
     end_abs = start_s + rec.duration_s
     after = [b for b in after if b[0] < end_abs - 0.5]
-    assert rest[:len(after)] == pytest.approx(after, abs=1e-3)
+    assert_same_beats(rest[:len(after)], after)
     missed = [b for b in sent2 if b[0] < rest[0][0] - 1e-3]
     assert all(t < reconnect_abs + 0.05 for t, _ in missed)  # lost only within the absence
