@@ -13,8 +13,8 @@ It also prints the alignment error: the receiver's beat time (remote stamp + LSL
 ``time_correction``) minus the sender's beat time, which on one machine measures what the
 clock mapping adds.
 
-Usage: ``.venv/bin/python benchmarks/lsl_latency.py [--duration S]`` (default 120 s of real
-time). LSL stays on this machine (a loopback-only ``LSLAPICFG`` is written unless one is set).
+Usage: ``.venv/bin/python benchmarks/lsl_latency.py [--duration S] [--dir DIR]`` (default
+120 s of real time). LSL stays on this machine (a loopback-only ``LSLAPICFG`` is written unless one is set).
 """
 
 from __future__ import annotations
@@ -46,8 +46,11 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=120.0)
+    parser.add_argument("--dir", default=None,
+                        help="folder for the two recordings (default: a temporary folder; "
+                             "/dev/shm takes the disk's fsync out of the figure)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="coreg-lsl-bench-"))
+    work = Path(tempfile.mkdtemp(prefix="coreg-lsl-bench-", dir=args.dir))
     if "LSLAPICFG" not in os.environ:
         cfg = work / "lsl_api.cfg"
         cfg.write_text(LOOPBACK_CFG.replace("{pid}", str(os.getpid())), encoding="utf-8")

@@ -400,12 +400,39 @@ class LslSource:
                  full.hostname(), correction_s)
         scale = _rr_scale(full.type(), _channel_unit(full))
         events = self._open_events(full)
-        contact: bool | None = None
         emit(self._event(EventKind.CONNECTED,
                          detail=f"LSL stream {full.name()} from {full.hostname()}"))
+        # The clock offset is refreshed by its own thread: a time_correction call can block
+        # for a round of probes, and beats must not wait for it.
+        correction = [correction_s]
+        done = threading.Event()
+        refresher = threading.Thread(target=self._refresh_correction,
+                                     args=(inlet, correction, done), daemon=True,
+                                     name=f"lsl-clock-{self.source_id}")
+        refresher.start()
+        try:
+            self._pull(inlet, full, correction, scale, events, emit)
+        finally:
+            done.set()
+            refresher.join(3.0)
+            with contextlib.suppress(Exception):
+                inlet.close_stream()
+
+    def _refresh_correction(self, inlet: Any, correction: list[float],
+                            done: threading.Event) -> None:
+        pylsl = self._pylsl
+        while not done.wait(5.0):
+            with contextlib.suppress(pylsl.util.TimeoutError, pylsl.util.LostError):
+                correction[0] = float(inlet.time_correction(timeout=2.0))
+                self.time_correction_s = correction[0]
+
+    def _pull(self, inlet: Any, full: Any, correction: list[float], scale: float | None,
+              events: Any, emit: Callable[[Message | None], None]) -> None:
+        pylsl = self._pylsl
+        contact: bool | None = None
         last_data_s = time.monotonic()
-        next_correction_s = time.monotonic() + 5.0
         while not self._stop.is_set():
+            correction_s = correction[0]
             if events is not None:
                 contact = self._pull_events(events, correction_s, contact, emit)
             try:
@@ -418,11 +445,6 @@ class LslSource:
             if first is not None:
                 values, stamps = [first, *values], [first_stamp, *stamps]
             now = time.monotonic()
-            if now >= next_correction_s:
-                with contextlib.suppress(pylsl.util.TimeoutError, pylsl.util.LostError):
-                    correction_s = float(inlet.time_correction(timeout=1.0))
-                    self.time_correction_s = correction_s
-                next_correction_s = now + 5.0
             if not values:
                 if now - last_data_s > SILENCE_S:
                     alive = pylsl.resolve_byprop("source_id", full.source_id() or "", 1, 0.5) \
@@ -436,8 +458,6 @@ class LslSource:
                 sample = self._beat(float(value[0]), float(stamp) + correction_s, scale, contact)
                 if sample is not None:
                     emit(sample)
-        with contextlib.suppress(Exception):
-            inlet.close_stream()
 
     def _beat(self, value: float, lsl_s: float, scale: float | None,
               contact: bool | None) -> RRSample | None:
