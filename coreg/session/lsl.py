@@ -15,7 +15,8 @@ Two publishers, both :class:`~coreg.session.runner.Session` publishers (see its 
         ``coherence`` (HeartMath-style ratio, 64-s window); one sample per analysis update
         (every second).
     ``coreg-synchrony`` (type ``coreg-synchrony``; ``coreg live`` only)
-        ``r`` (live synchrony: the mean peak cross-correlation of the last windows), ``chance_r``
+        ``r`` (live synchrony: the mean peak cross-correlation of the last windows, the
+        panel's "r now"), ``chance_r``
         (its chance threshold: the 95th percentile of the same value over surrogate pairs),
         ``state`` (0 not enough data, 1 apart, 2 in sync), ``lag_s`` (signed: > 0 the client
         leads, < 0 the therapist leads, NaN no leader); one sample per synchrony update (5 s).
@@ -165,20 +166,32 @@ class FiguresPublisher:
                                 _value(person.coherence.value)], self._lsl_s(now_host_s))
             self.samples_pushed += 1
         sync = view.sync
-        if self._sync is not None and sync is not None and len(sync.t_s) != self._last_sync_n:
-            self._last_sync_n = len(sync.t_s)
-            chance = float(sync.chance_hi[-1]) if len(sync.chance_hi) else math.nan
-            lag = math.nan
-            if sync.lag_s is not None and sync.leader in ("client", "therapist"):
-                lag = sync.lag_s if sync.leader == "client" else -sync.lag_s
-            when_s = session.start_s + float(sync.t_s[-1]) if len(sync.t_s) else now_host_s
-            self._sync.push_sample([_value(sync.current_r), _value(chance),
-                                    SYNC_STATE_CODE.get(sync.state, math.nan), _value(lag)],
-                                   self._lsl_s(max(when_s, now_host_s)))
+        if self._sync is not None and sync is not None:
+            self._push_sync(sync, session.start_s, now_host_s)
+
+    def _push_sync(self, sync: Any, start_s: float, now_host_s: float) -> None:
+        """One sample per new synchrony update (a slow poll may bring several)."""
+        n = len(sync.mean_t_s)
+        if n == self._last_sync_n:
+            return
+        lag = math.nan
+        if sync.lag_s is not None and sync.leader in ("client", "therapist"):
+            lag = sync.lag_s if sync.leader == "client" else -sync.lag_s
+        for i in range(self._last_sync_n, n):
+            r, chance = float(sync.mean_r[i]), float(sync.chance_hi[i])
+            if i == n - 1:
+                state = SYNC_STATE_CODE.get(sync.state, math.nan)
+            elif math.isfinite(r) and math.isfinite(chance):
+                state = SYNC_STATE_CODE["in sync"] if r > chance else SYNC_STATE_CODE["apart"]
+            else:
+                state = SYNC_STATE_CODE["not enough data"]
+            self._sync.push_sample([_value(r), _value(chance), state, lag],
+                                   self._lsl_s(start_s + float(sync.mean_t_s[i])))
             self.samples_pushed += 1
-            if sync.state != self._last_state:
-                self._last_state = sync.state
-                self._push_marker({"sync_state": sync.state}, now_host_s)
+        self._last_sync_n = n
+        if sync.state != self._last_state:
+            self._last_state = sync.state
+            self._push_marker({"sync_state": sync.state}, now_host_s)
 
     def _push_breathe(self, analysis: Any, start_s: float) -> None:
         run = analysis.run

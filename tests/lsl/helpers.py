@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -65,3 +66,17 @@ def assert_same_beats(got: list[tuple[float, float]], expected: list[tuple[float
     """Same RR values in the same order, times within ``tol_s``."""
     assert [rr for _, rr in got] == [rr for _, rr in expected]
     assert all(abs(a - b) <= tol_s for (a, _), (b, _) in zip(got, expected, strict=True))
+
+
+def trimmed(path: Path, lo_abs_s: float, hi_abs_s: float, out: Path) -> Path:
+    """A copy of a recording with only the lines between two host-clock times."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = json.loads(lines[0])
+    start_s = float(header["start_monotonic_s"])
+    kept = [lines[0]]
+    for line in lines[1:]:
+        obj = json.loads(line)
+        if obj.get("type") == "end" or lo_abs_s <= start_s + float(obj.get("t", 0.0)) <= hi_abs_s:
+            kept.append(line)
+    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return out

@@ -67,7 +67,8 @@ def test_figures_publisher_streams_what_the_session_shows() -> None:
     assert client[-1][0] == pytest.approx(person.hr.value)
     assert client[-1][1] == pytest.approx(person.rmssd.value)
     assert client[-1][2] == pytest.approx(person.coherence.value)
-    assert len(sync) == len(view.sync.t_s) and len(sync) >= 10
+    assert len(sync) == len(view.sync.mean_t_s) and len(sync) >= 10
+    assert [s[0] for s in sync] == pytest.approx(list(view.sync.mean_r), nan_ok=True)
     r, chance, state, lag = sync[-1]
     assert r == pytest.approx(view.sync.current_r)
     assert chance == pytest.approx(float(view.sync.chance_hi[-1])) and math.isfinite(chance)
@@ -164,3 +165,14 @@ def test_missing_extra_is_one_line(args: list[str], tmp_path: Path,
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'coreg[lsl]'" in lines[0], out.stderr
+
+
+def test_breathe_lsl_read_back(tmp_path: Path, lsl_env: dict[str, str]) -> None:
+    proc = start(["breathe", "--headless", "--lsl", "--duration", "12",
+                  "--recordings-dir", str(tmp_path)], lsl_env)
+    figures = _inlet("coreg-client-figures")
+    assert figures.info(5.0).get_channel_labels() == ["hr", "rmssd", "coherence"]
+    values, _ = _drain(figures, wait_s=8.0)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert len(values) >= 3 and any(40 < v[0] < 120 for v in values)
