@@ -14,7 +14,8 @@ It also prints the alignment error: the receiver's beat time (remote stamp + LSL
 clock mapping adds.
 
 Usage: ``.venv/bin/python benchmarks/lsl_latency.py [--duration S] [--dir DIR]`` (default
-120 s of real time). LSL stays on this machine (a loopback-only ``LSLAPICFG`` is written unless one is set).
+120 s of real time). LSL stays on this machine (a loopback-only ``LSLAPICFG`` is written
+unless one is set).
 """
 
 from __future__ import annotations

@@ -67,7 +67,7 @@ def load_pylsl() -> Any:
         pylsl (or the liblsl it ships) is not installed.
     """
     try:
-        import pylsl  # type: ignore[import-untyped]
+        import pylsl
     except (ImportError, RuntimeError, OSError) as exc:
         raise DeviceError(f"{INSTALL_HINT} ({exc})") from exc
     return pylsl

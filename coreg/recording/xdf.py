@@ -97,7 +97,7 @@ def _ecg_channel(stream: Mapping[str, Any]) -> int | None:
 def load_streams(path: str | Path) -> list[dict[str, Any]]:
     """Every stream of an XDF file, on the common clock (pyxdf ``load_xdf``)."""
     try:
-        import pyxdf  # type: ignore[import-untyped]
+        import pyxdf
     except ImportError as exc:
         raise InputError(INSTALL_HINT) from exc
     p = Path(path)
@@ -139,7 +139,7 @@ def _rr_beats(stream: Mapping[str, Any]) -> XdfBeats:
 def _ecg_beats(stream: Mapping[str, Any], channel: int) -> XdfBeats:
     name = _info(stream, "name")
     try:
-        import neurokit2 as nk  # type: ignore[import-untyped]
+        import neurokit2 as nk
     except ImportError as exc:
         raise InputError("R-peak detection in an ECG stream needs neurokit2: "
                          "pip install 'coreg[analysis]'") from exc

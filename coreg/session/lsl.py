@@ -172,7 +172,8 @@ class FiguresPublisher:
     def _push_sync(self, sync: Any, start_s: float, now_host_s: float) -> None:
         """One sample per new synchrony update (a slow poll may bring several)."""
         n = len(sync.mean_t_s)
-        if n == self._last_sync_n:
+        outlet = self._sync
+        if n == self._last_sync_n or outlet is None:
             return
         lag = math.nan
         if sync.lag_s is not None and sync.leader in ("client", "therapist"):
@@ -185,7 +186,7 @@ class FiguresPublisher:
                 state = SYNC_STATE_CODE["in sync"] if r > chance else SYNC_STATE_CODE["apart"]
             else:
                 state = SYNC_STATE_CODE["not enough data"]
-            self._sync.push_sample([_value(r), _value(chance), state, lag],
+            outlet.push_sample([_value(r), _value(chance), state, lag],
                                    self._lsl_s(start_s + float(sync.mean_t_s[i])))
             self.samples_pushed += 1
         self._last_sync_n = n
@@ -209,6 +210,8 @@ class FiguresPublisher:
         self.samples_pushed += 1
 
     def _push_marker(self, payload: dict[str, Any], host_s: float) -> None:
+        if self._markers is None:  # closed
+            return
         self._markers.push_sample([json.dumps(payload)], self._lsl_s(host_s))
 
     def close(self) -> None:
