@@ -343,8 +343,9 @@ class LslSource:
                     break
                 yield message
         finally:
+            # The worker ends by itself within one blocking call (≤ 5 s) once stopped; it is a
+            # daemon thread and must not hold the closing loop.
             self._stop.set()
-            await asyncio.to_thread(worker.join, 5.0)
         yield DeviceEvent(self.source_id, time.monotonic(), EventKind.STOPPED, detail="stopped")
 
     # -- the worker thread (every blocking pylsl call) ---------------------------------------
