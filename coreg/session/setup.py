@@ -43,6 +43,7 @@ def open_session(
     settings: dict[str, Any] | None = None,
     ble_speed: float | None = None,
     preview: bool = False,
+    lsl: bool = False,
 ) -> tuple[Session, ResolvedSources]:
     """Resolve the sources of a dyad and build a (not yet started) recording session.
 
@@ -73,10 +74,22 @@ def open_session(
     preview
         Real time only: open the straps without recording — no file is created until
         :meth:`~coreg.session.runner.Session.begin_recording` (the window's *Start recording*).
+    lsl
+        Publish the computed figures on LSL (:class:`coreg.session.lsl.FiguresPublisher`);
+        real time only. Off by default: nothing is published unless asked.
     """
+    from coreg.errors import InputError
     from coreg.recording import RecordingWriter, new_header
 
+    if lsl and not realtime:
+        raise InputError("--lsl publishes in real time: drop --speed")
     specs = default_specs(client, therapist)
+    publishers: tuple[Any, ...] = ()
+    if lsl:
+        from coreg.session.lsl import FiguresPublisher
+
+        active = [role for role, spec in specs.items() if spec.kind != "none"]
+        publishers = (FiguresPublisher(active, synchrony=len(active) == 2),)
     clock: Callable[[], float] = time.monotonic
     if ble_speed is not None and ble_speed != 1.0:
         clock = ScaledClock(ble_speed)
@@ -99,6 +112,8 @@ def open_session(
             all_settings["speed"] = ble_speed
         if preview:  # the straps ran this long before the recording began
             all_settings["preview_s"] = round(max(0.0, header_start_s - start_s), 3)
+        if lsl:
+            all_settings["lsl_out"] = publishers[0].names
         all_settings.update(settings or {})
         header = new_header("dyad", resolved.header_roles(), start_monotonic_s=header_start_s,
                             settings=all_settings, simulation=resolved.simulation)
@@ -113,7 +128,7 @@ def open_session(
     writer = make_writer(start_s) if record and not preview else None
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=speed,
                       start_s=None if preview else start_s, analysis=make_analysis(),
-                      duration_s=duration_s, clock=clock)
+                      duration_s=duration_s, clock=clock, publishers=publishers)
     if preview and record:
         session.arm_recording(make_writer, make_analysis)
     return session, resolved

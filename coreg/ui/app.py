@@ -38,7 +38,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     session, resolved = open_session(
         client, therapist, duration_s=args.duration, seed=args.seed,
         realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed,
-        preview=preview)
+        preview=preview, lsl=bool(getattr(args, "lsl", False)))
     saved: list[Path] = []
 
     def finished(window: LiveWindow) -> None:
@@ -48,7 +48,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
 
     def factory(client: str, therapist: str) -> tuple[Any, Any]:
         return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir,
-                            preview=True)
+                            preview=True, lsl=bool(getattr(args, "lsl", False)))
 
     names = {role: role for role in resolved.sources}
     window = LiveWindow(session, title=live_title(resolved), simulated=resolved.simulated,
