@@ -242,6 +242,13 @@ class PersonPanel(QtWidgets.QFrame):
         for key in ("rmssd", "coh", "lfhf"):
             self._texts.pop(key + "_style", None)
             self._texts.pop(key, None)
+        # The notes under the values ("RMSSD · 60 s window, every beat") shrink with them.
+        note_pt = theme.SMALL_PT if pt >= theme.VALUE_PT else max(9, theme.SMALL_PT - 2)
+        for note in (self.rmssd_note, self.coherence_note, self.lf_hf_note):
+            font = note.font()
+            font.setPointSize(note_pt)
+            note.setFont(font)
+            note.setStyleSheet(_label_style(theme.MUTED, note_pt))
 
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
