@@ -186,7 +186,7 @@ def test_odd_role_names_become_safe_file_names(capsys, tmp_path: Path, role: str
 
 
 def test_safe_role_and_distinct_paths() -> None:
-    from coreg.recording.exporters import rr_txt_paths, safe_role
+    from coreg.report.exporters import rr_txt_paths, safe_role
 
     assert safe_role("a/b") == "a_b"
     assert safe_role("x\x00y") == "x_y"

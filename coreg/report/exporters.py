@@ -16,6 +16,8 @@ Formats
     ``<stem>-metrics.csv`` (``time_s, role`` and the live engine's metrics every 5 s: HR,
     RMSSD, SDNN, band powers, LF/HF, coherence, ...; for dyads also the synchrony of each 30 s
     window: ``sync_peak_r``, ``sync_lag_s``, ``sync_chance_r95``).
+``markers-csv``
+    ``PATH``: every marker dropped in the session with its note (``t_s, clock, role, note``).
 
 All files of one export go through :mod:`coreg.recording.output`: never over a recording or
 the input, over other existing files only with ``force``; written owner-only to unpredictable
@@ -37,7 +39,7 @@ from pathlib import Path
 from coreg.errors import InputError, RecordingError
 from coreg.recording.reader import Recording
 
-EXPORT_FORMATS = ("rr-txt", "csv")
+EXPORT_FORMATS = ("rr-txt", "csv", "markers-csv")
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
@@ -171,6 +173,19 @@ def _sync_by_step(rec: Recording, step_s: float) -> dict[int, tuple[float, float
     return out
 
 
+def markers_csv(rec: Recording) -> str:
+    """The markers with their notes: ``t_s`` (seconds since the start), ``clock`` (mm:ss),
+    ``role`` (empty = both) and ``note`` (RFC 4180 quoting)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["t_s", "clock", "role", "note"])
+    for m in rec.markers:
+        s = max(0, int(m.t_s))
+        writer.writerow([f"{m.t_s:.3f}", f"{s // 60:02d}:{s % 60:02d}", csv_text(m.role or ""),
+                         csv_text(m.note)])
+    return buf.getvalue()
+
+
 def export_recording(rec: Recording, fmt: str, output: str | Path, *,
                      progress: Progress = lambda _: None, force: bool = False) -> list[Path]:
     """Export ``rec`` as ``fmt`` (``rr-txt`` or ``csv``) next to ``output``; return the files.
@@ -190,9 +205,12 @@ def export_recording(rec: Recording, fmt: str, output: str | Path, *,
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown export format {fmt!r} (choose from "
                          f"{', '.join(EXPORT_FORMATS)})")
+    files: dict[Path, str] = {}
+    if fmt == "markers-csv":
+        check_output(out, force=force, inputs=[rec.path])
+        return write_outputs({out: markers_csv(rec)}, force=force, inputs=[rec.path])
     if not rec.samples:
         raise InputError(f"{rec.path}: the recording holds no RR data")
-    files: dict[Path, str] = {}
     targets = (list(rr_txt_paths(out, rec.roles).values()) if fmt == "rr-txt"
                else list(csv_paths(out).values()))
     for target in targets:
