@@ -223,3 +223,16 @@ def test_import_refuses_a_fifo_instead_of_hanging(capsys, tmp_path: Path) -> Non
     os.mkfifo(fifo)
     line = _damage(["import", "--client", str(fifo), "-o", str(tmp_path / "x.jsonl")], capsys)
     assert "regular file" in line
+
+
+def test_marker_notes_and_roles_are_neutralised_in_markers_csv(capsys, tmp_path: Path) -> None:
+    lines = DYAD.read_text(encoding="utf-8").splitlines()
+    body = [ln for ln in lines[1:] if json.loads(ln).get("type") != "end"]
+    marker = json.dumps({"type": "marker", "t": 10.0, "note": "=HYPERLINK(\"x\")", "role": "+r"})
+    f = tmp_path / "m.jsonl"
+    f.write_text("\n".join([lines[0], *body[:40], marker, *body[40:]]) + "\n", encoding="utf-8")
+    out = tmp_path / "markers.csv"
+    assert main(["export", str(f), "--format", "markers-csv", "-o", str(out)]) == 0
+    with out.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1][2:] == ["'+r", "'=HYPERLINK(\"x\")"]
