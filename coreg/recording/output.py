@@ -38,7 +38,10 @@ from types import FrameType
 from typing import Any
 
 from coreg.errors import InputError
-from coreg.recording.format import FORMAT_NAME
+
+#: The header's ``format`` value (``coreg.recording.format.FORMAT_NAME``; repeated here because
+#: the format module imports this one, and a test checks that they agree).
+FORMAT_NAME = "coreg-recording"
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -161,7 +164,7 @@ def check_output(path: PathLike, *, force: bool = False,
 # -- temporary files and their cleanup -------------------------------------------------------
 
 _temps: set[Path] = set()
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a signal handler may run while the main thread holds it
 _previous: dict[int, Any] = {}
 
 
@@ -279,13 +282,26 @@ def create_temp(target: PathLike) -> tuple[int, Path]:
     folder = t.parent
     sweep_stale_temps(folder)
     stem = t.name[:80]
+    # The handlers go in first: a signal may be handled by the main thread even while it
+    # blocks the signal (another thread receives it), so blocking alone is not enough.
+    name: str | None = None
     with _signals_blocked():
-        fd, name = tempfile.mkstemp(prefix=f".{stem}.{os.getpid()}.", suffix=_TEMP_SUFFIX,
-                                    dir=folder)
-        tmp = Path(name)
         with _lock:
-            _temps.add(tmp)
             _install_handlers()
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{stem}.{os.getpid()}.", suffix=_TEMP_SUFFIX,
+                                        dir=folder)
+            tmp = Path(name)
+            with _lock:
+                _temps.add(tmp)
+        except BaseException:
+            if name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+            with _lock:
+                if not _temps:
+                    _restore_handlers()
+            raise
     with contextlib.suppress(AttributeError, OSError):  # no fchmod on Windows
         os.fchmod(fd, FILE_MODE)
     return fd, tmp

@@ -318,3 +318,10 @@ def test_every_output_is_owner_only_with_umask_000(umask0, rec: Path, tmp_path: 
         mode = stat.S_IMODE(p.stat().st_mode)
         assert mode == 0o600, f"{p.name}: {oct(mode)}"
     assert _temps(tmp_path) == []
+
+
+def test_the_output_module_recognises_the_format_the_writer_writes() -> None:
+    from coreg.recording import output
+    from coreg.recording.format import FORMAT_NAME
+
+    assert output.FORMAT_NAME == FORMAT_NAME
