@@ -681,17 +681,18 @@ class LiveWindow(QtWidgets.QMainWindow):
     # -- pictures -------------------------------------------------------------------------------
     def save_screenshots(self, png: str | Path) -> list[Path]:
         """Save the window to ``png`` and the client view to ``NAME-client.png`` beside it."""
+        from coreg.ui.pictures import save_png
+
         png = Path(png)
-        png.parent.mkdir(parents=True, exist_ok=True)
         fig = self.session.view
         self.show_figures(fig, slow=True)
         self.client_view.update_figures(fig)
         self.client_view.settle()
         QtWidgets.QApplication.processEvents()
-        self.grab().save(str(png))
+        save_png(self, png)
         self._guard.check()
         client_png = png.with_name(f"{png.stem}-client{png.suffix or '.png'}")
         self.client_view.resize(1280, 720)
-        self.client_view.grab().save(str(client_png))
+        save_png(self.client_view, client_png)
         self._guard.check()
         return [png, client_png]
