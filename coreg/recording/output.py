@@ -38,10 +38,7 @@ from types import FrameType
 from typing import Any
 
 from coreg.errors import InputError
-
-#: The header's ``format`` value (``coreg.recording.format.FORMAT_NAME``; repeated here because
-#: the format module imports this one, and a test checks that they agree).
-FORMAT_NAME = "coreg-recording"
+from coreg.recording.names import FORMAT_NAME
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

@@ -307,8 +307,15 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._set_choosing(False)
         return row
 
+    def _root_layout(self) -> QtWidgets.QLayout:
+        central = self.centralWidget()
+        layout = central.layout() if central is not None else None
+        if layout is None:
+            raise RuntimeError("the live window has no central layout")
+        return layout
+
     def _fit_source_bar(self) -> None:
-        margins = self.centralWidget().layout().contentsMargins()
+        margins = self._root_layout().contentsMargins()
         width = max(400, self.width() - margins.left() - margins.right())
         self.source_bar.setFixedHeight(self.source_layout.heightForWidth(width))
 
@@ -333,7 +340,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             # below what their numbers need): their minimum follows the current fonts.
             panel.setMinimumHeight(0)
             panel.setMinimumHeight(panel.minimumSizeHint().height())
-        root = self.centralWidget().layout()
+        root = self._root_layout()
         root.invalidate()
         root.activate()
 
@@ -666,7 +673,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.help_overlay.isVisible() and central is not None:
             self.help_overlay.setGeometry(central.rect())
 
-    def _add_shortcut(self, keys: str, slot: Callable[[], None]) -> None:
+    def _add_shortcut(self, keys: str, slot: Callable[[], object]) -> None:
         shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)
         shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         shortcut.activated.connect(slot)
