@@ -60,7 +60,7 @@ def test_two_processes_every_beat_and_the_same_synchrony(tmp_path: Path,
     sent = beats_abs(only_recording(p_dir), "client")
     c_path = only_recording(c_dir)
     got = beats_abs(c_path, "client")
-    assert len(got) > 50
+    assert len(got) > 30
     # Every beat streamed while the receiver was connected, in order, none lost or doubled.
     first = index_of(sent, got[0][0])
     expected = sent[first:first + len(got)]
@@ -86,7 +86,7 @@ def test_two_processes_every_beat_and_the_same_synchrony(tmp_path: Path,
     got_therapist = beats_abs(c_path, "therapist")
     k = index_of(ref_therapist, got_therapist[0][0] - origin, tol_s=0.05)
     n = min(len(got_therapist), len(ref_therapist) - k)  # the receiver ran a little longer
-    assert n > 50
+    assert n > 30
     assert [rr for _, rr in got_therapist[:n]] == [rr for _, rr in ref_therapist[k:k + n]]
     offsets_ms = [abs((a - origin) - b) * 1000 for (a, _), (b, _) in
                   zip(got_therapist[:n], ref_therapist[k:k + n], strict=True)]
