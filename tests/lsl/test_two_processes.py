@@ -136,6 +136,10 @@ def test_stream_killed_and_restarted(tmp_path: Path, lsl_env: dict[str, str]) ->
     assert times == sorted(times) and len(set(times)) == len(times)  # no beat twice
     sent1 = beats_abs(only_recording(tmp_path / "s1"), "client")
     sent2 = beats_abs(only_recording(tmp_path / "s2"), "client")
+    # The restarted sender is the same source (an LSL inlet would recover it), a new stream.
+    ids = [read_recording(only_recording(tmp_path / d)).header["lsl"]["client"]["rr"]
+           for d in ("s1", "s2")]
+    assert ids[0]["source_id"] == ids[1]["source_id"] and ids[0]["uid"] != ids[1]["uid"]
     # Before the loss: every beat the first sender streamed since the receiver had its first.
     i = index_of(sent1, got[0][0])
     before = sent1[i:]
