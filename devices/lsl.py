@@ -58,6 +58,8 @@ RESOLVE_WAIT_S = 2.0
 #: beat, above 64 s is beyond what a strap's 16-bit 1/1024-s field can carry.
 MIN_RR_MS = 1.0
 MAX_RR_MS = 65535 * 1000.0 / 1024.0
+#: The clock offset used is the median of this many estimates (one every 5 s).
+CORRECTION_MEDIAN_OF = 5
 #: A stream that sent nothing for this long and can no longer be resolved is lost, in s.
 SILENCE_S = 6.0
 
@@ -453,9 +455,14 @@ class LslSource:
     def _refresh_correction(self, inlet: Any, correction: list[float],
                             done: threading.Event) -> None:
         pylsl = self._pylsl
+        # Each estimate is off by up to half its probe's round trip, which a busy machine or
+        # network stretches now and then: the median of the last few is used.
+        recent = [correction[0]]
         while not done.wait(5.0):
             with contextlib.suppress(pylsl.util.TimeoutError, pylsl.util.LostError):
-                correction[0] = float(inlet.time_correction(timeout=2.0))
+                recent = [*recent[-(CORRECTION_MEDIAN_OF - 1):],
+                          float(inlet.time_correction(timeout=2.0))]
+                correction[0] = sorted(recent)[len(recent) // 2]
                 self.time_correction_s = correction[0]
 
     def _pull(self, inlet: Any, full: Any, correction: list[float], scale: float | None,

@@ -66,7 +66,9 @@ def test_two_processes_every_beat_and_the_same_synchrony(tmp_path: Path,
     expected = sent[first:first + len(got)]
     assert [rr for _, rr in got] == [rr for _, rr in expected]
     errors_ms = [abs(a - b) * 1000 for (a, _), (b, _) in zip(got, expected, strict=True)]
-    assert max(errors_ms) < 1.0  # the beat stamps survive the trip (µs on loopback)
+    # The beat stamps survive the trip: tens of µs on loopback, up to the clock-offset
+    # estimate's error (half a probe's round trip) on a busy machine.
+    assert statistics.median(errors_ms) < 1.0 and max(errors_ms) < 5.0
     receiver_rec = read_recording(c_path)
     end_abs = float(receiver_rec.header["start_monotonic_s"]) + receiver_rec.duration_s
     missing_after = [t for t, _ in sent[first + len(got):] if t < end_abs - 0.5]
@@ -95,7 +97,8 @@ def test_two_processes_every_beat_and_the_same_synchrony(tmp_path: Path,
     # Synchrony of the two-process dyad against the one-process dyad over the same span (the
     # receiver joined a few seconds late): the same beats, so the same figures within timing.
     lo, hi = got[0][0] - got[0][1] / 1000.0 - 0.01, got[-1][0] + 0.01
-    two = analyze_session(read_recording(trimmed(c_path, lo, hi, tmp_path / "two.jsonl")))
+    two = analyze_session(read_recording(trimmed(c_path, lo, hi, tmp_path / "two.jsonl",
+                                                 origin)))
     ref = analyze_session(read_recording(trimmed(ref_path, lo - origin, hi - origin,
                                                  tmp_path / "one.jsonl")))
     assert two.sync is not None and ref.sync is not None
