@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -114,13 +113,9 @@ def save_client_rate(folder: Path, client: str, rate_bpm: float, confidence: str
                   "assessed": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     data[client] = entry
     path = clients_path(folder)
-    tmp = path.with_suffix(".json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
+    from coreg.recording.output import write_private
+
+    return write_private(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def client_rate(folder: Path, client: str) -> float | None:

@@ -734,16 +734,15 @@ class BreatheWindow(QtWidgets.QMainWindow):
 
     def save_screenshot(self, path: str | os.PathLike[str]) -> Path:
         """Save the window as PNG."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        from coreg.ui.pictures import save_png
+
         central = self.centralWidget()
         layout = central.layout() if central is not None else None
         if layout is not None:
             layout.invalidate()
             layout.activate()
         QtWidgets.QApplication.processEvents()
-        self.grab().save(str(target))
-        return target
+        return save_png(self, path)
 
 
 def _exec(app: QtCore.QCoreApplication, window: BreatheWindow, *, autostart: bool = True,
