@@ -24,6 +24,7 @@ from typing import Any
 from coreg.recording import Recording
 from coreg.recording.replay import ReplayCursor
 from coreg.session.figures import LiveAnalysis, SessionFigures
+from coreg.session.playback import consume
 from devices.types import DeviceEvent, RRSample
 
 log = logging.getLogger(__name__)
@@ -261,8 +262,4 @@ class ReplaySession:
 
     def _consume(self, message: RRSample | DeviceEvent) -> None:
         self.messages_seen += 1
-        self.analysis.advance(message.arrival_s)
-        if isinstance(message, RRSample):
-            self.analysis.feed_sample(message)
-        elif isinstance(message, DeviceEvent):
-            self.analysis.feed_event(message)
+        consume(self.analysis, message)

@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coreg.session.figures import LiveAnalysis, SessionFigures
+from coreg.session.playback import consume
 from devices.errors import DeviceError
-from devices.types import DeviceEvent, Message, RRSample, Source
+from devices.types import Message, Source
 
 log = logging.getLogger(__name__)
 
@@ -413,11 +414,7 @@ class Session:
 
     def _consume(self, message: Message) -> None:
         self.messages_seen += 1
-        self.analysis.advance(message.arrival_s)
-        if isinstance(message, RRSample):
-            self.analysis.feed_sample(message)
-        elif isinstance(message, DeviceEvent):
-            self.analysis.feed_event(message)
+        consume(self.analysis, message)
 
     # -- markers and figures --------------------------------------------------------------
     def mark(self, note: str = "", role: str | None = None,

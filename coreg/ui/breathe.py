@@ -32,6 +32,7 @@ from coreg.session.breathe import (
     summary_lines,
 )
 from coreg.session.replay import ReplaySession
+from coreg.session.runner import Session
 from coreg.ui import theme
 from coreg.ui.qt_fixes import bool_guard
 
@@ -268,7 +269,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         so; None stores nothing (a replay).
     """
 
-    def __init__(self, session: Any, analysis: Any, config: BreatheConfig, duration_s: float,
+    def __init__(self, session: Session | ReplaySession, analysis: Any, config: BreatheConfig,
+                 duration_s: float,
                  *, simulated: bool = True, replay: bool = False, source_text: str = "",
                  on_finished: Callable[[BreatheWindow], None] | None = None,
                  sound: SoundCue | None = None, store_rate: RateStore | None = None) -> None:
@@ -379,8 +381,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
     @property
     def session_done(self) -> bool:
         """True when the session reached its length or its source ended."""
-        if self.replay:
-            return bool(self.session.at_end)
+        if isinstance(self.session, ReplaySession):
+            return self.session.at_end
         return bool(self.session.finished or self.session.elapsed_s() >= self.duration_s)
 
     def tick(self) -> None:

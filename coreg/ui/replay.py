@@ -50,7 +50,7 @@ class ReplayWindow(LiveWindow):
                  on_finished: Callable[[LiveWindow], None] | None = None) -> None:
         simulated = any(replay.analysis._tracks[r].simulated for r in replay.roles)
         names = {role: role for role in replay.roles}
-        super().__init__(replay, title=title, simulated=simulated, names=names,  # type: ignore[arg-type]
+        super().__init__(replay, title=title, simulated=simulated, names=names,
                          on_finished=on_finished, autostart=False, session_factory=None)
         self.replay = replay
         central = self.centralWidget()
