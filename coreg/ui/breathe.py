@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +33,7 @@ from coreg.session.breathe import (
 from coreg.session.replay import ReplaySession
 from coreg.session.runner import Session
 from coreg.ui import theme
+from coreg.ui.loop import exec_window
 from coreg.ui.qt_fixes import bool_guard
 
 log = logging.getLogger(__name__)
@@ -518,23 +518,14 @@ class BreatheWindow(QtWidgets.QMainWindow):
 
 
 def _exec(app: QtCore.QCoreApplication, window: BreatheWindow) -> None:
-    def interrupted(*_: object) -> None:
-        window.close()  # stops the session: the recording ends with "window closed"
-
-    # Ctrl+C / kill: stop the strap and close the recording, then leave the Qt loop.
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
-    window.show()
-    window.start()
-    try:
-        app.exec()
-    finally:
+    def stop() -> None:
         if not window.finished:
             window.timer.stop()
             window.session.stop("window closed")
-        window.close()
-        window.deleteLater()
-        app.processEvents()
+
+    window.show()
+    # Closing the window stops the session: the recording ends with "window closed".
+    exec_window(app, window, interrupted=window.close, start=window.start, stop=stop)
 
 
 def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",

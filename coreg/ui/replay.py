@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from PySide6 import QtCore, QtWidgets
 from coreg.session.display import clock_text
 from coreg.session.replay import SPEEDS, ReplaySession, speed_text
 from coreg.ui import theme
+from coreg.ui.loop import exec_window
 from coreg.ui.main_window import LiveWindow
 from coreg.ui.panels import _label
 
@@ -222,21 +222,9 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
         watcher.timeout.connect(check_end)
         watcher.start(50)
 
-    def interrupted(*_: object) -> None:
-        window.close()
-
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
-    try:
-        app.exec()
-    finally:
-        window.end_session("window closed")
-        window.client_view.close()
-        window.close()
-        window.client_view.deleteLater()
-        window.deleteLater()
-        app.processEvents()
-        app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    exec_window(app, window, interrupted=window.close,
+                stop=lambda: window.end_session("window closed"),
+                also_close=(window.client_view,))
     for path in saved:
         print(f"screenshot: {path}")
     return 0
