@@ -153,12 +153,12 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg breathe``."""
-    from coreg.cli.live import parse_speed_option
     from coreg.recording.paths import recordings_dir
     from coreg.session.breathe import _breathe_spec
+    from coreg.session.runner import parse_speed
 
     spec = _breathe_spec(args.device)  # a bad SRC fails before anything is created
-    speed = parse_speed_option(args.speed)
+    speed = parse_speed(args.speed)
     if args.screenshot and speed is None and spec.kind == "sim":
         speed = math.inf
     folder = recordings_dir(args.recordings_dir)

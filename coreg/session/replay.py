@@ -36,16 +36,6 @@ SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 10.0, math.inf)
 BATCH_MESSAGES = 200
 
 
-def parse_speed(text: str) -> float:
-    """``1``, ``2``, ``4``, ``10`` or ``max`` → a multiple of real time (inf for max)."""
-    if text.strip().lower() == "max":
-        return math.inf
-    value = float(text)
-    if value not in SPEEDS:
-        raise ValueError(f"speed must be one of 1, 2, 4, 10, max (not {text})")
-    return value
-
-
 def speed_text(speed: float) -> str:
     """``"4×"`` or ``"max"``."""
     return "max" if math.isinf(speed) else f"{speed:g}×"
