@@ -47,7 +47,8 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--device", metavar="SRC", default="sim",
                    help="strap: a BLE address or name, ble-sim (the emulated BLE strap serving "
-                        "a simulated client) or sim (simulated client; default)")
+                        "a simulated client), lsl:NAME (an LSL RR stream) or sim (simulated "
+                        "client; default)")
     p.add_argument("--client-name", default="client", metavar="NAME",
                    help="whose default rate to use and store (default 'client')")
     p.add_argument("--rate", type=float, metavar="BPM",
@@ -74,6 +75,9 @@ def add_parser(subparsers: Any) -> None:
                         "scaled clock (no max); default real time (max with --screenshot "
                         "and sim)")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulated client")
+    p.add_argument("--lsl", action="store_true",
+                   help="publish HR, RMSSD, coherence and markers as Lab Streaming Layer "
+                        "streams (visible to every machine on the local network; see docs/lsl.md)")
     p.add_argument("--recordings-dir", metavar="DIR",
                    help="folder for recordings and clients.json (default $COREG_RECORDINGS "
                         "or ./recordings)")
@@ -184,7 +188,7 @@ def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, fol
     return open_breathe_session(
         args.device, schedule, duration_s, folder, seed=args.seed, speed=speed,
         assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
-        settings={"client_name": args.client_name})
+        settings={"client_name": args.client_name}, lsl=bool(getattr(args, "lsl", False)))
 
 
 def status_line(br: Any, duration_s: float) -> str:

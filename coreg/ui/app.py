@@ -27,7 +27,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
-        realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed)
+        realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed,
+        lsl=bool(getattr(args, "lsl", False)))
     saved: list[Path] = []
 
     def finished(window: LiveWindow) -> None:
@@ -36,7 +37,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
             app.quit()
 
     def factory(client: str, therapist: str) -> tuple[Any, Any]:
-        return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir)
+        return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir,
+                            lsl=bool(getattr(args, "lsl", False)))
 
     names = {role: role for role in resolved.sources}
     window = LiveWindow(session, title=live_title(resolved), simulated=resolved.simulated,
