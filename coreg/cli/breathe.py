@@ -233,11 +233,12 @@ def rate_store(folder: Path, client_name: str) -> RateStore:
 def final_lines(config: BreatheConfig, br: Any, store: RateStore | None) -> list[str]:
     """Summary lines, and for an assessment its table and statement; ``store`` keeps the
     chosen rate (None stores nothing, as in a replay)."""
-    from coreg.session.breathe import ranking_lines, summary_lines
+    from coreg.session.breathe import breathe_result, ranking_lines
 
-    lines = summary_lines(br, config.goal_min)
-    if config.assess:
-        a = br.assessment()
+    result = breathe_result(br, config)
+    lines = result.lines()
+    a = result.assessment
+    if a is not None:
         lines += ranking_lines(a)
         lines.append(a.statement)
         stored = store(a) if store is not None else ""

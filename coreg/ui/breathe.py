@@ -27,8 +27,8 @@ from coreg.session.breathe import (
     BreatheConfig,
     BreatheSession,
     RateStore,
+    breathe_result,
     replay_config,
-    summary_lines,
 )
 from coreg.session.replay import ReplaySession
 from coreg.session.runner import Session
@@ -469,9 +469,10 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.finished = True
         self.timer.stop()
         self.session.stop(reason)
-        lines = summary_lines(self.br, self.config.goal_min)
-        if self.config.assess:
-            a = self.br.assessment()
+        result = breathe_result(self.br, self.config)
+        lines = result.lines()
+        a = result.assessment
+        if a is not None:
             self.table.setRowCount(len(a.ranking))
             for i, row in enumerate(a.ranking):
                 m = row.measure
