@@ -139,6 +139,15 @@ class ReplaySession:
         """The figures at the replay position."""
         return self.analysis.figures(self.cursor.position_s)
 
+    @property
+    def previewing(self) -> bool:
+        """Never: a replay has no preview before it records (it never records)."""
+        return False
+
+    def begin_recording(self) -> Any:
+        """A replay never records (:attr:`previewing` is always False)."""
+        raise RuntimeError("a replay does not record")
+
     def sync_recording(self) -> None:
         """Nothing to sync: a replay never writes."""
 
