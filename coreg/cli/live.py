@@ -91,13 +91,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _title(resolved: Any) -> str:
-    sim = resolved.simulation
-    if sim is None:
-        return "coreg live — SIMULATED (emulated BLE strap)" if resolved.simulated else "coreg live"
-    scenario = sim["scenario"]
-    if isinstance(scenario, dict):
-        scenario = ", ".join(f"{r} {s}" for r, s in scenario.items())
-    return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
+    from coreg.session.display import live_title
+
+    return live_title(resolved)
 
 
 def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,

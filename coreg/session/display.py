@@ -3,11 +3,120 @@
 from __future__ import annotations
 
 import math
-from typing import TextIO
+from typing import Any, TextIO
+
+import numpy as np
+from numpy.typing import NDArray
 
 from coreg.session.figures import Metric, PersonFigures, SessionFigures, SyncFigures
 
 DISCLAIMER = "coreg informs; it does not diagnose."
+
+
+def sources_text(resolved: Any) -> str:
+    """The current sources in a few words, for the window header and the terminal title.
+
+    One simulated run behind the whole dyad: ``coupled, seed 1``; roles from different runs
+    or kinds of source: ``client independent, therapist coupled, seed 1``; a real strap by its
+    device name (or the address it was asked by). See :func:`live_title` for the emulated
+    straps' note.
+
+    Parameters
+    ----------
+    resolved
+        A :class:`coreg.sources.ResolvedSources` (duck-typed: ``specs``, ``info``,
+        ``simulation``).
+    """
+    specs: dict[str, Any] = dict(getattr(resolved, "specs", {}) or {})
+    info: dict[str, Any] = dict(getattr(resolved, "info", {}) or {})
+    sim = getattr(resolved, "simulation", None)
+    seed = sim.get("seed") if sim else None
+    scenario = sim.get("scenario") if sim else None
+    kinds = {spec.kind for spec in specs.values()}
+    if isinstance(scenario, str) and kinds <= {"sim", "ble-sim"}:
+        text = scenario
+    else:
+        parts = []
+        for role, spec in specs.items():
+            if spec.kind == "sim" or (spec.kind == "ble-sim" and isinstance(scenario, dict)):
+                name = scenario.get(role, spec.target) if isinstance(scenario, dict) else (
+                    scenario or spec.target)
+                what = str(name) if spec.kind == "sim" else f"{name} (emulated BLE strap)"
+            elif spec.kind == "ble-sim":
+                what = "emulated BLE strap"
+            else:
+                device = info.get(role)
+                what = str(getattr(device, "name", "") or spec.target)
+            parts.append(f"{role} {what}")
+        text = ", ".join(parts)
+    if isinstance(seed, dict):
+        text += ", seeds " + ", ".join(f"{r} {s}" for r, s in seed.items())
+    elif seed is not None:
+        text += f", seed {seed}"
+    return text
+
+
+def live_title(resolved: Any) -> str:
+    """``coreg live — SIMULATED (coupled, seed 1)``: the live window's and terminal's title.
+
+    One simulated dyad played through emulated straps adds ``on emulated BLE straps``.
+    """
+    simulated = bool(getattr(resolved, "simulated", False))
+    specs = dict(getattr(resolved, "specs", {}) or {})
+    sim = getattr(resolved, "simulation", None)
+    one_run = sim is not None and isinstance(sim.get("scenario"), str)
+    note = (" on emulated BLE straps"
+            if one_run and specs and all(s.kind == "ble-sim" for s in specs.values()) else "")
+    return f"coreg live — {'SIMULATED ' if simulated else ''}({sources_text(resolved)}){note}"
+
+
+def break_gaps(t_s: NDArray[np.float64], *columns: NDArray[np.float64], step_s: float,
+               ) -> tuple[NDArray[np.float64], ...]:
+    """Timeline columns with a NaN row in every gap, so ``connect="finite"`` lifts the pen.
+
+    The synchrony timelines get one row per ``step_s`` update while windows are computed;
+    where none could be (lost contact, a disconnect, too many masked beats) the next row comes
+    later. A line drawn straight across such a gap shows values nobody measured, so a row of
+    NaN (at the middle of the gap) is put between two rows more than 1.5 steps apart. Rows
+    repeating an earlier time (an update that found no new window) are dropped, keeping the
+    last.
+
+    Parameters
+    ----------
+    t_s
+        Row times in seconds, non-decreasing.
+    columns
+        Values at those times, each as long as ``t_s``.
+    step_s
+        The nominal spacing of the rows, in seconds.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(t_s, *columns)`` with the gaps broken.
+
+    Examples
+    --------
+    >>> t, y = break_gaps(np.array([0.0, 5.0, 30.0]), np.array([1.0, 2.0, 3.0]), step_s=5.0)
+    >>> t.tolist(), np.isnan(y).tolist()
+    ([0.0, 5.0, 17.5, 30.0], [False, False, True, False])
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    cols = [np.asarray(c, dtype=np.float64) for c in columns]
+    if t.size:
+        keep = np.ones(t.size, dtype=bool)
+        keep[:-1] = np.diff(t) > 1e-9
+        t = t[keep]
+        cols = [c[keep] for c in cols]
+    if t.size < 2:
+        return (t, *cols)
+    gaps = np.flatnonzero(np.diff(t) > 1.5 * step_s)
+    if gaps.size == 0:
+        return (t, *cols)
+    mid = (t[gaps] + t[gaps + 1]) / 2.0
+    out_t = np.insert(t, gaps + 1, mid)
+    out = [np.insert(c, gaps + 1, np.nan) for c in cols]
+    return (out_t, *out)
 
 
 def clock_text(seconds: float) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from coreg.session import Session
-from coreg.session.display import DISCLAIMER, clock_text
+from coreg.session.display import DISCLAIMER, clock_text, live_title
 from coreg.session.figures import SessionFigures
 from coreg.ui import theme
 from coreg.ui.client_view import ClientView
@@ -135,8 +135,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.simulated_label.setObjectName("simulated")
         self.simulated_label.setVisible(simulated)
         bar.addWidget(self.simulated_label)
-        self.title_label = _label(title.replace("coreg live — ", "").replace("SIMULATED ", ""),
-                                  theme.LABEL_PT, theme.MUTED)
+        self.title_label = _label("", theme.LABEL_PT, theme.MUTED)
+        self.set_title(title)
         bar.addWidget(self.title_label)
         bar.addStretch(1)
         self.rec_label = _label("", theme.LABEL_PT, theme.VERMILLION, bold=True)
@@ -289,6 +289,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.duration_s = None
         self._ended = False
         self.simulated_label.setVisible(bool(getattr(resolved, "simulated", False)))
+        if getattr(resolved, "specs", None):
+            self.set_title(live_title(resolved))
+        else:  # a factory that does not say what it resolved: name what was asked for
+            self.set_title("coreg live — (" + ", ".join(
+                f"{role} {text}" for role, text in texts.items()) + ")")
         for panel in self.person_panels.values():
             panel.reset()
         if self.sync_panel is not None:
@@ -297,6 +302,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.marker_button.setEnabled(True)
         self.status_label.setText("")
         self.start()
+
+    def set_title(self, title: str) -> None:
+        """Window title and header text (the header names the current session's sources)."""
+        self.setWindowTitle(title)
+        self.title_label.setText(title.replace("coreg live — ", "").replace("SIMULATED ", ""))
 
     # -- session ------------------------------------------------------------------------------
     def start(self) -> None:

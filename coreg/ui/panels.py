@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from coreg.session.display import (
+    break_gaps,
     connection_text,
     effect_text,
     hr_text,
@@ -280,6 +281,55 @@ class PersonPanel(QtWidgets.QFrame):
             self.trend_markers.update(markers, elapsed_s)
 
 
+def _set_or_clear(item: pg.PlotDataItem, x: NDArray[np.floating],
+                  y: NDArray[np.floating]) -> None:
+    """``setData`` with NaN breaks, or ``clear()`` when there is nothing to draw (an emptied
+    PlotDataItem would keep showing its previous dots)."""
+    if np.isfinite(y).any():
+        item.setData(x, y, connect="finite")
+    else:
+        item.clear()
+
+
+def finite_runs(ok: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``[start, stop)`` index ranges of the consecutive True runs of ``ok``."""
+    flags = np.concatenate(([False], np.asarray(ok, dtype=bool), [False]))
+    edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+class BandItem(QtWidgets.QGraphicsPathItem):
+    """A filled band between two edges, one polygon per run of finite values.
+
+    pyqtgraph's ``FillBetweenItem`` pairs the sub-paths of its two curves and keeps a curve's
+    stale path once that curve is emptied; a band with gaps then draws slanted slivers across
+    them, and a new session would keep the old band. This one is rebuilt from the data.
+    """
+
+    def __init__(self, brush: QtGui.QBrush) -> None:
+        super().__init__()
+        self.setBrush(brush)
+        self.setPen(pg.mkPen(None))
+        self.runs = 0
+
+    def set_band(self, x: NDArray[np.floating], lo: NDArray[np.floating],
+                 hi: NDArray[np.floating]) -> None:
+        """Fill between ``lo`` and ``hi`` over ``x``; NaN in either edge breaks the band."""
+        path = QtGui.QPainterPath()
+        ok = np.isfinite(x) & np.isfinite(lo) & np.isfinite(hi)
+        self.runs = 0
+        for a, b in finite_runs(ok):
+            if b - a < 2:
+                continue
+            xs = np.concatenate((x[a:b], x[a:b][::-1]))
+            ys = np.concatenate((lo[a:b], hi[a:b][::-1]))
+            path.addPolygon(QtGui.QPolygonF([QtCore.QPointF(float(u), float(v))
+                                             for u, v in zip(xs, ys, strict=True)]))
+            path.closeSubpath()
+            self.runs += 1
+        self.setPath(path)
+
+
 class SyncPanel(QtWidgets.QFrame):
     """Windowed synchrony over time against its chance band; state, leader, effect size."""
 
@@ -313,11 +363,13 @@ class SyncPanel(QtWidgets.QFrame):
         item = self.plot.getPlotItem()
         item.setYRange(-0.5, 1.0, padding=0.0)
         grey = QtGui.QColor(theme.CHANCE_COLOUR)
-        self.chance_lo = pg.PlotDataItem(pen=pg.mkPen(grey, width=1), connect="finite")
-        self.chance_hi = pg.PlotDataItem(pen=pg.mkPen(grey, width=1), connect="finite")
+        # PlotCurveItems, not PlotDataItems: an empty PlotDataItem only hides its curve and
+        # keeps the old path, which the fill would go on drawing (a new session's band).
+        self.chance_lo = pg.PlotCurveItem(pen=pg.mkPen(grey, width=1), connect="finite")
+        self.chance_hi = pg.PlotCurveItem(pen=pg.mkPen(grey, width=1), connect="finite")
         fill = QtGui.QColor(theme.CHANCE_COLOUR)
         fill.setAlpha(110)
-        self.band = pg.FillBetweenItem(self.chance_lo, self.chance_hi, brush=pg.mkBrush(fill))
+        self.band = BandItem(pg.mkBrush(fill))
         item.addItem(self.chance_lo)
         item.addItem(self.chance_hi)
         item.addItem(self.band)
@@ -346,9 +398,14 @@ class SyncPanel(QtWidgets.QFrame):
 
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
-        for item in (self.window_dots, self.r_curve, self.chance_lo, self.chance_hi,
-                     self.breathing_curve):
-            item.setData([], [])
+        empty = np.empty(0)
+        # clear(), not setData([]): an emptied PlotDataItem keeps its old dots (and path).
+        for item in (self.window_dots, self.r_curve, self.breathing_curve):
+            item.clear()
+        for curve in (self.chance_lo, self.chance_hi):
+            curve.setData(empty, empty)
+        self.band.set_band(empty, empty, empty)
+        self._texts.clear()
 
     def update_figures(self, sync: SyncFigures | None, elapsed_s: float,
                        markers: tuple[tuple[float, str], ...], slow: bool) -> None:
@@ -370,14 +427,24 @@ class SyncPanel(QtWidgets.QFrame):
         self.markers.update(markers, elapsed_s)
         if sync is None:
             return
-        self.window_dots.setData(sync.t_s - elapsed_s, sync.r)
-        x = sync.mean_t_s - elapsed_s
-        self.r_curve.setData(x, sync.mean_r, connect="finite")
-        ok = np.isfinite(sync.chance_lo) & np.isfinite(sync.chance_hi)
-        self.chance_lo.setData(x[ok], sync.chance_lo[ok])
-        self.chance_hi.setData(x[ok], sync.chance_hi[ok])
-        self.breathing_curve.setData(sync.breathing_t_s - elapsed_s, sync.breathing_r,
-                                     connect="finite")
+        _set_or_clear(self.window_dots, sync.t_s - elapsed_s, sync.r)
+        # No line across a gap: NaN rows where updates are missing (connect="finite").
+        t, mean_r, lo, hi = break_gaps(sync.mean_t_s, sync.mean_r, sync.chance_lo,
+                                       sync.chance_hi, step_s=sync.step_s)
+        x = t - elapsed_s
+        _set_or_clear(self.r_curve, x, mean_r)
+        # The band only where both edges are known; broken (not bridged) where they are not.
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        lo, hi = np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
+        if ok.any():
+            self.chance_lo.setData(x, lo, connect="finite")
+            self.chance_hi.setData(x, hi, connect="finite")
+        else:
+            self.chance_lo.setData(np.empty(0), np.empty(0))
+            self.chance_hi.setData(np.empty(0), np.empty(0))
+        self.band.set_band(x, lo, hi)
+        bt, br = break_gaps(sync.breathing_t_s, sync.breathing_r, step_s=sync.step_s)
+        _set_or_clear(self.breathing_curve, bt - elapsed_s, br)
 
 
 def ease(current: float, target: float, rate: float) -> float:

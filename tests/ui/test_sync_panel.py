@@ -1,0 +1,207 @@
+"""The live synchrony panel does not mislead (issue 15, point 6): no line or band across a gap,
+a new session starts with an empty panel, the header names the current sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6 import QtGui
+
+from coreg.session import open_session
+from coreg.session.display import break_gaps, live_title, sources_text
+from coreg.session.figures import SyncFigures
+from coreg.ui.main_window import LiveWindow
+from coreg.ui.panels import SyncPanel
+
+WAIT_MS = 60_000
+
+
+def _figures(t_s: np.ndarray, *, chance: bool = True) -> SyncFigures:
+    """Synchrony figures on the rows ``t_s`` (a smooth r, a band from 0.3 to 0.6)."""
+    r = 0.5 + 0.3 * np.sin(t_s / 40.0)
+    lo = np.full_like(t_s, 0.3 if chance else np.nan)
+    hi = np.full_like(t_s, 0.6 if chance else np.nan)
+    return SyncFigures(
+        t_s=t_s, r=r, mean_t_s=t_s, mean_r=r, chance_lo=lo, chance_hi=hi,
+        breathing_t_s=t_s, breathing_r=r - 0.2, state="apart", leader=None, lag_s=None,
+        lag_uncertainty_s=None, effect_size=None, p_value=None, current_r=float(r[-1]),
+        current_chance_s=None, pct_time_in_sync=None, breathing_state="not in step",
+        chance_known=chance)
+
+
+def _polygons(path: QtGui.QPainterPath) -> list[np.ndarray]:
+    """The x-coordinates of each drawn sub-path (a line or a filled polygon)."""
+    out = []
+    for poly in path.toSubpathPolygons():
+        xs = np.array([poly.at(i).x() for i in range(poly.size())])
+        if xs.size >= 2:
+            out.append(xs)
+    return out
+
+
+def _drawn(item: Any) -> QtGui.QPainterPath:
+    """What a curve draws: its path, or nothing when hidden (an emptied PlotDataItem hides its
+    curve and keeps the old path)."""
+    curve = getattr(item, "curve", item)
+    if not curve.isVisible():
+        return QtGui.QPainterPath()
+    return curve.getPath()
+
+
+def _crosses(path: QtGui.QPainterPath, gap: tuple[float, float]) -> bool:
+    """True if some drawn segment reaches from before the gap to after it."""
+    a, b = gap
+    return any(xs.min() < a + 1e-6 and xs.max() > b - 1e-6 for xs in _polygons(path))
+
+
+# -- gaps ----------------------------------------------------------------------------------------
+def test_break_gaps_puts_nan_rows_in_gaps_and_drops_repeats() -> None:
+    t = np.array([0.0, 5.0, 10.0, 10.0, 80.0, 85.0])
+    y = np.array([1.0, 2.0, 3.0, 3.5, 4.0, 5.0])
+    t2, y2 = break_gaps(t, y, step_s=5.0)
+    assert t2.tolist() == [0.0, 5.0, 10.0, 45.0, 80.0, 85.0]
+    assert np.isnan(y2[3]) and y2[2] == 3.5  # the repeated row keeps its last value
+    assert np.isfinite(np.delete(y2, 3)).all()
+    # Jitter below 1.5 steps is no gap; nothing to break in an empty or one-row timeline.
+    t3, y3 = break_gaps(np.array([0.0, 5.0, 12.0]), np.ones(3), step_s=5.0)
+    assert t3.size == 3 and np.isfinite(y3).all()
+    assert break_gaps(np.empty(0), np.empty(0), step_s=5.0)[0].size == 0
+    from coreg.ui.panels import finite_runs
+
+    assert finite_runs(np.array([True, True, False, True])) == [(0, 2), (3, 4)]
+
+
+def test_no_line_or_band_across_a_gap(qtbot) -> None:  # type: ignore[no-untyped-def]
+    # 100 s of updates, 120 s without any (a lost strap), 100 s again.
+    t = np.concatenate((np.arange(30.0, 130.0, 5.0), np.arange(250.0, 350.0, 5.0)))
+    panel = SyncPanel()
+    qtbot.addWidget(panel)
+    panel.update_figures(_figures(t), 360.0, (), slow=True)
+    gap = (125.0 - 360.0, 250.0 - 360.0)
+    for curve in (panel.r_curve, panel.breathing_curve, panel.chance_lo, panel.chance_hi):
+        path = _drawn(curve)
+        assert len(_polygons(path)) == 2, curve
+        assert not _crosses(path, gap), curve
+    assert len(_polygons(panel.band.path())) == 2
+    assert not _crosses(panel.band.path(), gap)
+    # Without the gap there is one piece of each.
+    panel.update_figures(_figures(np.arange(30.0, 350.0, 5.0)), 360.0, (), slow=True)
+    assert len(_polygons(_drawn(panel.r_curve))) == 1
+    assert len(_polygons(panel.band.path())) == 1
+
+
+def test_band_only_where_chance_is_known(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = SyncPanel()
+    qtbot.addWidget(panel)
+    t = np.arange(30.0, 200.0, 5.0)
+    fig = _figures(t)
+    lo = fig.chance_lo.copy()
+    lo[:10] = np.nan  # the first minute: no band yet
+    fig = SyncFigures(**{**{f: getattr(fig, f) for f in SyncFigures.__slots__},
+                         "chance_lo": lo})
+    panel.update_figures(fig, 200.0, (), slow=True)
+    (xs,) = _polygons(panel.band.path())
+    assert xs.min() == pytest.approx(t[10] - 200.0)
+    # All unknown: nothing drawn (and no stale band from before).
+    panel.update_figures(_figures(t, chance=False), 200.0, (), slow=True)
+    assert panel.band.path().isEmpty() and _drawn(panel.chance_lo).isEmpty()
+
+
+def test_reset_empties_curves_and_band(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = SyncPanel()
+    qtbot.addWidget(panel)
+    panel.update_figures(_figures(np.arange(30.0, 300.0, 5.0)), 300.0, (), slow=True)
+    assert not panel.band.path().isEmpty()
+    panel.reset()
+    assert panel.band.path().isEmpty()
+    for curve in (panel.r_curve, panel.breathing_curve, panel.chance_lo, panel.chance_hi):
+        assert _drawn(curve).isEmpty(), curve
+    assert len(panel.window_dots.scatter.data) == 0
+
+
+# -- header --------------------------------------------------------------------------------------
+@dataclass
+class _Spec:
+    kind: str
+    target: str
+
+    @property
+    def simulated(self) -> bool:
+        return self.kind in ("sim", "ble-sim")
+
+
+@dataclass
+class _Info:
+    name: str
+
+
+@dataclass
+class _Resolved:
+    specs: dict[str, _Spec]
+    info: dict[str, _Info] = field(default_factory=dict)
+    simulation: dict[str, Any] | None = None
+
+    @property
+    def simulated(self) -> bool:
+        return any(s.simulated for s in self.specs.values())
+
+
+def test_sources_text_names_every_kind_of_source() -> None:
+    one_run = _Resolved({"client": _Spec("sim", "coupled"), "therapist": _Spec("sim", "coupled")},
+                        simulation={"scenario": "coupled", "seed": 1})
+    assert live_title(one_run) == "coreg live — SIMULATED (coupled, seed 1)"
+    mixed = _Resolved({"client": _Spec("sim", "independent"),
+                       "therapist": _Spec("sim", "coupled")},
+                      simulation={"scenario": {"client": "independent", "therapist": "coupled"},
+                                  "seed": 1})
+    assert sources_text(mixed) == "client independent, therapist coupled, seed 1"
+    real = _Resolved({"client": _Spec("ble", "AA:BB"), "therapist": _Spec("ble", "H10 B")},
+                     info={"client": _Info("Polar H10 1A2B"), "therapist": _Info("")})
+    assert live_title(real) == "coreg live — (client Polar H10 1A2B, therapist H10 B)"
+    half = _Resolved({"client": _Spec("sim", "rest"), "therapist": _Spec("ble", "AA:BB")},
+                     info={"therapist": _Info("Polar H10 9")},
+                     simulation={"scenario": "rest", "seed": 4})
+    assert sources_text(half) == "client rest, therapist Polar H10 9, seed 4"
+    emulated = _Resolved({"client": _Spec("ble-sim", "coupled"),
+                          "therapist": _Spec("ble-sim", "coupled")},
+                         simulation={"scenario": "coupled", "seed": 7})
+    assert live_title(emulated) == "coreg live — SIMULATED (coupled, seed 7) on emulated BLE straps"
+
+
+# -- a new session from the window ------------------------------------------------------------
+def test_new_session_starts_empty_and_names_its_sources(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def factory(client: str, therapist: str):  # type: ignore[no-untyped-def]
+        return open_session(client, therapist, duration_s=150.0, realtime=False, speed=None,
+                            folder=tmp_path)
+
+    session, resolved = factory("sim:coupled", "sim:coupled")
+    window = LiveWindow(session, title=live_title(resolved), simulated=True, autostart=False,
+                        session_factory=factory, duration_s=150.0,
+                        sources={"client": "sim:coupled", "therapist": "sim:coupled"})
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    assert window.title_label.text() == "(coupled, seed 1)"
+    qtbot.waitUntil(lambda: window.ended, timeout=WAIT_MS)
+    panel = window.sync_panel
+    assert panel is not None
+    assert not panel.band.path().isEmpty(), "the first session drew a chance band"
+    assert not _drawn(panel.r_curve).isEmpty()
+
+    window.source_boxes["client"].setCurrentText("sim:independent")
+    window.start_button.click()
+    assert not window.ended
+    assert window.title_label.text() == "(client independent, therapist coupled, seed 1)"
+    assert "client independent" in window.windowTitle()
+    # The new session's first minute has no band and no synchrony yet: nothing old is drawn.
+    assert panel.band.path().isEmpty()
+    for curve in (panel.r_curve, panel.breathing_curve, panel.chance_lo, panel.chance_hi):
+        assert _drawn(curve).isEmpty(), curve
+    assert len(panel.window_dots.scatter.data) == 0
+    window.end_session("test")
