@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coreg.session.figures import Metric, PersonFigures, SessionFigures, SyncFigures
+from coreg.session.sync_words import sync_detail, sync_headline
 
 DISCLAIMER = "coreg informs; it does not diagnose."
 
@@ -235,6 +236,9 @@ def sync_text(sync: SyncFigures | None) -> str:
         return "synchrony: needs two people"
     if not sync.available:
         return f"synchrony: {sync.note or 'not available'}"
+    if sync.verdict is not None:
+        return (f"synchrony: {sync_headline(sync.verdict)} | {sync_detail(sync.verdict)} | "
+                f"breathing band: {sync.breathing_state}")
     parts = [f"synchrony: {sync.state}"]
     if sync.current_r is not None:
         chance = ""

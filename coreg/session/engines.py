@@ -154,6 +154,9 @@ def _engine_values(snap: Any) -> dict[str, Any]:
 SYNC_SPAN_S = 420.0
 #: How often the breathing-band analysis runs, in s.
 BREATHING_EVERY_S = 30.0
+#: The verdict's state as the short word of the panel's state label.
+STATE_WORDS = {"collecting": "not enough data", "gap": "gap", "in_sync": "in sync",
+               "not_in_sync": "not in sync"}
 
 
 def synchrony_engine(roles: Sequence[str]) -> Any:
@@ -216,8 +219,6 @@ class DyadSync:
         self.breathing_span_s = 0.0
         self._next_breathing_s = -math.inf
         self._last_breathing_t = -math.inf
-        self.updates_ok = 0
-        self.updates_above = 0
 
     def update(self, beats: dict[str, BeatSeries | None], now_s: float,
                start_s: float) -> None:
@@ -233,9 +234,6 @@ class DyadSync:
         if np.isfinite(snap.recent_r) and snap.window is not None:
             self.smoothed.append(snap.window.t_s + half - start_s, snap.recent_r,
                                  snap.chance_r, snap.chance_r95)
-            if np.isfinite(snap.chance_r95):
-                self.updates_ok += 1
-                self.updates_above += int(snap.above_chance)
         if now_s >= self._next_breathing_s:
             self._next_breathing_s = now_s + BREATHING_EVERY_S
             self._update_breathing(beats, now_s, start_s)  # type: ignore[arg-type]
@@ -307,18 +305,13 @@ def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
     smooth = engine.smoothed.array()
     breath = engine.breathing.array()
     chance_known = bool(np.isfinite(snap.chance_r95))
-    if snap.status != "ok" or not np.isfinite(snap.recent_r) or not chance_known:
-        state = "not enough data"
-    else:
-        state = "in sync" if snap.above_chance else "apart"
-    base = snap.baseline or {}
-    leader = base.get("leader")
-    lag = base.get("lag_s")
-    if leader in (None, "none") or not chance_known:
-        leader = None
-        lag = None
-    effect = base.get("effect_size") if chance_known else None
-    p_value = base.get("p_value") if chance_known else None
+    v = snap.verdict
+    state = STATE_WORDS[v.state] if v is not None else "not enough data"
+    decided = v is not None and v.decided
+    leader = v.leader if decided and v is not None else None
+    lag = v.lag_s if leader is not None and v is not None and math.isfinite(v.lag_s) else None
+    effect = _finite(v.effect_size) if decided and v is not None else None
+    p_value = _finite(v.p_value) if decided and v is not None else None
     br = engine.breathing_summary or {}
     if br.get("windows"):
         br_state = "in step" if br.get("significant") else "not in step"
@@ -329,7 +322,7 @@ def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
             br_state += f" (r {br_r:.2f}, {when})"
     else:
         br_state = "not enough data"
-    share = (100.0 * engine.updates_above / engine.updates_ok) if engine.updates_ok else None
+    share = _finite(v.in_sync_pct) if v is not None else None
     return SyncFigures(
         t_s=win[:, 0], r=win[:, 1],
         mean_t_s=smooth[:, 0], mean_r=smooth[:, 1],
@@ -345,4 +338,9 @@ def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
         window_s=engine.settings.window_s, step_s=engine.settings.step_s,
         windows_have=len(engine.live.windows), windows_need=engine.windows_needed,
         chance_known=chance_known, breathing_span_s=engine.breathing_span_s,
+        verdict=v,
     )
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from coreg.engine.synchrony.verdict import SyncVerdict
 from coreg.engine.timeline import BeatTimeline
 from coreg.session import engines
 from devices.types import DeviceEvent, EventKind, RRSample
@@ -137,6 +138,7 @@ class SyncFigures:
     windows_need: int = 0
     chance_known: bool = False
     breathing_span_s: float = 0.0
+    verdict: SyncVerdict | None = None
 
 
 @dataclass(frozen=True, slots=True)

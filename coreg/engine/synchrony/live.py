@@ -18,6 +18,15 @@ from coreg.engine.beats import BeatSeries
 from coreg.engine.synchrony.session import PairAnalysis, analyze_signals, summary
 from coreg.engine.synchrony.settings import DYAD_ROLES, MIN_CHANCE_SURROGATES, SyncSettings
 from coreg.engine.synchrony.signal import _pad_samples, prepare_pair
+from coreg.engine.synchrony.verdict import (
+    COLLECTING,
+    GAP,
+    IN_SYNC,
+    NOT_IN_SYNC,
+    SyncVerdict,
+    VerdictTracker,
+    p_floor,
+)
 from coreg.engine.synchrony.windows import (
     peak_nearest_zero,
     standardized_windows,
@@ -77,6 +86,9 @@ class LiveSyncSnapshot:
     chance_surrogates
         How many surrogate values the chance band rests on (0 while there are fewer than
         :data:`MIN_CHANCE_SURROGATES`; the chance figures are then NaN).
+    verdict
+        What the display says (:class:`SyncVerdict`): state, leader, effect size, p and the
+        in-sync share, all from one test.
     """
 
     t_s: float
@@ -92,6 +104,7 @@ class LiveSyncSnapshot:
     baseline_t_s: float
     baseline: dict[str, Any] | None
     chance_surrogates: int = 0
+    verdict: SyncVerdict | None = None
 
 
 class LiveSynchrony:
@@ -143,6 +156,8 @@ class LiveSynchrony:
         self._baseline: PairAnalysis | None = None
         self._baseline_t_s = float("nan")
         self._running: NDArray[np.float64] = np.empty(0)
+        self._tracker = VerdictTracker()
+        self.windows_total = 0
 
     @property
     def windows_needed(self) -> int:
@@ -233,6 +248,7 @@ class LiveSynchrony:
                 first_k = max(first_k, last_k - 59 * step)  # at most 60 windows per call
                 new = self._compute_windows(a, b, first_k, last_k)
                 self.windows.extend(new)
+                self.windows_total += len(new)
                 self._last_start_k = last_k
             warming = bool(new) and len(self.windows) * s.step_s < s.baseline_s
             if now_s >= self._next_baseline_s or warming:
@@ -263,9 +279,32 @@ class LiveSynchrony:
         eff = (recent - chance) / sd if np.isfinite(sd) and sd > 0 else float("nan")
         baseline = (summary(self._baseline, self.roles, s.alpha)
                     if self._baseline is not None else None)
+        above = bool(np.isfinite(recent) and np.isfinite(r95) and recent > r95)
+        if status == "gap" and self._tracker.updates:
+            state = GAP
+        elif not (np.isfinite(recent) and np.isfinite(r95)):
+            state = COLLECTING
+        else:
+            state = IN_SYNC if above else NOT_IN_SYNC
+        since, pct, updates = self._tracker.observe(state, now_s)
+        n_run = int(run.size)
+        p = ((int(np.count_nonzero(run >= recent)) + 1) / (n_run + 1)
+             if n_run and np.isfinite(recent) else float("nan"))
+        leader = (baseline or {}).get("leader")
+        lag = (baseline or {}).get("lag_s")
+        decided = state in (IN_SYNC, NOT_IN_SYNC)
+        verdict = SyncVerdict(
+            state=state, since_s=since,
+            leader=leader if decided and leader not in (None, "none") else None,
+            lag_s=abs(float(lag)) if decided and lag is not None else float("nan"),
+            effect_size=eff if decided else float("nan"),
+            p_value=p if decided else float("nan"), n_surrogates=n_run if decided else 0,
+            p_at_floor=bool(decided and n_run and abs(p - p_floor(n_run)) < 1e-12),
+            in_sync_pct=pct, updates=updates, windows=self.windows_total)
         return LiveSyncSnapshot(
             t_s=now_s, roles=self.roles, status=status, window=latest, new_windows=new,
             recent_r=recent, chance_r=chance, chance_r95=r95, effect_size=eff,
-            above_chance=bool(np.isfinite(recent) and np.isfinite(r95) and recent > r95),
+            above_chance=above,
             baseline_t_s=self._baseline_t_s, baseline=baseline, chance_surrogates=int(run.size),
+            verdict=verdict,
         )
