@@ -8,6 +8,7 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
+from coreg.engine.synchrony.verdict import COLLECTING, SyncVerdict
 from coreg.session.figures import Metric, PersonFigures, SessionFigures, SyncFigures
 from coreg.session.sync_words import sync_detail, sync_headline
 
@@ -184,6 +185,32 @@ def quality_text(person: PersonFigures, elapsed_s: float) -> str:
 def hr_text(person: PersonFigures) -> str:
     """The big HR number."""
     return "—" if person.hr_bpm is None else f"{person.hr_bpm:.0f}"
+
+
+def collecting_verdict(windows: int = 0) -> SyncVerdict:
+    """The verdict before the engine's first update: collecting, nothing measured yet."""
+    nan = math.nan
+    return SyncVerdict(state=COLLECTING, since_s=0.0, leader=None, lag_s=nan, effect_size=nan,
+                       p_value=nan, n_surrogates=0, p_at_floor=False, in_sync_pct=nan,
+                       updates=0, windows=windows)
+
+
+def sync_words(sync: SyncFigures | None,
+               names: dict[str, str] | None = None) -> tuple[str, str, str]:
+    """``(state, headline, detail)`` of the synchrony panel.
+
+    ``state`` is the verdict's state (``"collecting"``, ``"gap"``, ``"in_sync"``,
+    ``"not_in_sync"``) or ``"none"`` (one person, no engine); ``headline`` and ``detail`` are
+    exactly :func:`~coreg.session.sync_words.sync_headline` and
+    :func:`~coreg.session.sync_words.sync_detail` of the verdict, so the window says what the
+    terminal says and never composes a verdict of its own.
+    """
+    if sync is None:
+        return "none", "one person only", ""
+    if not sync.available:
+        return "none", "not available", sync.note
+    v = sync.verdict if sync.verdict is not None else collecting_verdict(sync.windows_have)
+    return v.state, sync_headline(v, names), sync_detail(v)
 
 
 def sync_state_text(sync: SyncFigures | None) -> str:

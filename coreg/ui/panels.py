@@ -17,12 +17,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from coreg.session.display import (
     break_gaps,
     connection_text,
-    effect_text,
     hr_text,
-    leader_text,
     metric_text,
     quality_text,
-    sync_state_text,
+    sync_words,
     window_text,
 )
 from coreg.session.figures import PersonFigures, SyncFigures
@@ -31,6 +29,11 @@ from coreg.ui import theme
 HR_SPAN_S = 60.0
 TREND_SPAN_S = 600.0
 SYNC_SPAN_S = 600.0
+#: The synchrony verdict's colour by state: green only when in sync, a warning colour for a gap
+#: in the data, muted while collecting (never red for "not in sync": it is not an alarm).
+STATE_COLOURS: dict[str, str] = {"in_sync": theme.SYNC_COLOUR, "not_in_sync": theme.TEXT,
+                                 "gap": theme.WARNING_COLOUR, "collecting": theme.MUTED,
+                                 "none": theme.MUTED}
 
 
 def _label(text: str = "", pt: int = theme.LABEL_PT, colour: str = theme.TEXT,
@@ -331,7 +334,7 @@ class BandItem(QtWidgets.QGraphicsPathItem):
 
 
 class SyncPanel(QtWidgets.QFrame):
-    """Windowed synchrony over time against its chance band; state, leader, effect size."""
+    """Windowed synchrony over time against its chance band, under the live verdict in words."""
 
     def __init__(self, names: dict[str, str] | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -340,24 +343,29 @@ class SyncPanel(QtWidgets.QFrame):
         self._names = names or {}
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
+        # At a glance: the verdict in words, coloured by its state; one level down: its numbers
+        # (both exactly the strings of coreg.session.sync_words), the breathing band beside.
         head = QtWidgets.QHBoxLayout()
         head.addWidget(_label("SYNCHRONY", theme.TITLE_PT, theme.SYNC_COLOUR, bold=True))
-        self.state = _label("not enough data", theme.VALUE_PT, theme.TEXT, bold=True)
-        self.state.setMinimumWidth(260)
-        head.addWidget(self.state)
-        self.leader = _label("", theme.VALUE_PT - 4, theme.TEXT)
-        self.effect = _label("", theme.LABEL_PT, theme.TEXT)
-        self.effect.setWordWrap(True)
+        self.state = _label("", theme.VALUE_PT, STATE_COLOURS["collecting"], bold=True)
+        self.state.setWordWrap(True)
+        head.addWidget(self.state, 1)
+        layout.addLayout(head)
+        sub = QtWidgets.QHBoxLayout()
+        self.detail = _label("", theme.LABEL_PT, theme.TEXT)
+        self.detail.setWordWrap(True)
         self.breathing = _label("", theme.LABEL_PT, theme.BREATHING_COLOUR)
         self.breathing.setWordWrap(True)
         self.breathing.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight
                                     | QtCore.Qt.AlignmentFlag.AlignVCenter)
-        for label, stretch in ((self.leader, 3), (self.effect, 4), (self.breathing, 3)):
+        for label, stretch in ((self.state, 0), (self.detail, 3), (self.breathing, 2)):
             # Long texts must not widen the window: the layout shares the width out.
             label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
                                 QtWidgets.QSizePolicy.Policy.Preferred)
-            head.addWidget(label, stretch)
-        layout.addLayout(head)
+            if stretch:
+                sub.addWidget(label, stretch)
+        layout.addLayout(sub)
+        self.state_key = ""
 
         self.plot = make_plot(SYNC_SPAN_S, "peak r", height=190)
         item = self.plot.getPlotItem()
@@ -410,14 +418,14 @@ class SyncPanel(QtWidgets.QFrame):
     def update_figures(self, sync: SyncFigures | None, elapsed_s: float,
                        markers: tuple[tuple[float, str], ...], slow: bool) -> None:
         """Refresh; curves are redrawn only on slow frames (synchrony changes every 5 s)."""
-        state = sync_state_text(sync)
-        self._set(self.state, "state", state)
-        colour = theme.SYNC_COLOUR if state == "in sync" else theme.TEXT
+        state, headline, detail = sync_words(sync, self._names)
+        self.state_key = state
+        self._set(self.state, "state", headline)
+        colour = STATE_COLOURS.get(state, theme.MUTED)
         if self._texts.get("state_colour") != colour:
             self._texts["state_colour"] = colour
             self.state.setStyleSheet(_label_style(colour, theme.VALUE_PT, True))
-        self._set(self.leader, "leader", leader_text(sync, self._names))
-        self._set(self.effect, "effect", effect_text(sync))
+        self._set(self.detail, "detail", detail)
         breathing = "" if sync is None or not sync.available else (
             f"breathing band: {sync.breathing_state}")
         self._set(self.breathing, "breathing", breathing)

@@ -1,9 +1,10 @@
 """The live synchrony panel does not mislead (issue 15, point 6): no line or band across a gap,
-a new session starts with an empty panel, the header names the current sources."""
+a new session starts with an empty panel, the header names the current sources, and the panel
+says the engine's verdict in exactly the shared words (coreg.session.sync_words)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,12 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6 import QtGui
 
+from coreg.engine.synchrony.verdict import SyncVerdict
 from coreg.session import open_session
-from coreg.session.display import break_gaps, live_title, sources_text
+from coreg.session.display import break_gaps, collecting_verdict, live_title, sources_text
 from coreg.session.figures import SyncFigures
+from coreg.session.sync_words import sync_detail, sync_headline
+from coreg.ui import theme
 from coreg.ui.main_window import LiveWindow
 from coreg.ui.panels import SyncPanel
 
@@ -103,8 +107,7 @@ def test_band_only_where_chance_is_known(qtbot) -> None:  # type: ignore[no-unty
     fig = _figures(t)
     lo = fig.chance_lo.copy()
     lo[:10] = np.nan  # the first minute: no band yet
-    fig = SyncFigures(**{**{f: getattr(fig, f) for f in SyncFigures.__slots__},
-                         "chance_lo": lo})
+    fig = replace(fig, chance_lo=lo)
     panel.update_figures(fig, 200.0, (), slow=True)
     (xs,) = _polygons(panel.band.path())
     assert xs.min() == pytest.approx(t[10] - 200.0)
@@ -205,3 +208,73 @@ def test_new_session_starts_empty_and_names_its_sources(qtbot, tmp_path: Path) -
         assert _drawn(curve).isEmpty(), curve
     assert len(panel.window_dots.scatter.data) == 0
     window.end_session("test")
+
+
+# -- the verdict in words ----------------------------------------------------------------------
+def _verdict(state: str, **kw: Any) -> SyncVerdict:
+    base: dict[str, Any] = dict(state=state, since_s=130.0, leader="therapist", lag_s=3.2,
+                                effect_size=2.4, p_value=1 / 201, n_surrogates=200,
+                                p_at_floor=True, in_sync_pct=64.0, updates=90, windows=96)
+    base.update(kw)
+    return SyncVerdict(**base)
+
+
+@pytest.mark.parametrize("state, colour", [
+    ("in_sync", theme.SYNC_COLOUR), ("not_in_sync", theme.TEXT),
+    ("gap", theme.WARNING_COLOUR), ("collecting", theme.MUTED)])
+def test_panel_says_exactly_the_verdict_words(qtbot, state: str, colour: str) -> None:  # type: ignore[no-untyped-def]
+    names = {"client": "Anna", "therapist": "Dr B"}
+    panel = SyncPanel(names)
+    qtbot.addWidget(panel)
+    v = _verdict(state)
+    # The figures' older fields say something else: the panel must not use them.
+    fig = replace(_figures(np.arange(30.0, 300.0, 5.0)), state="in sync", leader="client",
+                  lag_s=4.0, effect_size=9.9, p_value=0.026, pct_time_in_sync=99.0, verdict=v)
+    panel.update_figures(fig, 300.0, (), slow=False)
+    assert panel.state.text() == sync_headline(v, names)
+    assert panel.detail.text() == sync_detail(v)
+    assert panel.state_key == state
+    assert colour.lower() in panel.state.styleSheet().lower()
+    shown = panel.state.text() + panel.detail.text()
+    assert "9.9" not in shown and "99%" not in shown and "client" not in shown.lower()
+    if state == "in_sync":
+        assert "Dr B" in panel.state.text()
+        assert "p < 0.005 (200 surrogates)" in panel.detail.text()  # p at its floor
+    # The state follows the next verdict (colour too).
+    v2 = _verdict("not_in_sync" if state == "in_sync" else "in_sync", since_s=10.0)
+    panel.update_figures(replace(fig, verdict=v2), 305.0, (), slow=False)
+    assert panel.state.text() == sync_headline(v2, names)
+    expected = theme.TEXT if v2.state == "not_in_sync" else theme.SYNC_COLOUR
+    assert expected.lower() in panel.state.styleSheet().lower()
+
+
+def test_panel_before_the_first_update_and_without_a_partner(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = SyncPanel()
+    qtbot.addWidget(panel)
+    fig = replace(_figures(np.arange(30.0, 40.0, 5.0), chance=False), verdict=None,
+                  windows_have=2)
+    panel.update_figures(fig, 40.0, (), slow=False)
+    v = collecting_verdict(2)
+    assert panel.state.text() == sync_headline(v) and panel.detail.text() == sync_detail(v)
+    assert panel.state_key == "collecting"
+    panel.update_figures(None, 40.0, (), slow=False)
+    assert panel.state.text() == "one person only" and panel.detail.text() == ""
+
+
+def test_live_window_shows_the_engines_verdict(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    session, resolved = open_session("sim:coupled", "sim:coupled", duration_s=150.0,
+                                     realtime=False, speed=None, path=tmp_path / "r.jsonl")
+    names = {"client": "client", "therapist": "therapist"}
+    window = LiveWindow(session, title=live_title(resolved), simulated=True, names=names,
+                        duration_s=150.0, autostart=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    qtbot.waitUntil(lambda: window.ended, timeout=WAIT_MS)
+    sync = window.session.view.sync
+    assert sync is not None and sync.verdict is not None and sync.verdict.windows > 0
+    panel = window.sync_panel
+    assert panel is not None
+    assert panel.state.text() == sync_headline(sync.verdict, names)
+    assert panel.detail.text() == sync_detail(sync.verdict)
+    assert panel.state_key == sync.verdict.state
