@@ -121,6 +121,34 @@ def break_gaps(t_s: NDArray[np.float64], *columns: NDArray[np.float64], step_s: 
     return (out_t, *out)
 
 
+def state_spans(t_s: NDArray[np.float64], code: NDArray[np.float64], want: int,
+                step_s: float) -> list[tuple[float, float]]:
+    """Time spans during which the live verdict said one state (code ``want``).
+
+    Each update at ``t`` stands for the step before it, ``[t − step_s, t]``; consecutive
+    updates of that state (no more than 1.5 steps apart, repeats included) join into one span.
+
+    Examples
+    --------
+    >>> state_spans(np.array([5.0, 10, 15, 20, 25]), np.array([3.0, 3, 2, 3, 3]), 3, 5.0)
+    [(0.0, 10.0), (15.0, 25.0)]
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    hit = np.asarray(code) == want
+    spans: list[tuple[float, float]] = []
+    start = prev = math.nan
+    for ti, h in zip(t.tolist(), hit.tolist(), strict=True):
+        if h and math.isfinite(prev) and ti - prev <= 1.5 * step_s:
+            prev = ti
+            continue
+        if math.isfinite(prev):
+            spans.append((start, prev))
+        start, prev = (ti - step_s, ti) if h else (math.nan, math.nan)
+    if math.isfinite(prev):
+        spans.append((start, prev))
+    return spans
+
+
 def clock_text(seconds: float) -> str:
     """``MM:SS`` (or ``H:MM:SS``) of a duration."""
     s = max(0, int(seconds))

@@ -214,6 +214,7 @@ class DyadSync:
         self.windows = _Series(2)      # window centre (s since start), peak r
         self.smoothed = _Series(4)     # update time, recent r, chance mean, chance 95th pct
         self.breathing = _Series(2)    # window centre, breathing-band peak r
+        self.verdicts = _Series(2)     # update time, VERDICT_CODES of what the verdict said
         self.last = None
         self.breathing_summary: dict[str, Any] | None = None
         self.breathing_span_s = 0.0
@@ -229,6 +230,14 @@ class DyadSync:
             return
         self.last = snap
         half = self.settings.window_s / 2.0
+        verdict = getattr(snap, "verdict", None)
+        if verdict is not None:
+            from coreg.session.results import VERDICT_CODES
+
+            # On the line's time axis (the latest window's centre), so the strip under the
+            # plot lines up with the values it speaks about.
+            at_s = snap.window.t_s + half if snap.window is not None else now_s
+            self.verdicts.append(at_s - start_s, VERDICT_CODES[verdict.state])
         for w in snap.new_windows:
             self.windows.append(w.t_s + half - start_s, w.peak_r)
         if np.isfinite(snap.recent_r) and snap.window is not None:
@@ -339,6 +348,7 @@ def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
         windows_have=len(engine.live.windows), windows_need=engine.windows_needed,
         chance_known=chance_known, breathing_span_s=engine.breathing_span_s,
         verdict=v,
+        verdict_t_s=engine.verdicts.array()[:, 0], verdict_code=engine.verdicts.array()[:, 1],
     )
 
 

@@ -20,10 +20,12 @@ from coreg.session.display import (
     hr_text,
     metric_text,
     quality_text,
+    state_spans,
     sync_words,
     window_text,
 )
 from coreg.session.figures import PersonFigures, SyncFigures
+from coreg.session.results import VERDICT_CODES
 from coreg.ui import theme
 
 HR_SPAN_S = 60.0
@@ -34,6 +36,8 @@ SYNC_SPAN_S = 600.0
 STATE_COLOURS: dict[str, str] = {"in_sync": theme.SYNC_COLOUR, "not_in_sync": theme.TEXT,
                                  "gap": theme.WARNING_COLOUR, "collecting": theme.MUTED,
                                  "none": theme.MUTED}
+#: Where the verdict strip runs along the bottom of the synchrony plot (y from, to).
+STRIP_Y = (-0.47, -0.40)
 
 
 def _label(text: str = "", pt: int = theme.LABEL_PT, colour: str = theme.TEXT,
@@ -333,6 +337,25 @@ class BandItem(QtWidgets.QGraphicsPathItem):
         self.setPath(path)
 
 
+class SpanStrip(QtWidgets.QGraphicsPathItem):
+    """Filled rectangles ``[x0, x1] × [y0, y1]`` on a plot (the verdict strip)."""
+
+    def __init__(self, brush: QtGui.QBrush, y0: float, y1: float) -> None:
+        super().__init__()
+        self.setBrush(brush)
+        self.setPen(pg.mkPen(None))
+        self._y0, self._y1 = y0, y1
+        self.spans: list[tuple[float, float]] = []
+
+    def set_spans(self, spans: list[tuple[float, float]]) -> None:
+        """Draw these ``(x0, x1)`` spans (and nothing else)."""
+        path = QtGui.QPainterPath()
+        for x0, x1 in spans:
+            path.addRect(QtCore.QRectF(x0, self._y0, x1 - x0, self._y1 - self._y0))
+        self.spans = list(spans)
+        self.setPath(path)
+
+
 class SyncPanel(QtWidgets.QFrame):
     """Windowed synchrony over time against its chance band, under the live verdict in words."""
 
@@ -387,13 +410,20 @@ class SyncPanel(QtWidgets.QFrame):
         self.window_dots = item.plot(pen=None, symbol="o", symbolSize=7,
                                      symbolBrush=theme.SYNC_COLOUR, symbolPen=None)
         self.r_curve = item.plot(pen=pg.mkPen(theme.SYNC_COLOUR, width=4), connect="finite")
+        # What the headline said at each update, along the bottom: green in sync, grey not.
+        self.strip_in_sync = SpanStrip(pg.mkBrush(theme.SYNC_COLOUR), *STRIP_Y)
+        self.strip_not_in_sync = SpanStrip(pg.mkBrush(theme.CHANCE_COLOUR), *STRIP_Y)
+        for strip in (self.strip_in_sync, self.strip_not_in_sync):
+            item.addItem(strip, ignoreBounds=True)
         self.markers = MarkerLines(self.plot, SYNC_SPAN_S)
         layout.addWidget(self.plot, 1)
         self.legend = _label(
             "green dots: peak r of each 30 s window of slow heart-rate changes (< 0.15 Hz), "
             "every 5 s, lags ±5 s · green line: mean of the last 4 windows · grey band: where "
             "that mean falls by chance (surrogate pairs, last 5 min: mean to 95th percentile) · "
-            "dotted purple: breathing-band (0.15–0.4 Hz) peak r", theme.SMALL_PT, theme.MUTED)
+            "dotted purple: breathing-band (0.15–0.4 Hz) peak r · bar along the bottom: what the "
+            "headline said (green in sync, grey not in sync; none while collecting or in a gap)",
+            theme.SMALL_PT, theme.MUTED)
         self.legend.setWordWrap(True)
         layout.addWidget(self.legend)
         self._texts: dict[str, str] = {}
@@ -413,6 +443,8 @@ class SyncPanel(QtWidgets.QFrame):
         for curve in (self.chance_lo, self.chance_hi):
             curve.setData(empty, empty)
         self.band.set_band(empty, empty, empty)
+        self.strip_in_sync.set_spans([])
+        self.strip_not_in_sync.set_spans([])
         self._texts.clear()
 
     def update_figures(self, sync: SyncFigures | None, elapsed_s: float,
@@ -451,6 +483,11 @@ class SyncPanel(QtWidgets.QFrame):
             self.chance_lo.setData(np.empty(0), np.empty(0))
             self.chance_hi.setData(np.empty(0), np.empty(0))
         self.band.set_band(x, lo, hi)
+        vt = sync.verdict_t_s - elapsed_s
+        self.strip_in_sync.set_spans(state_spans(vt, sync.verdict_code,
+                                                 VERDICT_CODES["in_sync"], sync.step_s))
+        self.strip_not_in_sync.set_spans(state_spans(vt, sync.verdict_code,
+                                                     VERDICT_CODES["not_in_sync"], sync.step_s))
         bt, br = break_gaps(sync.breathing_t_s, sync.breathing_r, step_s=sync.step_s)
         _set_or_clear(self.breathing_curve, bt - elapsed_s, br)
 

@@ -16,8 +16,15 @@ from PySide6 import QtGui
 
 from coreg.engine.synchrony.verdict import SyncVerdict
 from coreg.session import open_session
-from coreg.session.display import break_gaps, collecting_verdict, live_title, sources_text
+from coreg.session.display import (
+    break_gaps,
+    collecting_verdict,
+    live_title,
+    sources_text,
+    state_spans,
+)
 from coreg.session.figures import SyncFigures
+from coreg.session.results import VERDICT_CODES
 from coreg.session.sync_words import sync_detail, sync_headline
 from coreg.ui import theme
 from coreg.ui.main_window import LiveWindow
@@ -278,3 +285,33 @@ def test_live_window_shows_the_engines_verdict(qtbot, tmp_path: Path) -> None:  
     assert panel.state.text() == sync_headline(sync.verdict, names)
     assert panel.detail.text() == sync_detail(sync.verdict)
     assert panel.state_key == sync.verdict.state
+    assert sync.verdict_code.size > 20 and sync.verdict_code[-1] == VERDICT_CODES[
+        sync.verdict.state]
+
+
+# -- the verdict strip ---------------------------------------------------------------------------
+def test_state_spans_join_consecutive_updates() -> None:
+    t = np.array([5.0, 10.0, 15.0, 20.0, 25.0, 60.0, 65.0])
+    code = np.array([3, 3, 2, 3, 3, 3, 3], dtype=float)
+    assert state_spans(t, code, 3, 5.0) == [(0.0, 10.0), (15.0, 25.0), (55.0, 65.0)]
+    assert state_spans(t, code, 2, 5.0) == [(10.0, 15.0)]
+    assert state_spans(np.empty(0), np.empty(0), 3, 5.0) == []
+
+
+def test_strip_shows_what_the_verdict_said_and_resets(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = SyncPanel()
+    qtbot.addWidget(panel)
+    t = np.arange(30.0, 300.0, 5.0)
+    codes = np.full(t.size, float(VERDICT_CODES["not_in_sync"]))
+    codes[:5] = VERDICT_CODES["collecting"]
+    codes[20:30] = VERDICT_CODES["in_sync"]
+    codes[40:44] = VERDICT_CODES["gap"]
+    fig = replace(_figures(t), verdict_t_s=t, verdict_code=codes)
+    panel.update_figures(fig, 300.0, (), slow=True)
+    assert panel.strip_in_sync.spans == [(t[20] - 5.0 - 300.0, t[29] - 300.0)]
+    grey = panel.strip_not_in_sync.spans
+    assert [round(a) for a, _ in grey] == [round(t[5] - 5.0 - 300.0), round(t[30] - 5.0 - 300.0),
+                                           round(t[44] - 5.0 - 300.0)]
+    assert not panel.strip_in_sync.path().isEmpty()
+    panel.reset()
+    assert panel.strip_in_sync.path().isEmpty() and panel.strip_not_in_sync.path().isEmpty()
