@@ -36,9 +36,11 @@ HELP_TEXT = """<h2>Keyboard shortcuts</h2>
 <tr><td><b>Ctrl+Q</b></td><td>stop the session and quit (the recording is closed)</td></tr>
 </table>
 <p>HR updates every beat; RMSSD covers the last 60 s; coherence the last 64 s (every 5 s);
-LF/HF the last 5 min (every 5 s). Synchrony: peak correlation of both people's slow heart-rate
-changes in 30 s windows every 5 s, drawn against the chance band from surrogate pairs
-(never read raw r without it). The recording is always on.</p>
+LF/HF the last 5 min (every 5 s). Synchrony: the headline is the live verdict (in sync, not
+in sync, paused in a gap, collecting) and for how long, its numbers below it; the plot shows the
+peak correlation of both people's slow heart-rate changes in 30 s windows every 5 s against the
+chance band from surrogate pairs (never read raw r without it), and along its bottom what the
+headline said (green: in sync). The recording is always on.</p>
 <p><i>coreg informs; it does not diagnose.</i></p>
 <p>Press any key to close.</p>"""
 
