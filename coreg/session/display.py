@@ -292,7 +292,10 @@ def sync_text(sync: SyncFigures | None) -> str:
     if not sync.available:
         return f"synchrony: {sync.note or 'not available'}"
     if sync.verdict is not None:
-        return (f"synchrony: {sync_headline(sync.verdict)} | {sync_detail(sync.verdict)} | "
+        detail = sync_detail(sync.verdict)
+        if sync.verdict.state == "collecting" and sync.windows_need:
+            detail += f" · the chance test needs {sync.windows_need}"
+        return (f"synchrony: {sync_headline(sync.verdict)} | {detail} | "
                 f"breathing band: {sync.breathing_state}")
     parts = [f"synchrony: {sync.state}"]
     if sync.current_r is not None:

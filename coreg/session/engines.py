@@ -249,14 +249,8 @@ class DyadSync:
 
     @property
     def windows_needed(self) -> int:
-        """Windows the first chance baseline needs: ``smooth_windows`` means over pairs of
-        windows at least ``min_separation_s`` apart (the baseline is then computed within
-        ``baseline_every_s``)."""
-        engine_count = getattr(self.live, "windows_needed", None)
-        if engine_count is not None:
-            return int(engine_count)
-        s = self.settings
-        return int(s.smooth_windows + math.ceil(s.min_separation_s / s.step_s))
+        """Windows the first verdict needs (:attr:`LiveSynchrony.windows_needed`)."""
+        return int(self.live.windows_needed)
 
     def _update_breathing(self, beats: dict[str, BeatSeries], now_s: float,
                           start_s: float) -> None:

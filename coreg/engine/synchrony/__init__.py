@@ -62,7 +62,6 @@ from coreg.engine.synchrony.session import (
 from coreg.engine.synchrony.settings import (
     BREATHING_LABEL,
     DYAD_ROLES,
-    MIN_CHANCE_SURROGATES,
     SyncSettings,
 )
 from coreg.engine.synchrony.signal import (
@@ -89,7 +88,6 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "BREATHING_LABEL",
     "DYAD_ROLES",
-    "MIN_CHANCE_SURROGATES",
     "LiveSyncSnapshot",
     "LiveSynchrony",
     "PairAnalysis",
