@@ -8,6 +8,7 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
+from coreg.engine.synchrony.settings import SyncSettings
 from coreg.engine.synchrony.verdict import COLLECTING, SyncVerdict
 from coreg.session.figures import Metric, PersonFigures, SessionFigures, SyncFigures
 from coreg.session.sync_words import sync_detail, sync_headline
@@ -239,6 +240,31 @@ def sync_words(sync: SyncFigures | None,
         return "none", "not available", sync.note
     v = sync.verdict if sync.verdict is not None else collecting_verdict(sync.windows_have)
     return v.state, sync_headline(v, names), sync_detail(v)
+
+
+def sync_legend(settings: SyncSettings | None = None) -> str:
+    """What each mark of the synchrony plot is, with the live test's own windows and levels.
+
+    Parameters
+    ----------
+    settings
+        The live synchrony's settings (default: the engine's defaults, which the live and
+        replayed sessions use).
+    """
+    s = settings or SyncSettings()
+    k = s.live_block_windows
+    block_s = (k - 1) * s.step_s + s.window_s
+    lo, hi = s.breathing_band_hz
+    return (
+        f"dots: peak r of each {s.window_s:.0f} s window of slow heart-rate changes "
+        f"(< {s.lowpass_hz:g} Hz), every {s.step_s:.0f} s, lags ±{s.max_lag_s:.0f} s · "
+        f"green line: the test's statistic, the last {k} windows ({block_s:.0f} s of data) "
+        "at one lag, drawn at the newest window · grey band: its chance mean up to the in-sync "
+        "threshold "
+        f"(p ≤ {s.live_alpha:g} against the session's own non-overlapping block pairings, "
+        f"last {s.live_pool_s / 60:.0f} min) · dotted purple: breathing-band "
+        f"({lo:g}–{hi:g} Hz) peak r · bar along the bottom: what the headline said "
+        "(green in sync, grey not in sync; none while collecting or in a gap)")
 
 
 def sync_state_text(sync: SyncFigures | None) -> str:

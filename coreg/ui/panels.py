@@ -21,6 +21,7 @@ from coreg.session.display import (
     metric_text,
     quality_text,
     state_spans,
+    sync_legend,
     sync_words,
     window_text,
 )
@@ -417,13 +418,7 @@ class SyncPanel(QtWidgets.QFrame):
             item.addItem(strip, ignoreBounds=True)
         self.markers = MarkerLines(self.plot, SYNC_SPAN_S)
         layout.addWidget(self.plot, 1)
-        self.legend = _label(
-            "green dots: peak r of each 30 s window of slow heart-rate changes (< 0.15 Hz), "
-            "every 5 s, lags ±5 s · green line: mean of the last 4 windows · grey band: where "
-            "that mean falls by chance (surrogate pairs, last 5 min: mean to 95th percentile) · "
-            "dotted purple: breathing-band (0.15–0.4 Hz) peak r · bar along the bottom: what the "
-            "headline said (green in sync, grey not in sync; none while collecting or in a gap)",
-            theme.SMALL_PT, theme.MUTED)
+        self.legend = _label(sync_legend(), theme.SMALL_PT, theme.MUTED)
         self.legend.setWordWrap(True)
         layout.addWidget(self.legend)
         self._texts: dict[str, str] = {}
