@@ -316,3 +316,14 @@ def test_strip_shows_what_the_verdict_said_and_resets(qtbot) -> None:  # type: i
     assert not panel.strip_in_sync.path().isEmpty()
     panel.reset()
     assert panel.strip_in_sync.path().isEmpty() and panel.strip_not_in_sync.path().isEmpty()
+
+
+def test_legend_names_the_live_test(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from coreg.engine.synchrony.settings import SyncSettings
+
+    s = SyncSettings()
+    panel = SyncPanel()
+    qtbot.addWidget(panel)
+    text = panel.legend.text()
+    assert f"last {s.live_block_windows} windows" in text
+    assert f"p ≤ {s.live_alpha:g}" in text and "bar along the bottom" in text
