@@ -219,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sims", default="ar,coreg", help="simulators to run")
     p.add_argument("--long", type=int, default=None, help="dyads for the 60-min condition")
     p.add_argument("--artifact-dyads", type=int, default=None)
+    p.add_argument("--independent-minutes", default="10,20,60",
+                   help="session lengths of the independent condition")
+    p.add_argument("--conditions", default="paced,strong,weak,switching",
+                   help="20-min conditions besides independent")
+    p.add_argument("--no-real", action="store_true", help="skip the real unrelated pairs")
     p.add_argument("--quick", action="store_true", help="a smoke run (5 dyads, 2 conditions)")
     args = p.parse_args(argv)
     settings = SyncSettings()
@@ -237,9 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     switching: dict[str, tuple[list[float], list[float]]] = {}
     clean_strong: dict[int, Run] = {}
     for sim in args.sims.split(","):
-        plan = [("independent", 600.0, n), ("independent", 1200.0, n),
-                ("independent", 3600.0, n_long), ("paced", 1200.0, n), ("strong", 1200.0, n),
-                ("weak", 1200.0, n), ("switching", 1200.0, n)]
+        plan = [("independent", 60.0 * float(m), n_long if float(m) >= 60 else n)
+                for m in args.independent_minutes.split(",") if m]
+        plan += [(c, 1200.0, n) for c in args.conditions.split(",") if c]
         if args.quick:
             plan = [("independent", 1200.0, n), ("strong", 1200.0, n)]
         for cond, dur, count in plan:
@@ -282,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {sim} | {a_on.size} | {100 * np.mean(a_on <= 60):.0f} % | "
                   f"{np.median(a_on):.0f} | {a_off.size} | {100 * np.mean(a_off <= 60):.0f} % | "
                   f"{np.median(a_off):.0f} |")
-    if "ar" in args.sims.split(",") and not args.quick:
+    if "ar" in args.sims.split(",") and not args.quick and n_art > 0:
         t0 = time.perf_counter()
         win_ratio, diff = [], []
         for seed in range(n_art):
@@ -308,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n## Real unrelated pairs\n")
     print("| pair | minutes | in sync % | windows |")
     print("|---|---|---|---|")
-    for name, beats in real_pairs():
+    for name, beats in ([] if args.no_real else real_pairs()):
         dur = min(float(b.t_s[-1]) for b in beats.values())
         r = drive(beats, dur, settings)
         print(f"| {name} | {dur / 60:.0f} | {r.in_sync_pct:.1f} | {r.windows} |")

@@ -38,6 +38,8 @@ def test_detail_quotes_p_at_the_floor_as_a_bound() -> None:
     exact = dataclasses.replace(BASE, p_value=0.14, p_at_floor=False)
     assert "p 0.140 (38 surrogates)" in sync_detail(exact)
     assert "<" not in sync_detail(exact)
+    many = dataclasses.replace(BASE, n_surrogates=12104, p_value=1 / 12105)
+    assert "p < 0.000083 (12104 surrogates)" in sync_detail(many)
 
 
 def test_unknown_state_is_refused() -> None:

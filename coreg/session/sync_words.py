@@ -27,14 +27,26 @@ def duration_words(seconds: float) -> str:
     return f"{h} h {m:02d} min"
 
 
+def p_number(p: float) -> str:
+    """``0.140``, ``0.026``, ``0.0031``, ``0.000083``: three decimals, or two significant digits."""
+    if p >= 0.01:
+        return f"{p:.3f}"
+    digits = -math.floor(math.log10(p)) + 1
+    return f"{p:.{digits}f}"
+
+
 def p_text(v: SyncVerdict) -> str:
-    """p as a Monte-Carlo p-value: ``p < 0.026 (38 surrogates)`` at the floor, else ``p 0.140``."""
-    if not math.isfinite(v.p_value):
+    """p as a Monte-Carlo p-value: ``p < 0.026 (38 surrogates)`` at the floor, else ``p 0.140``.
+
+    At the floor no surrogate reached the real value, so p is only known to be below
+    ``1/(n+1)``: it is quoted as that bound, never as an exact value.
+    """
+    if not math.isfinite(v.p_value) or v.p_value <= 0:
         return "p —"
     n = f" ({v.n_surrogates} surrogates)" if v.n_surrogates else ""
     if v.p_at_floor:
-        return f"p < {1.0 / (v.n_surrogates + 1):.3f}{n}"
-    return f"p {v.p_value:.3f}{n}"
+        return f"p < {p_number(1.0 / (v.n_surrogates + 1))}{n}"
+    return f"p {p_number(v.p_value)}{n}"
 
 
 def sync_headline(v: SyncVerdict, names: Mapping[str, str] | None = None) -> str:
