@@ -246,7 +246,8 @@ def test_panel_says_exactly_the_verdict_words(qtbot, state: str, colour: str) ->
     assert "9.9" not in shown and "99%" not in shown and "client" not in shown.lower()
     if state == "in_sync":
         assert "Dr B" in panel.state.text()
-        assert "p < 0.005 (200 surrogates)" in panel.detail.text()  # p at its floor
+        assert "p < 0.005" in panel.detail.text()  # p at its floor: a bound, never "p 0.005"
+        assert "(200 surrogates)" in panel.detail.text()
     # The state follows the next verdict (colour too).
     v2 = _verdict("not_in_sync" if state == "in_sync" else "in_sync", since_s=10.0)
     panel.update_figures(replace(fig, verdict=v2), 305.0, (), slow=False)
