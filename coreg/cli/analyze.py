@@ -99,7 +99,8 @@ def _synchrony_lines(sync: Any) -> list[str]:
         parts.append(f"lag {_fmt(s.get('lag_s'), '{:+.2f} s')}")
         parts.append(f"leader {s.get('leader', '—')}")
         out.append(f"{label}: " + ", ".join(parts))
-    live = sync.get("synchrony", {}).get("live") if isinstance(sync.get("synchrony"), dict) else None
+    slow = sync.get("synchrony")
+    live = slow.get("live") if isinstance(slow, dict) else None
     if isinstance(live, dict):
         pct = live.get("in_sync_pct")
         said = "never decided" if pct is None else f"said in sync {pct:.0f} %"

@@ -92,6 +92,7 @@ def test_block_test_definition_holds_across_a_gap() -> None:
     real, p, n, thr = _brute_force(live)
     last = snaps[-1]
     assert last.chance_surrogates == n
+    assert last.recent_r == pytest.approx(real, abs=1e-9) or math.isnan(real)
     assert last.verdict.p_value == pytest.approx(p, abs=1e-12)
     assert last.chance_r95 == pytest.approx(thr, abs=1e-9)
 

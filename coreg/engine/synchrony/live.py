@@ -197,21 +197,23 @@ class _Pool:
             row_n += r_ok
             col_n += c_ok
         fresh = (self.seq > seq - cap)[:, None]
-        row_sum = np.where(fresh, row_sum / k, np.nan)
-        col_sum = np.where(fresh, col_sum / k, np.nan)
+        row_blk: NDArray[np.float64] = np.where(fresh, row_sum / k, np.nan)
+        col_blk: NDArray[np.float64] = np.where(fresh, col_sum / k, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
-            row_long = np.where(fresh & (row_n >= k), row_long / row_n, np.nan)
-            col_long = np.where(fresh & (col_n >= k), col_long / col_n, np.nan)
-        self.peak[slot, :] = self._statistic(row_sum, row_long)
-        self.peak[:, slot] = self._statistic(col_sum, col_long)
-        self.block_curve = row_sum[slot]
-        self.lag_curve = row_long[slot] if h > k else row_sum[slot]
+            row_lag: NDArray[np.float64] = np.where(fresh & (row_n >= k), row_long / row_n,
+                                                    np.nan)
+            col_lag: NDArray[np.float64] = np.where(fresh & (col_n >= k), col_long / col_n,
+                                                    np.nan)
+        self.peak[slot, :] = self._statistic(row_blk, row_lag)
+        self.peak[:, slot] = self._statistic(col_blk, col_lag)
+        self.block_curve = row_blk[slot]
+        self.lag_curve = row_lag[slot] if h > k else row_blk[slot]
 
     def _statistic(self, block: NDArray[np.float64], long: NDArray[np.float64]
                    ) -> NDArray[np.float64]:
         if self.h == self.k:
             return peak_nearest_zero(block)[0]
-        ok = np.all(np.isfinite(long), axis=1)
+        ok: NDArray[np.bool_] = np.asarray(np.all(np.isfinite(long), axis=1))
         _, i = peak_nearest_zero(np.where(ok[:, None], long, 0.0))
         out = np.take_along_axis(block, i[:, None], axis=1)[:, 0]
         return np.where(ok, out, np.nan)
@@ -326,10 +328,9 @@ class LiveSynchrony:
         zb = zb_all[starts[:, None] + lags[None, :]]  # (n, 2L+1, w)
         curves = np.einsum("iw,ilw->il", za, zb)
         r, i = peak_nearest_zero(curves)
-        return [(SyncWindow(float((k0 + st) / rate), float(rv), float((iv - L) / rate)),
-                 za[j], zb[j])
-                for j, (st, rv, iv) in enumerate(zip(starts.tolist(), r.tolist(), i.tolist(),
-                                                     strict=True))]
+        return [(SyncWindow(float((k0 + int(starts[j])) / rate), float(r[j]),
+                            float((int(i[j]) - L) / rate)), za[j], zb[j])
+                for j in range(len(starts))]
 
     def update(self, beats: Mapping[str, BeatSeries], now_s: float) -> LiveSyncSnapshot | None:
         """Bring the live synchrony up to ``now_s``.
