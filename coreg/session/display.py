@@ -254,14 +254,16 @@ def sync_legend(settings: SyncSettings | None = None) -> str:
     s = settings or SyncSettings()
     k = s.live_block_windows
     block_s = (k - 1) * s.step_s + s.window_s
+    lag_min = max(s.live_lag_windows, k) * s.step_s / 60.0
     lo, hi = s.breathing_band_hz
     return (
         f"dots: peak r of each {s.window_s:.0f} s window of slow heart-rate changes "
         f"(< {s.lowpass_hz:g} Hz), every {s.step_s:.0f} s, lags ±{s.max_lag_s:.0f} s · "
         f"green line: the test's statistic, the last {k} windows ({block_s:.0f} s of data) "
-        "at one lag, drawn at the newest window · grey band: its chance mean up to the in-sync "
-        "threshold "
-        f"(p ≤ {s.live_alpha:g} against the session's own non-overlapping block pairings, "
+        f"at the lag held over the last {lag_min:g} min, drawn at the newest window · grey "
+        "band: its chance mean up to the in-sync threshold "
+        f"(p ≤ {s.live_alpha:g} against pairings of one person's windows with the other's "
+        "from another time, "
         f"last {s.live_pool_s / 60:.0f} min) · dotted purple: breathing-band "
         f"({lo:g}–{hi:g} Hz) peak r · bar along the bottom: what the headline said "
         "(green in sync, grey not in sync; none while collecting or in a gap)")
