@@ -15,6 +15,8 @@ Formats
     ``<stem>-metrics.csv`` (``time_s, role`` and the live engine's metrics every 5 s: HR,
     RMSSD, SDNN, band powers, LF/HF, coherence, ...; for dyads also the synchrony of each 30 s
     window: ``sync_peak_r``, ``sync_lag_s``, ``sync_chance_r95``).
+``markers-csv``
+    ``PATH``: every marker dropped in the session with its note (``t_s, clock, role, note``).
 
 All files of one export are written to temporary names and renamed into place only when every
 one is complete: a failed export leaves no partial output.
@@ -31,9 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from coreg.errors import InputError, RecordingError
+from coreg.recording.format import write_owner_only
 from coreg.recording.reader import Recording
 
-EXPORT_FORMATS = ("rr-txt", "csv")
+EXPORT_FORMATS = ("rr-txt", "csv", "markers-csv")
 logger = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
@@ -138,6 +141,18 @@ def _sync_by_step(rec: Recording, step_s: float) -> dict[int, tuple[float, float
     return out
 
 
+def markers_csv(rec: Recording) -> str:
+    """The markers with their notes: ``t_s`` (seconds since the start), ``clock`` (mm:ss),
+    ``role`` (empty = both) and ``note`` (RFC 4180 quoting)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["t_s", "clock", "role", "note"])
+    for m in rec.markers:
+        s = max(0, int(m.t_s))
+        writer.writerow([f"{m.t_s:.3f}", f"{s // 60:02d}:{s % 60:02d}", m.role or "", m.note])
+    return buf.getvalue()
+
+
 def _write_all(files: dict[Path, str]) -> None:
     tmps: dict[Path, Path] = {}
     try:
@@ -147,7 +162,7 @@ def _write_all(files: dict[Path, str]) -> None:
             if not path.parent.is_dir():
                 raise InputError(f"{path.parent}: no such folder")
             tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-            tmp.write_text(text, encoding="utf-8")
+            write_owner_only(tmp, text)
             tmps[path] = tmp
         for path, tmp in tmps.items():
             os.replace(tmp, path)
@@ -169,9 +184,13 @@ def export_recording(rec: Recording, fmt: str, output: str | Path, *,
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"unknown export format {fmt!r} (choose from "
                          f"{', '.join(EXPORT_FORMATS)})")
+    files: dict[Path, str] = {}
+    if fmt == "markers-csv":
+        files[out] = markers_csv(rec)
+        _write_all(files)
+        return list(files)
     if not rec.samples:
         raise InputError(f"{rec.path}: the recording holds no RR data")
-    files: dict[Path, str] = {}
     if fmt == "rr-txt":
         for role, path in rr_txt_paths(out, rec.roles).items():
             files[path] = _rr_text(rec.rr_for(role))

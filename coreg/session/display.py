@@ -8,9 +8,11 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
+from coreg.engine.person import COLLECTING, Metric
 from coreg.engine.synchrony.settings import SyncSettings
-from coreg.engine.synchrony.verdict import COLLECTING, SyncVerdict
-from coreg.session.figures import Metric, PersonFigures, SessionFigures, SyncFigures
+from coreg.engine.synchrony.verdict import COLLECTING as VERDICT_COLLECTING
+from coreg.engine.synchrony.verdict import SyncVerdict
+from coreg.session.results import PersonFigures, SessionFigures, SyncFigures
 from coreg.session.sync_words import sync_detail, sync_headline
 
 DISCLAIMER = "coreg informs; it does not diagnose."
@@ -57,20 +59,6 @@ def sources_text(resolved: Any) -> str:
     elif seed is not None:
         text += f", seed {seed}"
     return text
-
-
-def live_title(resolved: Any) -> str:
-    """``coreg live — SIMULATED (coupled, seed 1)``: the live window's and terminal's title.
-
-    One simulated dyad played through emulated straps adds ``on emulated BLE straps``.
-    """
-    simulated = bool(getattr(resolved, "simulated", False))
-    specs = dict(getattr(resolved, "specs", {}) or {})
-    sim = getattr(resolved, "simulation", None)
-    one_run = sim is not None and isinstance(sim.get("scenario"), str)
-    note = (" on emulated BLE straps"
-            if one_run and specs and all(s.kind == "ble-sim" for s in specs.values()) else "")
-    return f"coreg live — {'SIMULATED ' if simulated else ''}({sources_text(resolved)}){note}"
 
 
 def break_gaps(t_s: NDArray[np.float64], *columns: NDArray[np.float64], step_s: float,
@@ -160,9 +148,9 @@ def clock_text(seconds: float) -> str:
 
 def metric_text(metric: Metric, fmt: str = "{:.0f}", unit: str = "") -> str:
     """A value with its unit, or ``collecting… 40/60 s`` while its window fills."""
-    if metric.value is None or metric.collecting:
+    if metric.value is None or metric.state == COLLECTING:
         if metric.window_s > 0:
-            have = min(metric.have_s, metric.window_s)
+            have = min(metric.coverage_s, metric.window_s)
             if have > 0:
                 return f"collecting {have:.0f}/{metric.window_s:.0f} s"
             return "collecting…"
@@ -174,7 +162,7 @@ def window_text(metric: Metric) -> str:
     """``60 s window, every beat`` / ``64 s window, every 5 s``."""
     if metric.window_s <= 0:
         return "every beat"
-    cadence = "every beat" if metric.cadence_s <= 0 else f"every {metric.cadence_s:.0f} s"
+    cadence = "every beat" if metric.every_s <= 0 else f"every {metric.every_s:.0f} s"
     return f"{metric.window_s:.0f} s window, {cadence}"
 
 
@@ -219,7 +207,8 @@ def hr_text(person: PersonFigures) -> str:
 def collecting_verdict(windows: int = 0) -> SyncVerdict:
     """The verdict before the engine's first update: collecting, nothing measured yet."""
     nan = math.nan
-    return SyncVerdict(state=COLLECTING, since_s=0.0, leader=None, lag_s=nan, effect_size=nan,
+    return SyncVerdict(state=VERDICT_COLLECTING, since_s=0.0, leader=None, lag_s=nan,
+                       effect_size=nan,
                        p_value=nan, n_surrogates=0, p_at_floor=False, in_sync_pct=nan,
                        updates=0, windows=windows)
 

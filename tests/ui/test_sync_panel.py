@@ -16,15 +16,10 @@ from PySide6 import QtGui
 
 from coreg.engine.synchrony.verdict import SyncVerdict
 from coreg.session import open_session
-from coreg.session.display import (
-    break_gaps,
-    collecting_verdict,
-    live_title,
-    sources_text,
-    state_spans,
-)
+from coreg.session.display import break_gaps, collecting_verdict, sources_text, state_spans
 from coreg.session.figures import SyncFigures
 from coreg.session.results import VERDICT_CODES
+from coreg.session.setup import live_title
 from coreg.session.sync_words import sync_detail, sync_headline
 from coreg.ui import theme
 from coreg.ui.main_window import LiveWindow
