@@ -90,26 +90,17 @@ def run(args: argparse.Namespace) -> int:
                       ble_speed=ble_speed)
 
 
-def _title(resolved: Any) -> str:
-    sim = resolved.simulation
-    if sim is None:
-        return "coreg live — SIMULATED (emulated BLE strap)" if resolved.simulated else "coreg live"
-    scenario = sim["scenario"]
-    if isinstance(scenario, dict):
-        scenario = ", ".join(f"{r} {s}" for r, s in scenario.items())
-    return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
-
-
 def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
                   ble_speed: float | None = None) -> int:
     from coreg.session import open_session
     from coreg.session.display import session_lines, show_lines
+    from coreg.session.setup import live_title
 
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
         realtime=realtime, speed=None if realtime else speed, folder=args.recordings_dir,
         ble_speed=ble_speed)
-    title = _title(resolved)
+    title = live_title(resolved)
     tty = sys.stdout.isatty()
     out = sys.stdout
     shown = 0

@@ -73,6 +73,7 @@ def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[st
     """Analyse ``recording`` and write the HTML report atomically to ``output``."""
     from coreg.errors import InputError, RecordingError
     from coreg.recording import read_recording
+    from coreg.recording.format import write_owner_only
     from coreg.report.analysis import analyze_session
     from coreg.report.html import render_html
 
@@ -93,7 +94,7 @@ def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[st
     page = render_html(an, progress=prog)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
     try:
-        tmp.write_text(page, encoding="utf-8")
+        write_owner_only(tmp, page)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

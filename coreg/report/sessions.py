@@ -72,11 +72,10 @@ def headline(path: Path) -> dict[str, Any]:
 
         pair, slow, _ = sy.session_analyses(nn, breathing=False)
         s = sy.summary(slow, pair, sy.SyncSettings().alpha)
-        entry["synchrony"] = {"roles": list(pair), "effect_size": _clean(s.get("effect_size"), 2),
-                              "mean_peak_r": _clean(s.get("mean_peak_r"), 3),
-                              "p_value": _clean(s.get("p_value"), 4),
-                              "significant": bool(s.get("significant")),
-                              "leader": s.get("leader")}
+        entry["synchrony"] = {"roles": list(pair), "effect_size": _clean(s.effect_size, 2),
+                              "mean_peak_r": _clean(s.mean_peak_r, 3),
+                              "p_value": _clean(s.p_value, 4),
+                              "significant": s.significant, "leader": s.leader}
     return entry
 
 

@@ -20,8 +20,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6 import QtCore, QtWidgets
 
-    from coreg.cli.live import _title
     from coreg.session import open_session
+    from coreg.session.setup import live_title
     from coreg.ui.main_window import LiveWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -39,7 +39,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
         return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir)
 
     names = {role: role for role in resolved.sources}
-    window = LiveWindow(session, title=_title(resolved), simulated=resolved.simulated,
+    window = LiveWindow(session, title=live_title(resolved), simulated=resolved.simulated,
                         names=names, duration_s=args.duration, on_finished=finished,
                         autostart=False, session_factory=None if args.screenshot else factory,
                         sources={role: spec.text for role, spec in resolved.specs.items()})
