@@ -208,7 +208,7 @@ class DyadSync:
     @property
     def windows_needed(self) -> int:
         """Windows the first verdict needs (:attr:`LiveSynchrony.windows_needed`)."""
-        return int(self.live.windows_needed)
+        return self.live.windows_needed
 
     def _update_breathing(self, beats: dict[str, BeatSeries], now_s: float,
                           start_s: float) -> None:
@@ -258,12 +258,11 @@ def sync_update(engine: DyadSync, beats: dict[str, BeatSeries], now_s: float,
     breath = engine.breathing.array()
     chance_known = bool(np.isfinite(snap.chance_r95))
     v = snap.verdict
-    state = STATE_WORDS[v.state] if v is not None else "not enough data"
-    decided = v is not None and v.decided
-    leader = v.leader if decided and v is not None else None
-    lag = v.lag_s if leader is not None and v is not None and math.isfinite(v.lag_s) else None
-    effect = _finite(v.effect_size) if decided and v is not None else None
-    p_value = _finite(v.p_value) if decided and v is not None else None
+    state = STATE_WORDS[v.state]
+    leader = v.leader if v.decided else None
+    lag = v.lag_s if leader is not None and math.isfinite(v.lag_s) else None
+    effect = _finite(v.effect_size) if v.decided else None
+    p_value = _finite(v.p_value) if v.decided else None
     br = engine.breathing_summary if engine.breathing_summary is not None else sy.NO_SYNC
     if br.windows:
         br_state = "in step" if br.significant else "not in step"
@@ -274,7 +273,7 @@ def sync_update(engine: DyadSync, beats: dict[str, BeatSeries], now_s: float,
             br_state += f" (r {br_r:.2f}, {when})"
     else:
         br_state = "not enough data"
-    share = _finite(v.in_sync_pct) if v is not None else None
+    share = _finite(v.in_sync_pct)
     return SyncFigures(
         t_s=win[:, 0], r=win[:, 1],
         mean_t_s=smooth[:, 0], mean_r=smooth[:, 1],
