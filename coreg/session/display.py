@@ -258,6 +258,14 @@ def sync_legend(settings: SyncSettings | None = None) -> str:
         "(green in sync, grey not in sync; none while collecting or in a gap)")
 
 
+def sync_legend_short(settings: SyncSettings | None = None) -> str:
+    """One line of :func:`sync_legend` for small windows (the full text goes in a tooltip)."""
+    s = settings or SyncSettings()
+    return (f"dots: {s.window_s:.0f} s windows · line: the test ({s.live_block_windows} windows "
+            f"at one lag) · grey: chance up to p ≤ {s.live_alpha:g} · dotted: breathing band · "
+            "bottom bar: what the headline said")
+
+
 def sync_state_text(sync: SyncFigures | None) -> str:
     """The synchrony state in words: ``in sync``, ``apart``, ``not enough data``."""
     if sync is None or not sync.available:

@@ -22,6 +22,7 @@ from coreg.session.display import (
     quality_text,
     state_spans,
     sync_legend,
+    sync_legend_short,
     sync_words,
     window_text,
 )
@@ -452,8 +453,12 @@ class SyncPanel(QtWidgets.QFrame):
             item.addItem(strip, ignoreBounds=True)
         self.markers = MarkerLines(self.plot, SYNC_SPAN_S)
         layout.addWidget(self.plot, 1)
-        self.legend = _label(sync_legend(), theme.SMALL_PT, theme.MUTED)
-        self.legend.setWordWrap(True)
+        # One line under the plot (a small window keeps its plot); the full legend on hover.
+        self.legend = _label(sync_legend_short(), theme.SMALL_PT, theme.MUTED)
+        self.legend.setToolTip(sync_legend())
+        self.legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                                  QtWidgets.QSizePolicy.Policy.Preferred)
+        self.legend.setWordWrap(False)
         layout.addWidget(self.legend)
         self._texts: dict[str, str] = {}
         self._version = -1

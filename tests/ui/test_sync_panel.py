@@ -320,6 +320,7 @@ def test_legend_names_the_live_test(qtbot) -> None:  # type: ignore[no-untyped-d
     s = SyncSettings()
     panel = SyncPanel()
     qtbot.addWidget(panel)
-    text = panel.legend.text()
+    text = panel.legend.toolTip()
+    assert f"{s.live_block_windows} windows" in panel.legend.text()
     assert f"last {s.live_block_windows} windows" in text
     assert f"p ≤ {s.live_alpha:g}" in text and "bar along the bottom" in text
