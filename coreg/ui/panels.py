@@ -38,6 +38,9 @@ SYNC_SPAN_S = 600.0
 STATE_COLOURS: dict[str, str] = {"in_sync": theme.SYNC_COLOUR, "not_in_sync": theme.TEXT,
                                  "gap": theme.WARNING_COLOUR, "collecting": theme.MUTED,
                                  "none": theme.MUTED}
+#: The verdict headline's point size: the title's, so the longest headline ("in sync for the last
+#: 12 min · therapist leading by ~3 s") stays on one line in a 1366-pixel-wide window.
+HEADLINE_PT = theme.TITLE_PT
 #: Where the verdict strip runs along the bottom of the synchrony plot (y from, to).
 STRIP_Y = (-0.47, -0.40)
 
@@ -406,8 +409,9 @@ class SyncPanel(QtWidgets.QFrame):
         # (both exactly the strings of coreg.session.sync_words), the breathing band beside.
         head = QtWidgets.QHBoxLayout()
         head.addWidget(_label("SYNCHRONY", theme.TITLE_PT, theme.SYNC_COLOUR, bold=True))
-        self.state = _label("", theme.VALUE_PT, STATE_COLOURS["collecting"], bold=True)
-        self.state.setWordWrap(True)
+        self.state = _label("", HEADLINE_PT, STATE_COLOURS["collecting"], bold=True)
+        # One line: a wrapped headline is cut in half by a short panel (the rows do not grow).
+        self.state.setWordWrap(False)
         head.addWidget(self.state, 1)
         layout.addLayout(head)
         sub = QtWidgets.QHBoxLayout()
@@ -490,7 +494,7 @@ class SyncPanel(QtWidgets.QFrame):
         colour = STATE_COLOURS.get(state, theme.MUTED)
         if self._texts.get("state_colour") != colour:
             self._texts["state_colour"] = colour
-            self.state.setStyleSheet(_label_style(colour, theme.VALUE_PT, True))
+            self.state.setStyleSheet(_label_style(colour, HEADLINE_PT, True))
         self._set(self.detail, "detail", detail)
         breathing = "" if sync is None or not sync.available else (
             f"breathing band: {sync.breathing_state}")
