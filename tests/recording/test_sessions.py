@@ -81,7 +81,8 @@ def test_corrupt_index_is_ignored(folder: Path) -> None:
 def test_cli_table_and_json(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sessions", "--recordings-dir", str(folder)]) == 0
     table = capsys.readouterr().out
-    assert table.count("DAMAGED") == 4 and "synchrony d=" in table and "incomplete" in table
+    assert table.count("DAMAGED") == 4 and "synchrony effect size d=" in table
+    assert " bpm RMSSD " in table and "incomplete" in table
     assert main(["sessions", "--recordings-dir", str(folder), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data[0]["file"] == "new.jsonl" and len(data) == 7
