@@ -64,12 +64,9 @@ def _write_private(path: Path, data: bytes) -> None:
     for parent in reversed(path.parents):
         if not parent.exists():
             parent.mkdir(mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    from coreg.recording.output import write_private
+
+    write_private(path, data)
 
 
 def run(args: argparse.Namespace) -> int:

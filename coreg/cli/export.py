@@ -24,7 +24,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--format", dest="fmt", required=True,
                    choices=["csv", "rr-txt", "markers-csv"], help="what to write")
     p.add_argument("-o", "--output", required=True, metavar="PATH",
-                   help="output file (names of several files are derived from it)")
+                   help="output file (names of several files are derived from it; the folder "
+                        "must exist)")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing files (never a recording or the input)")
     p.set_defaults(run=run)
 
 
@@ -34,6 +37,6 @@ def run(args: argparse.Namespace) -> int:
     from coreg.report.exporters import export_recording
 
     rec = read_recording(args.file)
-    for path in export_recording(rec, args.fmt, args.output):
+    for path in export_recording(rec, args.fmt, args.output, force=args.force):
         print(path)
     return 0

@@ -167,13 +167,9 @@ def save_settings(settings: UserSettings, path: Path | None = None) -> Path:
     target = path or settings_path()
     if not target.parent.exists():
         target.parent.mkdir(parents=True, mode=0o700)
-    tmp = target.with_name(target.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(settings.to_json(), fh, indent=2, sort_keys=True)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, target)
-    return target
+    from coreg.recording.output import write_private
+
+    return write_private(target, json.dumps(settings.to_json(), indent=2, sort_keys=True))
 
 
 def update_settings(**changes: Any) -> UserSettings:

@@ -41,10 +41,10 @@ class FlowLayout(QtWidgets.QLayout):
     def count(self) -> int:
         return len(self._items)
 
-    def itemAt(self, index: int) -> QtWidgets.QLayoutItem | None:  # type: ignore[override]
+    def itemAt(self, index: int) -> QtWidgets.QLayoutItem | None:
         return self._items[index] if 0 <= index < len(self._items) else None
 
-    def takeAt(self, index: int) -> QtWidgets.QLayoutItem | None:  # type: ignore[override]
+    def takeAt(self, index: int) -> QtWidgets.QLayoutItem | None:
         return self._items.pop(index) if 0 <= index < len(self._items) else None
 
     def addStretch(self, _stretch: int = 0) -> None:

@@ -16,6 +16,7 @@ from coreg.recording.settings import StrapChoice, load_settings, save_settings
 from coreg.session import Session
 from coreg.session.display import DISCLAIMER, clock_text
 from coreg.session.figures import SessionFigures
+from coreg.session.playback import Playback
 from coreg.session.setup import live_title
 from coreg.ui import theme
 from coreg.ui.client_view import ClientView
@@ -113,7 +114,8 @@ class HelpOverlay(QtWidgets.QLabel):
 
 
 class LiveWindow(QtWidgets.QMainWindow):
-    """The live dyad view over a running :class:`Session`.
+    """The live dyad view over a running :class:`Session` (or any
+    :class:`~coreg.session.playback.Playback`, e.g. a replay).
 
     Parameters
     ----------
@@ -138,7 +140,7 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def __init__(
         self,
-        session: Session,
+        session: Playback,
         *,
         title: str = "coreg live",
         simulated: bool = False,
@@ -310,8 +312,15 @@ class LiveWindow(QtWidgets.QMainWindow):
         self._set_choosing(False)
         return row
 
+    def _root_layout(self) -> QtWidgets.QLayout:
+        central = self.centralWidget()
+        layout = central.layout() if central is not None else None
+        if layout is None:
+            raise RuntimeError("the live window has no central layout")
+        return layout
+
     def _fit_source_bar(self) -> None:
-        margins = self.centralWidget().layout().contentsMargins()
+        margins = self._root_layout().contentsMargins()
         width = max(400, self.width() - margins.left() - margins.right())
         self.source_bar.setFixedHeight(self.source_layout.heightForWidth(width))
 
@@ -336,7 +345,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             # below what their numbers need): their minimum follows the current fonts.
             panel.setMinimumHeight(0)
             panel.setMinimumHeight(panel.minimumSizeHint().height())
-        root = self.centralWidget().layout()
+        root = self._root_layout()
         root.invalidate()
         root.activate()
 
@@ -679,7 +688,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         if self.help_overlay.isVisible() and central is not None:
             self.help_overlay.setGeometry(central.rect())
 
-    def _add_shortcut(self, keys: str, slot: Callable[[], None]) -> None:
+    def _add_shortcut(self, keys: str, slot: Callable[[], object]) -> None:
         shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)
         shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         shortcut.activated.connect(slot)
@@ -687,17 +696,18 @@ class LiveWindow(QtWidgets.QMainWindow):
     # -- pictures -------------------------------------------------------------------------------
     def save_screenshots(self, png: str | Path) -> list[Path]:
         """Save the window to ``png`` and the client view to ``NAME-client.png`` beside it."""
+        from coreg.ui.pictures import save_png
+
         png = Path(png)
-        png.parent.mkdir(parents=True, exist_ok=True)
         fig = self.session.view
         self.show_figures(fig, slow=True)
         self.client_view.update_figures(fig)
         self.client_view.settle()
         QtWidgets.QApplication.processEvents()
-        self.grab().save(str(png))
+        save_png(self, png)
         self._guard.check()
         client_png = png.with_name(f"{png.stem}-client{png.suffix or '.png'}")
         self.client_view.resize(1280, 720)
-        self.client_view.grab().save(str(client_png))
+        save_png(self.client_view, client_png)
         self._guard.check()
         return [png, client_png]

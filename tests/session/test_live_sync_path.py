@@ -43,9 +43,13 @@ def test_analyze_live_equals_replay(artifacts_recording: Path) -> None:
 
     rec = read_recording(artifacts_recording)
     summary = live_synchrony_summary(rec)
-    session = ReplaySession(rec, speed=float("inf"))
-    while not session.at_end:
+    session = ReplaySession(rec, speed=float("inf"), budget_s=10.0)
+    session.start()
+    for _ in range(10_000):  # the interactive path: polls in batches, as the window does
+        if session.at_end:
+            break
         session.poll(max_messages=500)
+    assert session.at_end
     v = session.view.sync.verdict  # type: ignore[union-attr]
     assert summary == {"in_sync_pct": round(v.in_sync_pct, 2), "updates": v.updates,
                        "windows": v.windows}

@@ -224,8 +224,8 @@ class _Pool:
             return np.empty(0)
         live = self.seq > self.last_seq - self.capacity
         far = np.abs(self.seq[:, None] - self.seq[None, :]) >= gap
-        vals = self.peak[live[:, None] & live[None, :] & far]
-        return vals[np.isfinite(vals)]
+        vals: NDArray[np.float64] = self.peak[live[:, None] & live[None, :] & far]
+        return np.asarray(vals[np.isfinite(vals)], dtype=np.float64)
 
 
 class LiveSynchrony:
