@@ -110,7 +110,7 @@ def break_gaps(t_s: NDArray[np.float64], *columns: NDArray[np.float64], step_s: 
     return (out_t, *out)
 
 
-def state_spans(t_s: NDArray[np.float64], code: NDArray[np.float64], want: int,
+def state_spans(t_s: NDArray[np.floating[Any]], code: NDArray[np.floating[Any]], want: int,
                 step_s: float) -> list[tuple[float, float]]:
     """Time spans during which the live verdict said one state (code ``want``).
 
@@ -126,7 +126,9 @@ def state_spans(t_s: NDArray[np.float64], code: NDArray[np.float64], want: int,
     hit = np.asarray(code) == want
     spans: list[tuple[float, float]] = []
     start = prev = math.nan
-    for ti, h in zip(t.tolist(), hit.tolist(), strict=True):
+    times: list[float] = [float(v) for v in t]
+    hits: list[bool] = [bool(v) for v in hit]
+    for ti, h in zip(times, hits, strict=True):
         if h and math.isfinite(prev) and ti - prev <= 1.5 * step_s:
             prev = ti
             continue
