@@ -8,16 +8,14 @@ The session runs on the live session runner (:mod:`coreg.session.breathe`): the 
 asyncio thread, every message recorded before it is computed, device events, reconnects and a
 clean stop. Every session is recorded (mode ``breathe``, pacer changes included) and replays
 with the pacer shown (``coreg replay``). The rate chosen by an assessment is stored per client
-(owner-only file ``clients.json`` in the recordings folder) and becomes that client's default
-pacer rate.
+in the database of the recordings folder (:mod:`coreg.recording.index`) and becomes that
+client's default pacer rate.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +23,6 @@ from typing import Any
 
 from coreg.errors import InputError
 
-CLIENTS_FILE = "clients.json"
 DEFAULT_RATE_BPM = 6.0
 
 
@@ -45,7 +42,8 @@ def add_parser(subparsers: Any) -> None:
                    help="strap: a BLE address or name, ble-sim (the emulated BLE strap serving "
                         "a simulated client) or sim (simulated client; default)")
     p.add_argument("--client-name", default="client", metavar="NAME",
-                   help="whose default rate to use and store (default 'client')")
+                   help="the client (a pseudonym, not a real name): the recording is theirs and "
+                        "their stored rate is used and stored (default 'client')")
     p.add_argument("--rate", type=float, metavar="BPM",
                    help="pacer rate 3–10 breaths/min (default: the client's stored rate, else 6)")
     p.add_argument("--ratio", default="1:1", metavar="IN:OUT", help="inhale:exhale (default 1:1)")
@@ -71,49 +69,9 @@ def add_parser(subparsers: Any) -> None:
                         "and sim)")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulated client")
     p.add_argument("--recordings-dir", metavar="DIR",
-                   help="folder for recordings and clients.json (default $COREG_RECORDINGS "
+                   help="folder for recordings and the database (default $COREG_RECORDINGS "
                         "or ./recordings)")
     p.set_defaults(run=run)
-
-
-# --- per-client settings ---------------------------------------------------------------------
-def clients_path(folder: Path) -> Path:
-    """The per-client settings file in the recordings folder."""
-    return folder / CLIENTS_FILE
-
-
-def load_clients(folder: Path) -> dict[str, Any]:
-    """Read the per-client settings (empty when missing or unreadable)."""
-    path = clients_path(folder)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def save_client_rate(folder: Path, client: str, rate_bpm: float, confidence: str) -> Path:
-    """Store ``rate_bpm`` as the client's default pacer rate (file mode 0600, atomic)."""
-    data = load_clients(folder)
-    entry = data.get(client) if isinstance(data.get(client), dict) else {}
-    entry.update({"rate_bpm": rate_bpm, "confidence": confidence,
-                  "assessed": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-    data[client] = entry
-    path = clients_path(folder)
-    tmp = path.with_suffix(".json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
-
-
-def client_rate(folder: Path, client: str) -> float | None:
-    """The client's stored default rate, if any."""
-    entry = load_clients(folder).get(client)
-    rate = entry.get("rate_bpm") if isinstance(entry, dict) else None
-    return float(rate) if isinstance(rate, (int, float)) else None
 
 
 # --- setup -------------------------------------------------------------------------------------
@@ -134,8 +92,10 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
             sched = pacer.assessment_schedule(rates, step_s=args.step_s,
                                               settle_s=args.settle_s, inhale_ratio=ratio)
             return sched, sched[-1].start_s
+        from coreg.recording.index import stored_rate
+
         rate = args.rate if args.rate is not None else (
-            client_rate(folder, args.client_name) or DEFAULT_RATE_BPM)
+            stored_rate(folder, args.client_name) or DEFAULT_RATE_BPM)
         sched = pacer.practice_schedule(rate, inhale_ratio=ratio, pause_in_s=args.pause_in,
                                         pause_out_s=args.pause_out)
     except ValueError as exc:
@@ -169,12 +129,14 @@ def run(args: argparse.Namespace) -> int:
 def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path,
                  speed: float | None) -> Any:
     """The recorded breathing session of these options (not started)."""
+    from coreg.recording.index import person_header
     from coreg.session.breathe import open_breathe_session
 
     return open_breathe_session(
         args.device, schedule, duration_s, folder, seed=args.seed, speed=speed,
         assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
-        settings={"client_name": args.client_name})
+        settings={"client_name": args.client_name},
+        header_extra=person_header(args.client_name))
 
 
 def source_text(args: argparse.Namespace, bs: Any) -> str:
@@ -226,6 +188,8 @@ def final_lines(args: argparse.Namespace, br: Any, folder: Path | None) -> list[
                          f"{m.smooth:8.2f}  {row.total:5.2f}")
         lines.append(a.statement)
         if a.chosen_rate_bpm is not None and folder is not None:
+            from coreg.recording.index import save_client_rate
+
             path = save_client_rate(folder, args.client_name, a.chosen_rate_bpm, a.confidence)
             lines.append(f"Stored as {args.client_name}'s default pacer rate ({path}).")
     lines.append("coreg informs; it does not diagnose.")

@@ -21,17 +21,20 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--format", dest="fmt", default="auto", choices=["auto", "rr-txt", "csv"],
                    help="input format (default: detect)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write")
+    p.add_argument("--client-name", metavar="NAME",
+                   help="the client this recording belongs to (a pseudonym, not a real name)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Import, then print one line describing what was written."""
     from coreg.recording.importers import import_recording
+    from coreg.recording.index import person_header
 
     files = {"client": args.client}
     if args.therapist:
         files["therapist"] = args.therapist
-    header = import_recording(files, args.output, args.fmt)
+    header = import_recording(files, args.output, args.fmt, person_header(args.client_name))
     parts = [f"{role}: {info['beats']} beats ({info['format']}, {info['unit']})"
              for role, info in header["imported"].items()]
     print(f"wrote {args.output} — " + "; ".join(parts))

@@ -27,14 +27,18 @@ def add_parser(sub: Any) -> None:
                    help="session length in seconds (default 600)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write")
+    p.add_argument("--client-name", metavar="NAME",
+                   help="the client this recording belongs to (a pseudonym, not a real name)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Simulate and write the recording; print one line."""
+    from coreg.recording.index import person_header
     from coreg.recording.simulated import write_simulation
 
-    count = write_simulation(args.scenario, args.duration, args.seed, args.output)
+    count = write_simulation(args.scenario, args.duration, args.seed, args.output,
+                             person_header(args.client_name))
     print(f"wrote {args.output} — scenario {args.scenario}, {args.duration:g} s, seed {args.seed}, "
           f"{count} notifications")
     return 0

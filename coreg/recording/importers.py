@@ -199,11 +199,13 @@ def import_recording(
     files: Mapping[str, str | Path],
     output: str | Path,
     fmt: str = "auto",
+    header_extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Import RR export files (role → file) into one recording at ``output``.
 
     Every file is read and checked before anything is written; the output appears only when
-    complete. Returns the header that was written.
+    complete. ``header_extra`` adds top-level header fields (the client's name). Returns the
+    header that was written.
     """
     imported = {role: read_rr_file(path, fmt, role) for role, path in files.items()}
     roles = {role: {"name": imp.path.name, "model": f"imported {imp.fmt}",
@@ -213,6 +215,7 @@ def import_recording(
         "import", roles,
         imported={role: {"file": imp.path.name, "format": imp.fmt, "unit": imp.unit,
                          "beats": len(imp.rr_ms)} for role, imp in imported.items()},
+        **dict(header_extra or {}),
     )
     samples = [s for role, imp in imported.items() for s in rr_samples(role, imp.rr_ms)]
     samples.sort(key=lambda s: s.arrival_s)

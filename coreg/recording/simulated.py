@@ -18,11 +18,12 @@ def role_description(info: DeviceInfo) -> dict[str, Any]:
     return desc
 
 
-def write_simulation(scenario: str, duration_s: float, seed: int, output: str | Path) -> int:
+def write_simulation(scenario: str, duration_s: float, seed: int, output: str | Path,
+                     header_extra: dict[str, Any] | None = None) -> int:
     """Simulate ``scenario`` for ``duration_s`` (virtual time) and record it at ``output``.
 
     Returns the number of RR notifications written. The header holds the scenario, seed and
-    its ground truth; arrival times start at 0.
+    its ground truth, and ``header_extra`` (e.g. the client's name); arrival times start at 0.
     """
     from devices.sim import SCENARIOS, simulate
 
@@ -34,6 +35,7 @@ def write_simulation(scenario: str, duration_s: float, seed: int, output: str | 
         {role: role_description(run.info[role]) for role in run.roles},
         settings={"duration_s": duration_s},
         simulation={"scenario": scenario, "seed": seed, "truth": run.truth},
+        **(header_extra or {}),
     )
     count = 0
     with AtomicRecording(output, header) as writer:

@@ -206,6 +206,7 @@ def open_breathe_session(
     settle_s: float = 0.0,
     settings: dict[str, Any] | None = None,
     record: bool = True,
+    header_extra: dict[str, Any] | None = None,
 ) -> BreatheSession:
     """Resolve ``--device`` and build a (not yet started) recorded breathing session.
 
@@ -231,6 +232,9 @@ def open_breathe_session(
         Extra header settings.
     record
         Write the recording (always in the app).
+    header_extra
+        Extra top-level header fields (the ``client`` of
+        :func:`coreg.recording.index.person_header`).
 
     Raises
     ------
@@ -294,7 +298,8 @@ def open_breathe_session(
             all_settings["speed"] = speed if math.isfinite(speed) else "max"
         all_settings.update(settings or {})
         header = new_header("breathe", resolved.header_roles(), start_monotonic_s=start_s,
-                            settings=all_settings, simulation=resolved.simulation)
+                            settings=all_settings, simulation=resolved.simulation,
+                            **(header_extra or {}))
         writer = RecordingWriter(new_recording_path("breathe", folder), header)
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=session_speed,
                       start_s=start_s, analysis=analysis, clock=clock,  # type: ignore[arg-type]

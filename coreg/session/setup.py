@@ -30,6 +30,7 @@ def open_session(
     path: str | os.PathLike[str] | None = None,
     settings: dict[str, Any] | None = None,
     ble_speed: float | None = None,
+    header_extra: dict[str, Any] | None = None,
 ) -> tuple[Session, ResolvedSources]:
     """Resolve the sources of a dyad and build a (not yet started) recording session.
 
@@ -57,6 +58,9 @@ def open_session(
         Emulated straps (``ble-sim``) only: a finite multiple of real time. The emulated
         peripherals play their notifications that much faster and the straps and the session
         read one :class:`~coreg.session.runner.ScaledClock` (the real BLE code path, faster).
+    header_extra
+        Extra top-level header fields (the ``client`` / ``therapist`` of
+        :func:`coreg.recording.index.person_header`).
     """
     from coreg.recording import RecordingWriter, new_header
 
@@ -81,7 +85,8 @@ def open_session(
             all_settings["speed"] = ble_speed
         all_settings.update(settings or {})
         header = new_header("dyad", resolved.header_roles(), start_monotonic_s=start_s,
-                            settings=all_settings, simulation=resolved.simulation)
+                            settings=all_settings, simulation=resolved.simulation,
+                            **(header_extra or {}))
         writer = RecordingWriter(target, header)
     names = {role: info.name for role, info in resolved.info.items()}
     simulated = {role: spec.simulated for role, spec in resolved.specs.items()}

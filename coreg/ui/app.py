@@ -21,13 +21,17 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     from PySide6 import QtCore, QtWidgets
 
     from coreg.cli.live import _title
+    from coreg.recording.index import person_header
     from coreg.session import open_session
     from coreg.ui.main_window import LiveWindow
 
+    people = person_header(getattr(args, "client_name", None),
+                           getattr(args, "therapist_name", None))
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
-        realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed)
+        realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed,
+        header_extra=people)
     saved: list[Path] = []
 
     def finished(window: LiveWindow) -> None:
@@ -36,7 +40,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
             app.quit()
 
     def factory(client: str, therapist: str) -> tuple[Any, Any]:
-        return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir)
+        return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir,
+                            header_extra=people)
 
     names = {role: role for role in resolved.sources}
     window = LiveWindow(session, title=_title(resolved), simulated=resolved.simulated,
