@@ -58,6 +58,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Open the home window."""
+    import math
     from pathlib import Path
 
     from coreg.cli.live import parse_speed_option
@@ -66,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and not args.duration > 0:
         raise InputError("--duration must be positive")
     args.speed_value = parse_speed_option(args.speed)
+    if args.speed_value is not None and math.isinf(args.speed_value) and not args.duration:
+        raise InputError("--speed max needs --duration (a simulated dyad at max speed would "
+                         "race on until stopped)")
     if args.recordings_dir and Path(args.recordings_dir).exists() \
             and not Path(args.recordings_dir).is_dir():
         raise InputError(f"{args.recordings_dir} is not a folder")

@@ -67,7 +67,7 @@ COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
     ("length\n(min)", lambda e: _num((e.get("duration_s") or 0.0) / 60, "{:.1f}")),
     ("mean HR\n(bpm)", lambda e: _num(_client_role(e).get("mean_hr_bpm"), "{:.0f}")),
     ("RMSSD\n(ms)", lambda e: _num(_client_role(e).get("rmssd_ms"), "{:.0f}")),
-    ("coherence\n(ratio)", lambda e: _num(_client_role(e).get("coherence\n(ratio)"), "{:.2f}")),
+    ("coherence\n(ratio)", lambda e: _num(_client_role(e).get("coherence"), "{:.2f}")),
     ("resonance rate\n(breaths/min)", lambda e: _num(e.get("resonance_rate_bpm"), "{:.1f}")),
     ("synchrony\neffect size d", lambda e: _num(_sync(e, "effect_size"), "{:.1f}")),
     ("time in sync\n(% of windows)", lambda e: _num(_sync(e, "time_in_sync_pct"), "{:.0f}")),
@@ -738,8 +738,14 @@ def run_home(args: argparse.Namespace) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from coreg.recording.paths import recordings_dir
 
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     folder = recordings_dir(getattr(args, "recordings_dir", None))
+    if getattr(args, "select", None):
+        with SessionIndex(folder) as index:
+            index.sync()
+            if index.client(args.select) is None:
+                raise CoregError(f"no client called {args.select!r} in {folder} "
+                                 "(coreg sessions --clients lists them)")
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     options = HomeOptions(client_src=getattr(args, "client", None),
                           therapist_src=getattr(args, "therapist", None),
                           breathe_device=getattr(args, "device", None) or "sim",
@@ -751,11 +757,7 @@ def run_home(args: argparse.Namespace) -> int:
     window.resize(width, height)
     window.show()
     if getattr(args, "select", None):
-        try:
-            window.select_client(args.select)
-        except KeyError:
-            window.close()
-            raise CoregError(f"no client called {args.select!r} in {folder}") from None
+        window.select_client(args.select)
     import signal
 
     signal.signal(signal.SIGINT, lambda *_: window.close())
