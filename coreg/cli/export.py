@@ -30,7 +30,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export; print each file written."""
     from coreg.recording import read_recording
-    from coreg.recording.exporters import export_recording
+    from coreg.report.exporters import export_recording
 
     rec = read_recording(args.file)
     for path in export_recording(rec, args.fmt, args.output):

@@ -22,7 +22,7 @@ from coreg.engine.beats import BeatSeries
 from devices.types import DeviceEvent, RRSample
 
 if TYPE_CHECKING:
-    from coreg.session.figures import SyncFigures
+    from coreg.session.results import SyncFigures
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def person_values(snap: Any) -> dict[str, Any]:
         ``hr``, ``rmssd``, ``coherence``, ``lf_hf`` (:class:`Metric`), ``pct_corrected``,
         ``provisional``, ``gaps``.
     """
-    from coreg.session.figures import Metric
+    from coreg.session.results import Metric
 
     if snap is None:
         empty = Metric(None, 0.0, 0.0, True)
@@ -116,7 +116,7 @@ def person_values(snap: Any) -> dict[str, Any]:
 
 
 def _metric(obj: Any, window_s: float, cadence_s: float) -> Any:
-    from coreg.session.figures import Metric
+    from coreg.session.results import Metric
 
     if obj is None:
         return Metric(None, window_s, cadence_s, True)
@@ -278,7 +278,7 @@ class DyadSync:
 
 def empty_sync(engine: Any, note: str = "") -> SyncFigures:
     """Synchrony figures before the first update."""
-    from coreg.session.figures import SyncFigures
+    from coreg.session.results import SyncFigures
 
     empty = np.empty(0)
     if isinstance(engine, _NoSync):
@@ -295,7 +295,7 @@ def empty_sync(engine: Any, note: str = "") -> SyncFigures:
 def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
                 start_s: float) -> SyncFigures:
     """Update the live synchrony with both people's beats up to ``now_s``."""
-    from coreg.session.figures import SyncFigures
+    from coreg.session.results import SyncFigures
 
     if isinstance(engine, _NoSync):
         return empty_sync(engine)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from coreg.cli import main
 from coreg.errors import InputError
 from coreg.recording import AtomicRecording, new_header, read_recording
-from coreg.recording.exporters import csv_paths, export_recording, rr_txt_paths
 from coreg.recording.importers import import_recording, read_rr_file
+from coreg.report.exporters import csv_paths, export_recording, rr_txt_paths
 from devices.hrm import rr_raw_to_ms
 from devices.types import RRSample
 
