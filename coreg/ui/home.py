@@ -670,7 +670,7 @@ class HomeWindow(QtWidgets.QMainWindow):
     def export_selected(self, target: Path | None = None) -> list[Path]:
         """Export the selected session as CSV tables (beats and metrics)."""
         from coreg.recording import read_recording
-        from coreg.recording.exporters import export_recording
+        from coreg.report.exporters import export_recording
 
         path = self.selected_path()
         if path is None:
