@@ -238,7 +238,8 @@ def _sessions_table(entries: Sequence[dict[str, Any]]) -> str:
         c = _client_role(e)
         t = when(e)
         out.append(
-            f"<tr><td>{_e(t.strftime('%Y-%m-%d %H:%M') if t else '')}</td>"
+            f"<tr><td style='white-space:nowrap'>"
+            f"{_e(t.strftime('%Y-%m-%d %H:%M') if t else '')}</td>"
             f"<td>{_e(session_kind(e))}</td>"
             f"<td class='n'>{(e.get('duration_s') or 0.0) / 60:.1f}</td>"
             f"<td class='n'>{_cell(c.get('mean_hr_bpm'), '{:.0f}')}</td>"

@@ -68,9 +68,9 @@ COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
     ("mean HR\n(bpm)", lambda e: _num(_client_role(e).get("mean_hr_bpm"), "{:.0f}")),
     ("RMSSD\n(ms)", lambda e: _num(_client_role(e).get("rmssd_ms"), "{:.0f}")),
     ("coherence\n(ratio)", lambda e: _num(_client_role(e).get("coherence"), "{:.2f}")),
-    ("resonance rate\n(breaths/min)", lambda e: _num(e.get("resonance_rate_bpm"), "{:.1f}")),
-    ("synchrony\neffect size d", lambda e: _num(_sync(e, "effect_size"), "{:.1f}")),
-    ("time in sync\n(% of windows)", lambda e: _num(_sync(e, "time_in_sync_pct"), "{:.0f}")),
+    ("rate\n(breaths/min)", lambda e: _num(e.get("resonance_rate_bpm"), "{:.1f}")),
+    ("synchrony d\n(vs chance)", lambda e: _num(_sync(e, "effect_size"), "{:.1f}")),
+    ("in sync\n(% windows)", lambda e: _num(_sync(e, "time_in_sync_pct"), "{:.0f}")),
     ("markers", lambda e: str(e.get("markers", 0))),
     ("file", lambda e: str(e.get("file", ""))),
 )
@@ -212,6 +212,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         left.addWidget(hint)
         left.addWidget(_label("Notes", theme.SMALL_PT, theme.MUTED))
         self.notes = QtWidgets.QPlainTextEdit()
+        self.notes.setPlaceholderText("Optional notes (kept in this folder's database only)")
         self.notes.setMaximumHeight(120)
         left.addWidget(self.notes)
         self.save_notes_button = QtWidgets.QPushButton("Save notes")
@@ -720,8 +721,10 @@ class HomeWindow(QtWidgets.QMainWindow):
 
 
 _EXTRA_STYLE = f"""
-QListWidget, QTableWidget, QPlainTextEdit {{ background: {theme.PANEL}; border: 1px solid #3A444E;
+QListWidget, QPlainTextEdit {{ background: {theme.PANEL}; border: 1px solid #3A444E;
     border-radius: 6px; font-size: {theme.SMALL_PT + 1}pt; }}
+QTableWidget {{ background: {theme.PANEL}; border: 1px solid #3A444E; border-radius: 6px; }}
+QTableWidget, QTableWidget QWidget {{ font-size: {theme.SMALL_PT}pt; }}
 QHeaderView::section {{ background: #2A323A; color: {theme.TEXT}; padding: 4px 6px;
     border: none; font-size: {theme.SMALL_PT}pt; }}
 QTableWidget::item:selected, QListWidget::item:selected {{ background: #2E4A5E; }}
