@@ -224,3 +224,18 @@ def test_sessions_cli_shows_clients_units_and_filters(folder: Path,
     assert main(["sessions", "--recordings-dir", str(folder), "--clients"]) == 0
     table = capsys.readouterr().out
     assert "Ana" in table and "Ben" in table
+
+
+def test_client_name_on_live_headless(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["live", "--headless", "--speed", "max", "--duration", "40", "--client-name",
+                 "Ana", "--therapist-name", "T. Lee", "--recordings-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    rec = read_recording(next(tmp_path.glob("*-dyad.jsonl")))
+    assert rec.header["client"] == {"name": "Ana"}
+    assert rec.header["therapist"] == {"name": "T. Lee"}
+    with ix.open_index(tmp_path) as index:
+        (entry,) = index.sessions("Ana")
+        assert entry["therapist"] == "T. Lee"
+    from coreg.study.identity import identity
+
+    assert identity(rec.header, "client").person_id == "Ana"
