@@ -81,7 +81,13 @@ def _finite(x: Any) -> bool:
 def usable(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Readable sessions with a start time, oldest first."""
     ok = [e for e in entries if e.get("status") != "damaged" and when(e) is not None]
-    return sorted(ok, key=lambda e: (when(e), e.get("file", "")))  # type: ignore[arg-type,return-value]
+    return sorted(ok, key=lambda e: (_stamp(e), str(e.get("file", ""))))
+
+
+def _stamp(entry: dict[str, Any]) -> float:
+    """POSIX seconds of a session's start (a start without an offset is local time)."""
+    t = when(entry)
+    return t.timestamp() if t is not None else 0.0
 
 
 def trend_points(entries: Sequence[dict[str, Any]], trend: Trend
@@ -107,8 +113,8 @@ def slope_per_30_days(xs: Sequence[datetime], ys: Sequence[float]
         return None
     from scipy.stats import theilslopes
 
-    t0 = xs[0]
-    days = [(t - t0).total_seconds() / 86400.0 for t in xs]
+    t0 = xs[0].timestamp()
+    days = [(t.timestamp() - t0) / 86400.0 for t in xs]
     if max(days) - min(days) < 1.0:
         return None
     slope, _, lo, hi = theilslopes(ys, days, alpha=0.95)

@@ -615,7 +615,7 @@ class HomeWindow(QtWidgets.QMainWindow):
             window = ReplayWindow(replay, title=title)
         self.windows.append(window)
         window.show()
-        window.start()  # type: ignore[attr-defined]
+        window.start()
         return window
 
     def report_selected(self, with_neurokit: bool = True) -> Any:
