@@ -61,8 +61,6 @@ LEGACY_CLIENTS_FILE = "clients.json"
 #: The per-folder JSON index of earlier versions (removed on first sync).
 LEGACY_INDEX_FILE = ".coreg-index.json"
 FILE_MODE = 0o600
-#: Commit the index every this many recomputed files (a crash keeps the work done).
-COMMIT_EVERY = 25
 
 Progress = Callable[[str], None]
 Figures = Callable[[Path], dict[str, Any]]
@@ -537,8 +535,9 @@ class SessionIndex:
         """Bring the sessions table in line with the folder; return how many files were read.
 
         A file is (re)read when it is new or its size, modification time or header changed;
-        rows of files that are gone are dropped. Work is committed every
-        :data:`COMMIT_EVERY` files.
+        rows of files that are gone are dropped. Each file's row is committed as soon as it is
+        stored (its figures are computed outside any transaction), so an interrupted sync keeps
+        its work and other processes wait for the write lock only briefly.
         """
         known = {str(r["file"]): (int(r["size"]), int(r["mtime_ns"]), str(r["header_sha256"]))
                  for r in self.conn.execute(
@@ -562,18 +561,11 @@ class SessionIndex:
             with self.conn:
                 self.conn.executemany("DELETE FROM sessions WHERE file = ?",
                                       [(n,) for n in gone])
-        pending = 0
-        try:
-            for i, (entry, size, mtime_ns, digest) in enumerate(todo):
-                progress(f"{i + 1}/{len(todo)} {entry.name}")
-                e = compute_entry(Path(entry.path), self.figures)
+        for i, (entry, size, mtime_ns, digest) in enumerate(todo):
+            progress(f"{i + 1}/{len(todo)} {entry.name}")
+            e = compute_entry(Path(entry.path), self.figures)
+            with self.conn:
                 self._store(entry.name, size, mtime_ns, digest, e)
-                pending += 1
-                if pending >= COMMIT_EVERY:
-                    self.conn.commit()
-                    pending = 0
-        finally:
-            self.conn.commit()
         legacy = self.folder / LEGACY_INDEX_FILE
         if legacy.exists():
             with contextlib.suppress(OSError):

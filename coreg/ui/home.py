@@ -742,11 +742,21 @@ def run_home(args: argparse.Namespace) -> int:
     from coreg.recording.paths import recordings_dir
 
     folder = recordings_dir(getattr(args, "recordings_dir", None))
-    if getattr(args, "select", None):
-        with SessionIndex(folder) as index:
-            index.sync()
-            if index.client(args.select) is None:
-                raise CoregError(f"no client called {args.select!r} in {folder} "
+    tty = sys.stderr.isatty()
+
+    def progress(label: str) -> None:
+        if tty:
+            sys.stderr.write("\r\x1b[2Kindexing " + label[:70])
+            sys.stderr.flush()
+
+    # Index new recordings before the window opens (a first start on a full folder takes a
+    # while; the terminal shows how far it is).
+    with SessionIndex(folder) as index:
+        index.sync(progress)
+        if tty:
+            sys.stderr.write("\r\x1b[2K")
+        if getattr(args, "select", None) and index.client(args.select) is None:
+            raise CoregError(f"no client called {args.select!r} in {folder} "
                                  "(coreg sessions --clients lists them)")
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     options = HomeOptions(client_src=getattr(args, "client", None),
