@@ -493,6 +493,18 @@ class HomeWindow(QtWidgets.QMainWindow):
             self.say("choose or create a client first")
         return c
 
+    def _adopt(self, window: QtWidgets.QMainWindow) -> None:
+        """Keep a session window and read the history again when it is closed (a session
+        closed mid-way is recorded too)."""
+        self.windows.append(window)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        """A session window closing: refresh the history once the close is done."""
+        if event.type() == QtCore.QEvent.Type.Close and watched in self.windows:
+            QtCore.QTimer.singleShot(0, self.refresh)
+        return super().eventFilter(watched, event)
+
     def _session_done(self, window: Any) -> None:
         self.refresh()
         path = getattr(window.session, "recording_path", None)
@@ -527,7 +539,7 @@ class HomeWindow(QtWidgets.QMainWindow):
                             names={r: r for r in resolved.sources}, duration_s=o.duration_s,
                             on_finished=self._session_done, autostart=False,
                             sources={r: s.text for r, s in resolved.specs.items()})
-        self.windows.append(window)
+        self._adopt(window)
         window.show()
         window.start()
         self.say(f"dyad session with {c.name} running: {Path(session.recording_path).name}")
@@ -562,7 +574,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         window = BreatheWindow(bs.session, bs.analysis, args, self.folder, bs.duration_s,
                                simulated=bs.simulated, source_text=f"client {c.name}",
                                on_finished=self._session_done)
-        self.windows.append(window)
+        self._adopt(window)
         window.show()
         window.start()
         what = "assessment" if assess else "breathing practice"

@@ -145,3 +145,15 @@ def test_home_screenshot_offscreen(tmp_path: Path) -> None:
                           str(tmp_path), "--client-name", "Nobody", "--screenshot",
                           str(png)], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_breathing_window_closed_mid_session_is_in_the_history(qtbot, home: HomeWindow
+                                                                   ) -> None:
+    home.new_client("Dara")
+    breathe = home.start_practice()
+    assert breathe is not None
+    qtbot.waitUntil(lambda: breathe.br.now_s > 30.0, timeout=60_000)
+    breathe.close()
+    qtbot.waitUntil(lambda: home.table.rowCount() == 1, timeout=10_000)
+    rec = read_recording(home.folder / _cell(home, 0, "file"))
+    assert rec.end["reason"] == "window closed" and rec.header["client"] == {"name": "Dara"}
