@@ -70,6 +70,18 @@ def main() -> int:
             path = _breathe(folder, args.client, 300 + i, "--duration", "600")
             _set_created(path, day, 19)
         print(f"day {day:2d}: {what:<18} {path.name}", flush=True)
+    # Two more clients, so the list is not a list of one; notes as a therapist might keep them.
+    for name, days, seed in (("Jules", (3, 17), 500), ("Noor", (9,), 600)):
+        for day in days:
+            path = write_sample_recording(
+                folder / f"{name.lower()}-{day:02d}-dyad.jsonl", "weak", 600.0,
+                seed=seed + day, header_extra={"client": {"name": name}})
+            _set_created(path, day, 15)
+    from coreg.recording.index import SessionIndex
+
+    with SessionIndex(folder) as index:
+        index.sync()
+        index.set_notes(args.client, "Goal: calmer evenings. Home practice 10 min, 3×/week.")
     return 0
 
 

@@ -479,7 +479,16 @@ class HomeWindow(QtWidgets.QMainWindow):
         usable = e is not None and e.get("status") != "damaged"
         for b in (self.replay_button, self.report_button, self.export_button):
             b.setEnabled(usable)
-        self.headline_label.setText(headline(e) if e else "")
+        text = headline(e) if e else ""
+        if e is not None:
+            marks = self.index.markers(str(e.get("file", "")))
+            if marks:
+                text += "\nMarkers: " + "; ".join(
+                    f"{int(m['t_s'] // 60):02d}:{int(m['t_s'] % 60):02d}"
+                    + (f" {m['note']}" if m["note"] else "") for m in marks[:8])
+                if len(marks) > 8:
+                    text += f"; … {len(marks) - 8} more"
+        self.headline_label.setText(text)
 
     def selected_path(self) -> Path | None:
         """The selected session's recording."""

@@ -239,3 +239,23 @@ def test_client_name_on_live_headless(tmp_path: Path, capsys: pytest.CaptureFixt
     from coreg.study.identity import identity
 
     assert identity(rec.header, "client").person_id == "Ana"
+
+
+def test_an_assessment_rate_is_rebuilt_from_its_recording(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    assert main(["breathe", "--assess", "--headless", "--speed", "max", "--steps", "6.0,5.0",
+                 "--step-s", "60", "--settle-s", "10", "--seed", "4", "--client-name", "Eli",
+                 "--recordings-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    live_rate = ix.stored_rate(tmp_path, "Eli")
+    assert live_rate in (6.0, 5.0)
+    for p in tmp_path.glob(ix.DB_NAME + "*"):
+        p.unlink()
+    with ix.open_index(tmp_path) as index:
+        (entry,) = index.sessions("Eli")
+        assert entry["kind"] == "assessment"
+        # The replayed assessment chooses what the live one chose.
+        assert entry["assessment"]["chosen_rate_bpm"] == live_rate
+        assert index.client_rate("Eli") == live_rate
+        assert index.client("Eli").rate_source == entry["file"]

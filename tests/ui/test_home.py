@@ -121,9 +121,16 @@ def test_new_client_refuses_a_taken_or_empty_name(qtbot, home: HomeWindow) -> No
 def test_files_added_by_hand_show_up_on_refresh(qtbot, home: HomeWindow) -> None:
     write_sample_recording(home.folder / "home-practice.jsonl", "paced", 120.0, seed=2,
                            header_extra={"client": {"name": "Cleo"}})
+    write_sample_recording(home.folder / "dyad.jsonl", "coupled", 90.0, seed=3,
+                           markers=[(65.0, "talked about sleep")],
+                           header_extra={"client": {"name": "Cleo"}})
     home.refresh()
     home.select_client("cleo")
-    assert home.table.rowCount() == 1 and _cell(home, 0, "file") == "home-practice.jsonl"
+    assert home.table.rowCount() == 2
+    home.select_session("home-practice.jsonl")
+    assert "Markers" not in home.headline_label.text()
+    home.select_session("dyad.jsonl")
+    assert "Markers: 01:05 talked about sleep" in home.headline_label.text()
 
 
 def test_home_screenshot_offscreen(tmp_path: Path) -> None:
