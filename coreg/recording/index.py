@@ -673,12 +673,17 @@ def list_sessions(folder: str | os.PathLike[str], *, use_cache: bool = True,
                   client: str | None = None) -> list[dict[str, Any]]:
     """Every recording of ``folder`` with its figures, newest first.
 
-    With ``use_cache`` (default) through the database, which is synced first; without it every
-    file is read again and the database is left alone. Damaged files are listed with
+    With ``use_cache`` (default) through the database, which is synced first; without it, or
+    in a read-only folder with no database, every file is read again and the database is left
+    alone. Damaged files are listed with
     ``status = "damaged"`` and ``error``.
     """
+    root = Path(folder)
+    if use_cache and not (root / DB_NAME).exists() and not os.access(root, os.W_OK):
+        logger.warning("%s is read-only: listing without a database", root)
+        use_cache = False
     if use_cache:
-        with open_index(folder, progress=progress) as index:
+        with open_index(root, progress=progress) as index:
             return index.sessions(client)
     out = []
     files = recording_files(Path(folder))

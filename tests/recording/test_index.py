@@ -259,3 +259,13 @@ def test_an_assessment_rate_is_rebuilt_from_its_recording(tmp_path: Path,
         assert entry["assessment"]["chosen_rate_bpm"] == live_rate
         assert index.client_rate("Eli") == live_rate
         assert index.client("Eli").rate_source == entry["file"]
+
+
+def test_a_read_only_folder_is_listed_without_a_database(folder: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    real_access = os.access
+    monkeypatch.setattr(ix.os, "access", lambda p, mode: False if Path(p) == folder
+                        else real_access(p, mode))
+    entries = ix.list_sessions(folder)
+    assert len(entries) == 6 and not (folder / ix.DB_NAME).exists()
+    assert {e["client"] for e in entries} == {"Ana", "ana", "Ben", None}
