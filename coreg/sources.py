@@ -1,4 +1,4 @@
-"""Resolving ``SRC`` strings (DESIGN.md §5) into strap sources for a session.
+"""Resolving ``SRC`` strings (docs/design.md §5) into strap sources for a session.
 
 A ``SRC`` names where one person's RR intervals come from:
 
@@ -21,10 +21,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from coreg.errors import DeviceError, InputError
+from coreg.errors import InputError
 from devices.types import DeviceInfo, Source
+
+if TYPE_CHECKING:
+    from devices.ble import BleStrap, EmulatedBleStrap
 
 log = logging.getLogger(__name__)
 
@@ -141,22 +144,20 @@ def default_specs(client: str | None, therapist: str | None) -> dict[str, Source
     given = {"client": client, "therapist": therapist}
     specs: dict[str, SourceSpec] = {}
     for role, other in (("client", "therapist"), ("therapist", "client")):
-        text = given[role]
+        text, other_text = given[role], given[other]
         if text is not None:
             specs[role] = parse_src(text)
-        else:
-            other_spec = parse_src(given[other])  # type: ignore[arg-type]
+        elif other_text is not None:  # always, since not both are None
+            other_spec = parse_src(other_text)
             specs[role] = other_spec if other_spec.kind == "sim" else SourceSpec("none", "", "none")
     return specs
 
 
 def _simulate(scenario: str, duration_s: float, seed: int) -> Any:
-    try:
-        from devices import sim
-    except ImportError as exc:  # pragma: no cover - only before devices.sim exists
-        raise DeviceError(f"the strap simulator is not available ({exc})") from exc
-    names = getattr(sim, "SCENARIOS", None)
-    if names is not None and scenario not in names:
+    from devices import sim
+
+    names = sim.SCENARIOS
+    if scenario not in names:
         raise InputError(
             f"unknown scenario {scenario!r} (known: {', '.join(sorted(names))})"
         )
@@ -252,11 +253,14 @@ def resolve(
                           "speed": ble_speed, "origin_s": ble_origin_s, "base_seed": seed}
                 if ble_clock is not None:
                     kwargs["clock"] = ble_clock
-            sources[role] = _open_ble(spec, role, **kwargs)
-            info[role] = getattr(sources[role], "info", DeviceInfo(name=spec.target))
-            emulated_run = getattr(sources[role], "simulation", None)
-            if spec.kind == "ble-sim" and emulated_run is not None:
-                role_runs[role] = emulated_run
+            strap = _open_ble(spec, role, **kwargs)
+            sources[role] = strap
+            info[role] = strap.info
+            if spec.kind == "ble-sim":
+                from devices.ble.emulated import EmulatedBleStrap
+
+                if isinstance(strap, EmulatedBleStrap) and strap.simulation is not None:
+                    role_runs[role] = strap.simulation
     return ResolvedSources(sources=sources, info=info, specs=dict(active),
                            simulation=simulation_header(role_runs),
                            realtime=realtime, start_s=start_s, runs=runs)
@@ -287,17 +291,10 @@ def simulation_header(role_runs: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"scenario": scenarios, "seed": seed, "truth": truth}
 
 
-def _open_ble(spec: SourceSpec, role: str, **kwargs: Any) -> Source:
-    try:
-        from devices import ble
-    except ImportError as exc:
-        raise DeviceError(
-            f"Bluetooth LE support is not available ({exc}); use --{role} sim instead"
-        ) from exc
-    opener = getattr(ble, "open_source", None)
-    if opener is None:
-        raise DeviceError("Bluetooth LE support is not available (devices.ble.open_source missing)")
-    return opener(spec.text, role, **kwargs)
+def _open_ble(spec: SourceSpec, role: str, **kwargs: Any) -> BleStrap | EmulatedBleStrap:
+    from devices.ble import open_source
+
+    return open_source(spec.text, role, **kwargs)
 
 
 class _Renamed:

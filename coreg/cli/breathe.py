@@ -19,9 +19,13 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coreg.errors import InputError
+
+if TYPE_CHECKING:
+    from coreg.engine.resonance import Assessment
+    from coreg.session.breathe import BreatheConfig, RateStore
 
 DEFAULT_RATE_BPM = 6.0
 
@@ -119,10 +123,15 @@ def run(args: argparse.Namespace) -> int:
     folder = recordings_dir(args.recordings_dir)
     schedule, duration_s = build_schedule(args, folder)
     bs = open_session(args, schedule, duration_s, folder, speed)
+    from coreg.session.breathe import source_text
+
     if not args.headless:
         from coreg.ui.breathe import run_window
 
-        return run_window(args, bs, folder)
+        return run_window(bs, config_from_args(args),
+                          source=source_text(bs, seed=args.seed, device=args.device),
+                          screenshot=args.screenshot,
+                          store_rate=rate_store(folder, args.client_name))
     return run_headless(args, bs, folder)
 
 
@@ -137,17 +146,6 @@ def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, fol
         assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
         settings={"client_name": args.client_name},
         header_extra=person_header(args.client_name))
-
-
-def source_text(args: argparse.Namespace, bs: Any) -> str:
-    """Which strap feeds the session, in words (SIMULATED when it is simulated)."""
-    kind = bs.resolved.specs["client"].kind
-    if kind == "sim":
-        return f"SIMULATED client (seed {args.seed})"
-    if kind == "ble-sim":
-        return (f"SIMULATED client (seed {args.seed}) on the emulated BLE strap"
-                + (f"; {bs.note}" if bs.note else ""))
-    return f"strap {args.device}"
 
 
 def status_line(br: Any, duration_s: float) -> str:
@@ -170,37 +168,52 @@ def status_line(br: Any, duration_s: float) -> str:
             f"breathing {val(snap.breathing_rate_bpm, '.1f')}/min")
 
 
-def final_lines(args: argparse.Namespace, br: Any, folder: Path | None) -> list[str]:
-    """Summary lines (and the assessment table, storing the chosen rate in ``folder``; None
-    stores nothing, as in a replay)."""
-    lines = br.summary().lines()
-    if args.goal:
-        high = br.summary().level_s.get("high", 0.0) / 60.0
-        lines.append(f"Goal {args.goal:g} min at high coherence: {high:.1f} min"
-                     + (" — reached, well done." if high >= args.goal else " — keep going."))
-    if args.assess:
-        a = br.assessment()
-        lines.append("rank  rate/min  LF power ms²  LF peak  HR swing bpm  phase°  one peak  score")
-        for row in a.ranking:
-            m = row.measure
-            lines.append(f"{row.rank:>4}  {m.rate_bpm:8.1f}  {m.lf_power_ms2:12.0f}  "
-                         f"{m.lf_peak_ms2_hz:7.0f}  {m.amplitude_bpm:12.1f}  {m.phase_deg:6.0f}  "
-                         f"{m.smooth:8.2f}  {row.total:5.2f}")
-        lines.append(a.statement)
-        if a.chosen_rate_bpm is not None and folder is not None:
-            from coreg.recording.index import save_client_rate
+def config_from_args(args: argparse.Namespace) -> BreatheConfig:
+    """The typed view settings of these options."""
+    from coreg.session.breathe import BreatheConfig
 
-            path = save_client_rate(folder, args.client_name, a.chosen_rate_bpm, a.confidence)
-            lines.append(f"Stored as {args.client_name}'s default pacer rate ({path}).")
+    return BreatheConfig(assess=bool(args.assess), goal_min=args.goal or None,
+                         sound=bool(args.sound), client_name=args.client_name)
+
+
+def rate_store(folder: Path, client_name: str) -> RateStore:
+    """Store an assessment's chosen rate as the client's default; the line saying so."""
+    def store(a: Assessment) -> str:
+        if a.chosen_rate_bpm is None:
+            return ""
+        from coreg.recording.index import save_client_rate
+
+        path = save_client_rate(folder, client_name, a.chosen_rate_bpm, a.confidence)
+        return f"Stored as {client_name}'s default pacer rate ({path})."
+
+    return store
+
+
+def final_lines(config: BreatheConfig, br: Any, store: RateStore | None) -> list[str]:
+    """Summary lines, and for an assessment its table and statement; ``store`` keeps the
+    chosen rate (None stores nothing, as in a replay)."""
+    from coreg.session.breathe import ranking_lines, summary_lines
+
+    lines = summary_lines(br, config.goal_min)
+    if config.assess:
+        a = br.assessment()
+        lines += ranking_lines(a)
+        lines.append(a.statement)
+        stored = store(a) if store is not None else ""
+        if stored:
+            lines.append(stored)
     lines.append("coreg informs; it does not diagnose.")
     return lines
 
 
 def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     """The terminal version: a status line every 30 s of session time, summary at the end."""
+    from coreg.session.breathe import source_text
+
     session, br, duration_s = bs.session, bs.run, bs.duration_s
     fast = not session.realtime and session.speed is None
-    print(f"coreg breathe{' --assess' if args.assess else ''} — {source_text(args, bs)}",
+    print(f"coreg breathe{' --assess' if args.assess else ''} — "
+          f"{source_text(bs, seed=args.seed, device=args.device)}",
           flush=True)
     print(f"recording to {session.recording_path}", flush=True)
     code = 0
@@ -233,7 +246,7 @@ def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     if bs.analysis.error:
         print(f"the strap failed: {bs.analysis.error}", file=sys.stderr)
         code = code or 1
-    for line in final_lines(args, br, folder):
+    for line in final_lines(config_from_args(args), br, rate_store(folder, args.client_name)):
         print(line)
     print(f"recording: {session.recording_path}")
     sys.stdout.flush()

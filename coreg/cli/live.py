@@ -103,26 +103,17 @@ def people_header(args: argparse.Namespace) -> dict[str, Any]:
                          getattr(args, "therapist_name", None))
 
 
-def _title(resolved: Any) -> str:
-    sim = resolved.simulation
-    if sim is None:
-        return "coreg live — SIMULATED (emulated BLE strap)" if resolved.simulated else "coreg live"
-    scenario = sim["scenario"]
-    if isinstance(scenario, dict):
-        scenario = ", ".join(f"{r} {s}" for r, s in scenario.items())
-    return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
-
-
 def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
                   ble_speed: float | None = None) -> int:
     from coreg.session import open_session
     from coreg.session.display import session_lines, show_lines
+    from coreg.session.setup import live_title
 
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
         realtime=realtime, speed=None if realtime else speed, folder=args.recordings_dir,
         ble_speed=ble_speed, header_extra=people_header(args))
-    title = _title(resolved)
+    title = live_title(resolved)
     tty = sys.stdout.isatty()
     out = sys.stdout
     shown = 0

@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
             return _run_headless_breathe(args, replay)
         from coreg.ui.breathe import run_replay_window as run_breathe_window
 
-        return run_breathe_window(args, replay, title(replay))
+        return run_breathe_window(replay, title(replay), screenshot=args.screenshot,
+                                  start_s=getattr(args, "start", 0.0) or 0.0)
     if args.headless:
         return _run_headless(args, replay)
     from coreg.ui.replay import run_replay_window
@@ -136,13 +137,12 @@ def _run_headless_breathe(args: argparse.Namespace, replay: Any) -> int:
     """A breathing recording in the terminal: the status lines and the summary of the live
     ``coreg breathe`` (recomputed from the recorded RR intervals and pacer lines)."""
     from coreg.cli.breathe import final_lines, status_line
+    from coreg.session.breathe import replay_config
 
     for line in replay.recording.skipped:
         print(f"note: {line}", file=sys.stderr)
     print(title(replay), flush=True)
-    settings = replay.recording.header.get("settings", {}) or {}
-    opts = argparse.Namespace(assess=bool(settings.get("assess")), goal=None,
-                              client_name=str(settings.get("client_name") or "client"))
+    config = replay_config(replay.recording)
     duration_s = replay.analysis.duration_s or replay.duration_s
     next_print_s = 0.0
     stepped = math.isinf(replay.speed)  # max speed: walk in 30 s steps for the status lines
@@ -167,7 +167,7 @@ def _run_headless_breathe(args: argparse.Namespace, replay: Any) -> int:
                 time.sleep(1 / 30)
     except KeyboardInterrupt:
         return 130
-    for line in final_lines(opts, replay.analysis.run, None):
+    for line in final_lines(config, replay.analysis.run, None):
         print(line)
     print(f"replay ended at {replay.now_s():.0f} s", flush=True)
     return 0

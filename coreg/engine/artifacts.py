@@ -24,6 +24,9 @@ References
 Lipponen, J. A., Tarvainen, M. P. (2019). A robust algorithm for heart rate variability time
 series artefact correction using novel beat classification. J. Med. Eng. Technol.
 43(3):173-181. doi:10.1080/03091902.2019.1640306
+
+Why one module of this size: the offline and the live detector share the per-beat rule
+and must stay equal (a test holds them so); one module keeps them side by side.
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from coreg.engine.beats import BeatSeries
 
@@ -86,7 +90,7 @@ _IMPLAUSIBLE = int(BeatClass.IMPLAUSIBLE)
 
 def _quartile_deviation(x: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
     q1, q3 = np.percentile(x, [25.0, 75.0], axis=axis)
-    return (q3 - q1) / 2.0
+    return cast("NDArray[np.float64]", (q3 - q1) / 2.0)
 
 
 def _centred_qd(x_abs: NDArray[np.float64], window: int) -> NDArray[np.float64]:
@@ -122,9 +126,9 @@ def _centred_median(rr: NDArray[np.float64], window: int) -> NDArray[np.float64]
     return out
 
 
-def _safe_threshold(th: NDArray[np.float64] | float) -> NDArray[np.float64]:
+def _safe_threshold(th: ArrayLike) -> NDArray[np.float64]:
     # A perfectly regular series has QD 0: any deviation then counts, without dividing by 0.
-    return np.maximum(th, 1e-6)
+    return cast("NDArray[np.float64]", np.maximum(th, 1e-6))
 
 
 def _classify_beat(
@@ -200,17 +204,19 @@ def detect(
     labels = np.zeros(n, dtype=np.int8)
     if n < 3:
         return labels
-    drr = np.diff(rr, prepend=rr[0])
+    drr: NDArray[np.float64] = np.diff(rr, prepend=rr[0])
     med = _centred_median(rr, MEDIAN_WINDOW_BEATS)
     floor_ms = floor_frac * med
-    th1 = np.maximum(_safe_threshold(alpha * _centred_qd(np.abs(drr), QD_WINDOW_BEATS)), floor_ms)
+    th1 = np.maximum(_safe_threshold(alpha * _centred_qd(np.abs(drr), QD_WINDOW_BEATS)),
+                     floor_ms)
     drrs = drr / th1
-    mrr = rr - med
+    mrr = cast("NDArray[np.float64]", rr - med)
     mrr = np.where(mrr < 0, 2.0 * mrr, mrr)
     th2 = np.maximum(_safe_threshold(alpha * _centred_qd(np.abs(mrr), QD_WINDOW_BEATS)),
                      floor_ms / MRR_FLOOR_DIVISOR)
     mrrs = mrr / th2
-    rr_l, drrs_l, mrrs_l, med_l, th2_l = (a.tolist() for a in (rr, drrs, mrrs, med, th2))
+    rr_l, drrs_l, mrrs_l, med_l, th2_l = (cast("list[float]", a.tolist())
+                                          for a in (rr, drrs, mrrs, med, th2))
     for j in range(n):
         labels[j] = _classify_beat(j, rr_l, drrs_l, mrrs_l, med_l, th2_l, n, c1, c2)
     _one_extra_per_pair(labels)

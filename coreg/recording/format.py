@@ -32,6 +32,25 @@ FSYNC_INTERVAL_S = 1.0
 FILE_MODE = 0o600
 
 
+def write_owner_only(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to a new file ``path`` readable by the owner only (0600).
+
+    For the one-shot outputs built from recordings (reports, exports): they are health data
+    too. The mode is set at creation and again after, whatever the umask.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0),
+                 FILE_MODE)
+    try:
+        if hasattr(os, "fchmod"):  # not on Windows, where the mode bits mean little
+            os.fchmod(fd, FILE_MODE)
+        data = text.encode("utf-8")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
 def _t(seconds: float) -> float:
     return round(seconds, 6)
 

@@ -279,12 +279,12 @@ def session_figures(path: Path) -> dict[str, Any]:
 
         pair, slow, _ = sy.session_analyses(nn, breathing=False)
         s = sy.summary(slow, pair, sy.SyncSettings().alpha)
-        entry["synchrony"] = {"roles": list(pair), "effect_size": _clean(s.get("effect_size"), 2),
-                              "mean_peak_r": _clean(s.get("mean_peak_r"), 3),
-                              "p_value": _clean(s.get("p_value"), 4),
-                              "significant": bool(s.get("significant")),
-                              "time_in_sync_pct": _clean(s.get("pct_windows_above_chance"), 1),
-                              "leader": s.get("leader")}
+        entry["synchrony"] = {"roles": list(pair), "effect_size": _clean(s.effect_size, 2),
+                              "mean_peak_r": _clean(s.mean_peak_r, 3),
+                              "p_value": _clean(s.p_value, 4),
+                              "significant": bool(s.significant),
+                              "time_in_sync_pct": _clean(s.pct_windows_above_chance, 1),
+                              "leader": s.leader}
     if rec.mode == "breathe" and rec.pacer:
         settings = header.get("settings") or {}
         role = "client" if "client" in rec.roles else (rec.roles or ["client"])[0]

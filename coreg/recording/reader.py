@@ -151,7 +151,7 @@ def _sample(obj: dict[str, Any], lineno: int) -> RRSample:
 def _event(obj: dict[str, Any], lineno: int) -> DeviceEvent:
     t = _number(obj.get("t"), "t", lineno)
     try:
-        kind = EventKind(obj.get("kind"))
+        kind = EventKind(str(obj.get("kind")))
     except ValueError as exc:
         raise RecordingError(
             f"corrupt recording: line {lineno}: unknown event kind {obj.get('kind')!r}") from exc

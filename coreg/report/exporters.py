@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from coreg.errors import InputError, RecordingError
+from coreg.recording.format import write_owner_only
 from coreg.recording.reader import Recording
 
 EXPORT_FORMATS = ("rr-txt", "csv")
@@ -147,7 +148,7 @@ def _write_all(files: dict[Path, str]) -> None:
             if not path.parent.is_dir():
                 raise InputError(f"{path.parent}: no such folder")
             tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-            tmp.write_text(text, encoding="utf-8")
+            write_owner_only(tmp, text)
             tmps[path] = tmp
         for path, tmp in tmps.items():
             os.replace(tmp, path)

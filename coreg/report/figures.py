@@ -70,11 +70,12 @@ def add_markers(ax: Axes, markers: Sequence[Marker], *, label: bool = True) -> N
 
 
 def _pacer_spans(ax: Axes, an: SessionAnalysis) -> None:
-    from coreg.report.breathing import pacer_steps
+    from coreg.recording.replay import pacer_schedule
+    from coreg.report.breathing import paced_spans
 
-    for i, st in enumerate(pacer_steps(an.rec.pacer, an.rec.duration_s)):
-        ax.axvspan(st.t0_s / 60, st.t1_s / 60, color="#3a9a4a" if i % 2 else "#7fc48b",
-                   alpha=0.10, zorder=0, linewidth=0)
+    for i, span in enumerate(paced_spans(pacer_schedule(an.rec), an.rec.duration_s)):
+        ax.axvspan(span.step.start_s / 60, span.end_s / 60,
+                   color="#3a9a4a" if i % 2 else "#7fc48b", alpha=0.10, zorder=0, linewidth=0)
 
 
 #: Window of the report's HR trend line, s (longer than any breath, so breathing does not alias).
@@ -293,8 +294,8 @@ def breathing_figure(an: SessionAnalysis) -> str:
         r_p += [rate, rate]
     axes[0].plot(t_p, r_p, color="#3a9a4a", linewidth=2.0)
     axes[0].set_ylabel("pacer\n(breaths/min)")
-    for i, (role, p) in enumerate(an.persons.items()):
-        s = p.series
+    for i, (role, person) in enumerate(an.persons.items()):
+        s = person.series
         axes[1].plot(s.t_s / 60, s.columns["resonance"], color=colour(role, i), label=role)
         axes[2].plot(s.t_s / 60, s.columns["rsa_bpm"], color=colour(role, i), label=role)
     axes[1].set_ylabel("resonance power\n(share at pacer)")

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import html
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from coreg import __version__
+from coreg.engine.resonance import StepMeasure
 from coreg.report.analysis import SessionAnalysis, finite
+from coreg.report.breathing import ReplayedBreathing
 
 Progress = Callable[[str], None]
 
@@ -154,24 +157,24 @@ def _nk_block(role: str, table: dict[str, float], note: str) -> str:
 
 
 def _sync_text(an: SessionAnalysis) -> str:
-    s = an.sync_summary or {}
-    if not s or not finite(s.get("mean_peak_r")):
+    s = an.sync_summary
+    if s is None or s.mean_peak_r is None or not finite(s.mean_peak_r):
         return an.sync_note or "Synchrony could not be computed."
     a, b = an.sync_roles or ("first", "second")
     chance = (an.sync_details or {}).get("chance_mean_peak_r")
     verdict = ("above what chance alignment of two unrelated heart-rate traces gives"
-               if s.get("significant") else
+               if s.significant else
                "not distinguishable from chance alignment of two unrelated heart-rate traces")
     lead = ""
-    if s.get("significant") and s.get("leader") and finite(s.get("lag_s")):
-        lead = (f" Changes in {s['leader']}'s heart rate tended to come about "
-                f"{abs(s['lag_s']):.1f} s earlier than in the other person's.")
+    if s.significant and s.leader != "none" and s.lag_s is not None and finite(s.lag_s):
+        lead = (f" Changes in {s.leader}'s heart rate tended to come about "
+                f"{abs(s.lag_s):.1f} s earlier than in the other person's.")
     return (f"Heart-rate synchrony between {a} and {b}: mean window peak r = "
-            f"{s['mean_peak_r']:.2f} against a chance level of {_num(chance, '{:.2f}')} "
-            f"(effect size {_num(s.get('effect_size'), '{:.1f}')} SD, p = "
-            f"{_num(s.get('p_value'), '{:.3f}')}; "
-            f"{_num(s.get('pct_windows_above_chance'), '{:.0f}')} % of "
-            f"{s.get('windows')} windows above the 95th percentile of chance) — {verdict}.{lead}")
+            f"{s.mean_peak_r:.2f} against a chance level of {_num(chance, '{:.2f}')} "
+            f"(effect size {_num(s.effect_size, '{:.1f}')} SD, p = "
+            f"{_num(s.p_value, '{:.3f}')}; "
+            f"{_num(s.pct_windows_above_chance, '{:.0f}')} % of "
+            f"{s.windows} windows above the 95th percentile of chance) — {verdict}.{lead}")
 
 
 def _plain_summary(an: SessionAnalysis) -> str:
@@ -187,15 +190,12 @@ def _plain_summary(an: SessionAnalysis) -> str:
             "corrected as artifacts.</li>")
     if an.sync_roles is not None or an.sync_note:
         parts.append(f"<li>{_e(_sync_text(an))}</li>")
-    for role, ch in an.steps_choice.items():
-        assessed = an.assessments.get(role)
-        if assessed is not None:
+    for role, p in an.persons.items():
+        assessed = p.breathing.assessment if p.breathing is not None else None
+        if assessed is not None and assessed.chosen_rate_bpm is not None:
             parts.append(f"<li>Resonance assessment ({_e(role)}): chosen rate "
                          f"{assessed.chosen_rate_bpm:g} breaths/min, confidence "
                          f"{_e(assessed.confidence)}.</li>")
-        elif ch:
-            parts.append(f"<li>Breathing steps ({_e(role)}): {ch['rate_bpm']:g} breaths/min ranked "
-                         f"first on {ch['wins']} of 3 criteria ({_e(ch['confidence'])}).</li>")
     caveats = [
         "coreg informs; it does not diagnose. These numbers describe this session only.",
         "Short-term HRV depends on breathing, posture, time of day, caffeine and many other "
@@ -222,48 +222,52 @@ def _breathing(an: SessionAnalysis, figures: Any, progress: Progress) -> str:
            _figure(figures.breathing_figure(an),
                    "Pacer rate; resonance power (share of spectral power at the pacer "
                    "frequency) and RSA amplitude from the live engine. Shaded: pacer steps.")]
-    if an.assessment_lines:
-        a = an.assessment_lines[-1]
-        out.append("<p><b>Assessment recorded by coreg breathe:</b> chosen rate "
-                   f"{_e(a.get('chosen_rate_bpm', a.get('rate_bpm', '?')))} breaths/min"
-                   f" ({_e(a.get('confidence', ''))}).</p>")
     for role, p in an.persons.items():
-        if not p.steps:
-            continue
-        out.append(f"<h3>Per-step assessment — {_e(role)}</h3><table><tr><th class='n'>rate "
-                   "(br/min)</th><th class='n'>from–to (min)</th><th class='n'>usable (s)</th>"
-                   "<th class='n'>mean HR</th><th class='n'>LF power (ms²)</th>"
-                   "<th class='n'>LF peak (Hz)</th><th class='n'>RSA (bpm)</th>"
-                   "<th class='n'>resonance power</th></tr>")
-        for r in p.steps:
-            out.append(
-                f"<tr><td class='n'>{r['rate_bpm']:g}</td>"
-                f"<td class='n'>{r['t0_s'] / 60:.1f}–{r['t1_s'] / 60:.1f}</td>"
-                f"<td class='n'>{r['usable_s']:.0f}</td>"
-                f"<td class='n'>{_num(r['mean_hr_bpm'], '{:.1f}')}</td>"
-                f"<td class='n'>{_num(r['lf_ms2'], '{:.0f}')}</td>"
-                f"<td class='n'>{_num(r['lf_peak_hz'], '{:.3f}')}</td>"
-                f"<td class='n'>{_num(r['rsa_bpm'], '{:.1f}')}</td>"
-                f"<td class='n'>{_num(r['resonance'], '{:.2f}')}</td></tr>")
-        out.append("</table>")
-        assessed = an.assessments.get(role)
-        if assessed is not None:
-            out.append(f"<p><b>Resonance assessment (as coreg breathe computes it): "
-                       f"{assessed.chosen_rate_bpm:g} breaths/min</b>, confidence "
-                       f"{_e(assessed.confidence)}. {_e(assessed.statement)}</p>")
-        ch = an.steps_choice.get(role)
-        if ch:
-            out.append(f"<p>This table's own ranking: <b>{ch['rate_bpm']:g} breaths/min</b> "
-                       f"(first on {ch['wins']} of 3 criteria: LF power, RSA amplitude, resonance "
-                       f"power — {_e(ch['confidence'])}). Ranking: "
-                       + ", ".join(f"{x:g}" for x in ch["ranking"]) + ".</p>")
-        else:
-            out.append("<p class='caveat'>Fewer than two steps long enough to compare "
-                       "(each needs ≥ 60 s after a 20 s settling time).</p>")
+        if p.breathing is not None:
+            out.append(_step_table(role, p.breathing))
     out.append("<p class='caveat'>Criteria after Lehrer, Vaschillo &amp; Vaschillo (2000) and "
-               "Shaffer &amp; Meehan (2020). A description of this session, not a diagnosis; the "
-               "HR–pacer phase and LF-peak smoothness are not assessed here.</p>")
+               "Shaffer &amp; Meehan (2020), measured and ranked by the same engine as "
+               "<code>coreg breathe --assess</code>. The HR–pacer phase includes the person's "
+               "own lag behind the pacer and the one-peak share does not separate paced steps, "
+               "so both are shown but not scored. A description of this session, not a "
+               "diagnosis.</p>")
     return "\n".join(out)
+
+
+def _step_table(role: str, br: ReplayedBreathing) -> str:
+    """The engine's per-step measures (ranked when the session was an assessment)."""
+    a = br.assessment
+    rows: list[tuple[int | None, float | None, StepMeasure]] = (
+        [(r.rank, r.total, r.measure) for r in a.ranking] if a is not None
+        else [(None, None, m) for m in br.measures])
+    if not rows:
+        return (f"<p class='caveat'>No pacer step of {_e(role)} was long enough to measure "
+                f"(each needs 50 s of clean beats after its {br.settle_s:g} s settle).</p>")
+    head = ("<h3>Resonance assessment — " if a is not None else "<h3>Pacer steps — ")
+    out = [head + f"{_e(role)}</h3><table><tr><th class='n'>rank</th>"
+           "<th class='n'>rate (br/min)</th><th class='n'>measured (s)</th>"
+           "<th class='n'>LF power (ms²)</th><th class='n'>LF peak (ms²/Hz)</th>"
+           "<th class='n'>HR swing (bpm)</th><th class='n'>phase (°)</th>"
+           "<th class='n'>one peak</th><th class='n'>coherence</th><th class='n'>score</th></tr>"]
+    for rank, total, m in rows:
+        swing = _num(m.amplitude_bpm, '{:.1f}')
+        if math.isfinite(m.amplitude_se_bpm):
+            swing += f" ± {m.amplitude_se_bpm:.1f}"
+        out.append(
+            f"<tr><td class='n'>{'' if rank is None else rank}</td>"
+            f"<td class='n'>{m.rate_bpm:g}</td><td class='n'>{m.duration_s:.0f}</td>"
+            f"<td class='n'>{_num(m.lf_power_ms2, '{:.0f}')}</td>"
+            f"<td class='n'>{_num(m.lf_peak_ms2_hz, '{:.0f}')}</td>"
+            f"<td class='n'>{swing}</td><td class='n'>{_num(m.phase_deg, '{:.0f}')}</td>"
+            f"<td class='n'>{_num(m.smooth, '{:.2f}')}</td>"
+            f"<td class='n'>{_num(m.coherence, '{:.2f}')}</td>"
+            f"<td class='n'>{'' if total is None else f'{total:.2f}'}</td></tr>")
+    out.append("</table>")
+    if a is not None and a.chosen_rate_bpm is not None:
+        out.append(f"<p><b>Resonance assessment (as coreg breathe computes it): "
+                   f"{a.chosen_rate_bpm:g} breaths/min</b>, confidence "
+                   f"{_e(a.confidence)}. {_e(a.statement)}</p>")
+    return "".join(out)
 
 
 def render_html(an: SessionAnalysis, *, progress: Progress = lambda _: None) -> str:
@@ -317,12 +321,12 @@ def render_html(an: SessionAnalysis, *, progress: Progress = lambda _: None) -> 
                                 "The real statistic against its surrogate distributions "
                                 "(what the same two people give when their time alignment is "
                                 "destroyed)."))
-        if an.breathing_summary and finite(an.breathing_summary.get("mean_peak_r")):
-            b = an.breathing_summary
+        b = an.breathing_summary
+        if b is not None and b.mean_peak_r is not None and finite(b.mean_peak_r):
             body.append(f"<p class='caveat'>Breathing-band (0.15–0.4 Hz) synchrony: mean peak r "
-                        f"{b['mean_peak_r']:.2f}, effect size "
-                        f"{_num(b.get('effect_size'), '{:.1f}')}, "
-                        f"p = {_num(b.get('p_value'), '{:.3f}')}. Two people breathing to the same "
+                        f"{b.mean_peak_r:.2f}, effect size "
+                        f"{_num(b.effect_size, '{:.1f}')}, "
+                        f"p = {_num(b.p_value, '{:.3f}')}. Two people breathing to the same "
                         "pacer are synchronised by the pacer alone.</p>")
     body.append(_breathing(an, figures, progress))
     body.append("<h2>HRV indices (neurokit2)</h2>")

@@ -329,6 +329,7 @@ def write_progress_report(folder: str | os.PathLike[str], client_name: str,
         No such client, or the output is a folder or in a missing folder.
     """
     from coreg.errors import InputError
+    from coreg.recording.format import write_owner_only
     from coreg.recording.index import open_index
 
     out = Path(output)
@@ -346,9 +347,7 @@ def write_progress_report(folder: str | os.PathLike[str], client_name: str,
     page = render_progress(client, entries, progress=progress)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
+        write_owner_only(tmp, page)
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -12,6 +12,9 @@ offline and prints on A4.
 The report reads the session, HRV and pseudo-dyad tables only (not the window series), so it
 stays small for large studies; long tables are cut at :data:`MAX_TABLE_ROWS` rows with a pointer
 to the CSV that holds them all.
+
+Why one module of this size: it is one page; its figures share the layout and colour
+helpers at the top, and splitting it by section would only scatter those.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -226,7 +229,7 @@ def pseudo_figure(data: StudyData) -> str:
                 by_dyad.setdefault(d, []).append(v)
         for x, i in enumerate(order):
             vals = by_dyad.get(ids[i], [])
-            jitter = np.linspace(-0.18, 0.18, len(vals)) if vals else []
+            jitter = np.linspace(-0.18, 0.18, len(vals)) if vals else np.empty(0)
             ax0.plot(x + np.asarray(jitter), vals, ".", color="#aaaaaa", markersize=3,
                      label="pseudo-dyads" if x == 0 else None)
         ax0.plot(np.arange(ids.size), real[order], "D", color="#b8242a", markersize=4,
@@ -395,7 +398,7 @@ def _people_table(data: StudyData, key: str, role: str) -> str:
     hrv = _person_hrv(data, role)
     rows = []
     for name, sel in _groups(data, key):
-        ids = s["session_id"][sel].tolist()
+        ids = cast("list[str]", s["session_id"][sel].tolist())
         dy = sel & np.isfinite(s["sync_mean_peak_r"])
         pct = s["pseudo_percentile"][sel]
         sig = s["sync_significant"][dy]

@@ -12,6 +12,7 @@ def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[st
     """Analyse ``recording`` and write the HTML report atomically to ``output``."""
     from coreg.errors import InputError, RecordingError
     from coreg.recording import read_recording
+    from coreg.recording.format import write_owner_only
     from coreg.report.analysis import analyze_session
     from coreg.report.html import render_html
 
@@ -32,9 +33,7 @@ def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[st
     page = render_html(an, progress=prog)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # health data
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
+        write_owner_only(tmp, page)  # health data
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

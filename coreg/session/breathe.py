@@ -11,7 +11,7 @@ A replay of a ``mode: breathe`` recording (:func:`replay_analysis_factory`) feed
 :class:`BreatheAnalysis` from the recorded pacer lines, so it shows the same numbers as live.
 
 Resonance-frequency assessment: Lehrer, Vaschillo & Vaschillo (2000),
-doi:10.1023/A:1009554825745; the engine's definitions are in SCIENCE.md §4.
+doi:10.1023/A:1009554825745; the engine's definitions are in docs/science.md §4.
 
 Nothing here imports Qt.
 """
@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from coreg.engine.pacer import PacerStep
-from coreg.engine.resonance import BreatheRun
+from coreg.engine.resonance import Assessment, BreatheRun
 from coreg.errors import InputError
+from coreg.recording.replay import pacer_schedule
 from devices.types import DeviceEvent, EventKind, RRSample
 
 log = logging.getLogger(__name__)
@@ -308,11 +309,73 @@ def open_breathe_session(
     return BreatheSession(session, analysis, resolved, duration_s, note)
 
 
-def schedule_from_recording(recording: Any) -> tuple[PacerStep, ...]:
-    """The pacer schedule of a breathing recording, from its recorded ``pacer`` lines."""
-    return tuple(PacerStep(start_s=p.t_s, rate_bpm=p.rate_bpm, inhale_ratio=p.inhale_ratio,
-                           pause_in_s=p.pause_in_s, pause_out_s=p.pause_out_s, label=p.label)
-                 for p in recording.pacer)
+@dataclass(frozen=True, slots=True)
+class BreatheConfig:
+    """How a breathing session is shown: what the window and the terminal view need.
+
+    Attributes
+    ----------
+    assess
+        A resonance-frequency assessment (rank the steps at the end).
+    goal_min
+        Minutes at high coherence to aim for, or None.
+    sound
+        Sound cues at each inhale and exhale start.
+    client_name
+        Whose session it is (the key of the stored default rate).
+    """
+
+    assess: bool = False
+    goal_min: float | None = None
+    sound: bool = False
+    client_name: str = "client"
+
+
+def replay_config(recording: Any) -> BreatheConfig:
+    """The :class:`BreatheConfig` of a recorded breathing session (from its header)."""
+    settings = recording.header.get("settings", {}) or {}
+    return BreatheConfig(assess=bool(settings.get("assess")),
+                         client_name=str(settings.get("client_name") or "client"))
+
+
+def source_text(bs: BreatheSession, *, seed: int | None, device: str) -> str:
+    """Which strap feeds the session, in words (SIMULATED when it is simulated)."""
+    kind = bs.resolved.specs["client"].kind
+    if kind == "sim":
+        return f"SIMULATED client (seed {seed})"
+    if kind == "ble-sim":
+        return (f"SIMULATED client (seed {seed}) on the emulated BLE strap"
+                + (f"; {bs.note}" if bs.note else ""))
+    return f"strap {device}"
+
+
+def summary_lines(br: BreatheRun, goal_min: float | None) -> list[str]:
+    """The end-of-session summary in words, and how the goal went when one was set."""
+    summary = br.summary()
+    lines = summary.lines()
+    if goal_min:
+        high = summary.level_s.get("high", 0.0) / 60.0
+        lines.append(f"Goal {goal_min:g} min at high coherence: {high:.1f} min"
+                     + (" — reached, well done." if high >= goal_min else " — keep going."))
+    return lines
+
+
+#: Stores an assessment's chosen rate as the client's default; returns the line saying so.
+RateStore = Callable[[Assessment], str]
+
+#: Header of the assessment table in the terminal (its columns are :func:`ranking_lines`').
+RANKING_HEADER = "rank  rate/min  LF power ms²  LF peak  HR swing bpm  phase°  one peak  score"
+
+
+def ranking_lines(assessment: Assessment) -> list[str]:
+    """The assessment's ranking as terminal lines, best first (header first)."""
+    lines = [RANKING_HEADER]
+    for row in assessment.ranking:
+        m = row.measure
+        lines.append(f"{row.rank:>4}  {m.rate_bpm:8.1f}  {m.lf_power_ms2:12.0f}  "
+                     f"{m.lf_peak_ms2_hz:7.0f}  {m.amplitude_bpm:12.1f}  {m.phase_deg:6.0f}  "
+                     f"{m.smooth:8.2f}  {row.total:5.2f}")
+    return lines
 
 
 def is_breathe_recording(recording: Any) -> bool:
@@ -322,7 +385,7 @@ def is_breathe_recording(recording: Any) -> bool:
 
 def replay_analysis_factory(recording: Any) -> Callable[[], BreatheAnalysis]:
     """A factory of fresh :class:`BreatheAnalysis` for replaying a breathing recording."""
-    schedule = schedule_from_recording(recording)
+    schedule = pacer_schedule(recording)
     settings = recording.header.get("settings", {}) or {}
     assess = bool(settings.get("assess"))
     settle_s = float(settings.get("settle_s") or 0.0) if assess else 0.0

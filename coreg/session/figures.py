@@ -13,11 +13,12 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from coreg.engine.person import PersonEngine, PersonSnapshot
 from coreg.engine.timeline import BeatTimeline
 from coreg.session import engines
 from coreg.session.results import Metric, PersonFigures, SessionFigures, SyncFigures
@@ -31,7 +32,7 @@ __all__ = [
 
 #: Person snapshot cadence in seconds.
 TICK_S = 1.0
-#: Synchrony update cadence in seconds (SCIENCE.md §5: 5 s step).
+#: Synchrony update cadence in seconds (docs/science.md §5: 5 s step).
 SYNC_STEP_S = 5.0
 #: Beats kept for the HR curve (covers more than 60 s at any heart rate).
 HR_BUFFER_BEATS = 512
@@ -66,7 +67,8 @@ class _Growable:
 @dataclass(slots=True)
 class _PersonTrack:
     role: str
-    engine: Any
+    engine: PersonEngine
+    timeline: BeatTimeline  # the engine's own: the HR curve follows its beat times
     name: str = ""
     simulated: bool = False
     connection: str = "waiting"
@@ -76,12 +78,10 @@ class _PersonTrack:
     last_beat_s: float = -math.inf
     beats: int = 0
     error: str = ""
-    snapshot: Any = None
-    timeline: Any = None
+    snapshot: PersonSnapshot | None = None
     curve: tuple[NDArray[np.float64], NDArray[np.float64]] = field(
         default_factory=lambda: (np.empty(0), np.empty(0)))
     curve_dirty: bool = False
-    own_timeline: bool = True
     trend: _Growable = field(default_factory=lambda: _Growable(3))
 
 
@@ -109,12 +109,10 @@ class LiveAnalysis:
         self._tracks: dict[str, _PersonTrack] = {}
         for role in self.roles:
             engine = engines.person_engine(role)
-            shared = engines.timeline(engine)
             self._tracks[role] = _PersonTrack(
                 role=role, engine=engine, name=(names or {}).get(role, ""),
                 simulated=bool((simulated or {}).get(role, False)),
-                timeline=shared if shared is not None else BeatTimeline(),
-                own_timeline=shared is None)
+                timeline=engines.timeline(engine))
         self._sync = engines.synchrony_engine(self.roles) if len(self.roles) == 2 else None
         self._start_s = 0.0
         self._next_tick_s = math.inf
@@ -149,12 +147,9 @@ class LiveAnalysis:
         self._version += 1
 
     def _append_beats(self, track: _PersonTrack, sample: RRSample) -> None:
-        # The HR curve uses the engine's beat-timeline rules (RR sums anchored to arrivals,
-        # re-anchored after gaps) on a display-only timeline of its own.
-        if track.own_timeline:
-            added = track.timeline.add(sample)
-        else:  # the engine has fed its own timeline already
-            added = len(track.timeline) - track.beats
+        # The HR curve is drawn from the engine's beat timeline (RR sums anchored to arrivals,
+        # re-anchored after gaps), which the engine has just fed.
+        added = len(track.timeline) - track.beats
         if added:
             track.beats += added
             last = track.timeline.last_beat_s()
@@ -175,7 +170,7 @@ class LiveAnalysis:
             if breaks.size:
                 x = np.insert(x, breaks, x[breaks] - 1e-3)
                 bpm = np.insert(bpm, breaks, np.nan)
-            track.curve = (x, bpm)
+            track.curve = (cast("NDArray[np.float64]", x), cast("NDArray[np.float64]", bpm))
             track.curve_dirty = False
         return track.curve
 
@@ -187,9 +182,6 @@ class LiveAnalysis:
         engines.feed_event(track.engine, event)
         rel_s = event.arrival_s - self._start_s
         kind = event.kind
-        if track.own_timeline and kind in (EventKind.DISCONNECTED, EventKind.CONNECTED,
-                                           EventKind.RECONNECTING):
-            track.timeline.mark_break()
         if kind == EventKind.BATTERY and event.value is not None:
             track.battery_pct = float(event.value)
         elif kind == EventKind.CONTACT_LOST:
@@ -231,8 +223,8 @@ class LiveAnalysis:
             for track in self._tracks.values():
                 track.snapshot = engines.snapshot(track.engine, t_s)
                 fig = engines.person_values(track.snapshot)
-                track.trend.append(t_s - self._start_s, _nan(fig["rmssd"].value),
-                                   _nan(fig["coherence"].value))
+                track.trend.append(t_s - self._start_s, _nan(fig.rmssd.value),
+                                   _nan(fig.coherence.value))
             if t_s >= self._next_sync_s:
                 self._update_sync(t_s)
                 self._next_sync_s += SYNC_STEP_S
@@ -277,7 +269,7 @@ class LiveAnalysis:
         finite = curve_bpm[np.isfinite(curve_bpm)]
         last_hr = float(finite[-1]) if finite.size else math.nan
         fresh = (self._now_s - self._start_s) - track.last_beat_s <= HR_STALE_S
-        hr_metric: Metric = values["hr"]
+        hr_metric: Metric = values.hr
         hr_now = hr_metric.value if hr_metric.value is not None else (
             last_hr if math.isfinite(last_hr) else None)
         return PersonFigures(
@@ -290,12 +282,12 @@ class LiveAnalysis:
             contact=track.contact,
             hr_bpm=hr_now if fresh else None,
             hr=hr_metric,
-            rmssd=values["rmssd"],
-            coherence=values["coherence"],
-            lf_hf=values["lf_hf"],
-            pct_corrected=values["pct_corrected"],
-            provisional_beats=int(values["provisional"] or 0),
-            gaps=int(values["gaps"] or 0),
+            rmssd=values.rmssd,
+            coherence=values.coherence,
+            lf_hf=values.lf_hf,
+            pct_corrected=values.pct_corrected,
+            provisional_beats=values.provisional,
+            gaps=values.gaps,
             beats=track.beats,
             hr_curve_t_s=curve_t,
             hr_curve_bpm=curve_bpm,

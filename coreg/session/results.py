@@ -1,6 +1,7 @@
 """The session's typed results: what the live view, the terminal view and the report render.
 
-Plain frozen dataclasses with no behaviour, built by :mod:`coreg.session.figures` (and
+Plain frozen dataclasses with no behaviour (the metrics are the engine's own
+:class:`~coreg.engine.person.Metric`), built by :mod:`coreg.session.figures` (and
 :mod:`coreg.session.engines`, which turns engine objects into them). Kept apart so that the
 modules that build them do not import each other.
 """
@@ -12,20 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from coreg.engine.person import Metric
 
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """One live metric as shown: value, the window it covers, how often it updates.
-
-    ``collecting`` is True until the window holds enough data; ``have_s`` says how much it
-    holds (for "collecting… 40/60 s").
-    """
-
-    value: float | None
-    window_s: float
-    cadence_s: float
-    collecting: bool = True
-    have_s: float = 0.0
+__all__ = ["Metric", "PersonFigures", "SessionFigures", "SyncFigures"]
 
 
 @dataclass(frozen=True, slots=True)

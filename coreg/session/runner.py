@@ -1,7 +1,7 @@
 """A live session: strap sources on one asyncio loop in one background thread, a recorder that
 stores every message before anything else touches it, and a consumer that feeds the engines.
 
-Threads (DESIGN.md §3)::
+Threads (docs/design.md §3)::
 
     background thread ("coreg-sources")          consumer thread (Qt timer ~30 Hz / headless loop)
     ───────────────────────────────────          ──────────────────────────────────────────────────

@@ -17,6 +17,18 @@ from coreg.sources import ResolvedSources, default_specs, resolve
 log = logging.getLogger(__name__)
 
 
+def live_title(resolved: ResolvedSources) -> str:
+    """The live view's title: "coreg live", and SIMULATED with the scenario and seed when it is
+    (a simulated dyad, or an emulated BLE strap)."""
+    sim = resolved.simulation
+    if sim is None:
+        return "coreg live — SIMULATED (emulated BLE strap)" if resolved.simulated else "coreg live"
+    scenario = sim["scenario"]
+    if isinstance(scenario, dict):
+        scenario = ", ".join(f"{r} {s}" for r, s in scenario.items())
+    return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
+
+
 def open_session(
     client: str | None = None,
     therapist: str | None = None,

@@ -20,9 +20,9 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6 import QtCore, QtWidgets
 
-    from coreg.cli.live import _title
     from coreg.recording.index import person_header
     from coreg.session import open_session
+    from coreg.session.setup import live_title
     from coreg.ui.main_window import LiveWindow
 
     people = person_header(getattr(args, "client_name", None),
@@ -44,7 +44,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
                             header_extra=people)
 
     names = {role: role for role in resolved.sources}
-    window = LiveWindow(session, title=_title(resolved), simulated=resolved.simulated,
+    window = LiveWindow(session, title=live_title(resolved), simulated=resolved.simulated,
                         names=names, duration_s=args.duration, on_finished=finished,
                         autostart=False, session_factory=None if args.screenshot else factory,
                         sources={role: spec.text for role, spec in resolved.specs.items()})

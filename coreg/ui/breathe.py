@@ -2,16 +2,19 @@
 resonance power, RSA per breath, the breathing rate the heart shows, assessment steps and ranking,
 and the end summary. Calm colours (theme of :mod:`coreg.ui.theme`); never a number before its
 window fills ("collecting…").
+
+Why one module of this size: one window with the small widgets only it uses (the pacer ring,
+the coherence meter, the sound cue) and its two entry points (live and replay).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,14 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from coreg.engine.pacer import lung_curve, pacer_state
 from coreg.engine.resonance import COHERENCE_LEVELS, coherence_level
+from coreg.session.breathe import (
+    BreatheConfig,
+    BreatheSession,
+    RateStore,
+    replay_config,
+    summary_lines,
+)
+from coreg.session.replay import ReplaySession
 from coreg.ui import theme
 from coreg.ui.qt_fixes import bool_guard
 
@@ -242,10 +253,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         ``analysis``.
     analysis
         The :class:`coreg.session.breathe.BreatheAnalysis` the session feeds.
-    args
-        Options: ``assess``, ``goal``, ``sound``, ``client_name``.
-    folder
-        Recordings folder for the per-client settings; None stores nothing (replay).
+    config
+        How to show it (:class:`coreg.session.breathe.BreatheConfig`).
     duration_s
         Session length in seconds.
     simulated
@@ -254,29 +263,32 @@ class BreatheWindow(QtWidgets.QMainWindow):
         True for a replay (the title says so; the end keeps the recording untouched).
     on_finished
         Called once with the window when the session ends.
+    store_rate
+        Keeps an assessment's chosen rate as the client's default and returns the line saying
+        so; None stores nothing (a replay).
     """
 
-    def __init__(self, session: Any, analysis: Any, args: argparse.Namespace,
-                 folder: Path | None, duration_s: float, *, simulated: bool = True,
-                 replay: bool = False, source_text: str = "", on_finished: Any = None,
-                 sound: SoundCue | None = None) -> None:
+    def __init__(self, session: Any, analysis: Any, config: BreatheConfig, duration_s: float,
+                 *, simulated: bool = True, replay: bool = False, source_text: str = "",
+                 on_finished: Callable[[BreatheWindow], None] | None = None,
+                 sound: SoundCue | None = None, store_rate: RateStore | None = None) -> None:
         super().__init__()
         self.session = session
         self.analysis = analysis
         self.br = analysis.run
-        self.args = args
-        self.folder = folder
+        self.config = config
+        self.store_rate = store_rate
         self.duration_s = duration_s
         self.replay = replay
         self.on_finished = on_finished
         self.finished = False
         self.sound = sound if sound is not None else (
-            SoundCue.open() if getattr(args, "sound", False) else None)
+            SoundCue.open() if config.sound else None)
         fast = not getattr(session, "realtime", True) and getattr(session, "speed", 1) is None
         #: Messages per frame in fast (virtual-clock) mode, so the pacer is seen moving.
         self.max_per_frame: int | None = 4 if fast and not replay else None
         self.guard = bool_guard()
-        mode = "resonance-frequency assessment" if args.assess else "breathing practice"
+        mode = "resonance-frequency assessment" if config.assess else "breathing practice"
         tags = (["replay"] if replay else []) + (["SIMULATED"] if simulated else [])
         self.setWindowTitle(" — ".join(["coreg breathe", mode, *tags]))
         self.setStyleSheet(theme.STYLE_SHEET)
@@ -350,7 +362,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(
             QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.table.setVisible(bool(args.assess))
+        self.table.setVisible(config.assess)
         self.table.setMaximumHeight(220)
         right.addWidget(self.table, 2)
         outer.addWidget(_label("coreg informs; it does not diagnose.", name="disclaimer",
@@ -394,7 +406,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self.sound.update(st.stage, now)
         step = br.schedule[st.step_index] if st.step_index >= 0 else None
         rate_text = f"{st.rate_bpm:.1f} breaths/min" if st.rate_bpm else ""
-        if self.args.assess and step is not None and step.rate_bpm and \
+        if self.config.assess and step is not None and step.rate_bpm and \
                 now - step.start_s < br.settle_s:
             rate_text += " · settling in (not measured yet)"
         words = "Done — well done" if self.finished else STAGE_TEXT[st.stage]
@@ -436,7 +448,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         b = snap.breathing_rate_bpm.value
         self.breath_value.setText("breathing rate the heart shows: " + (
             "collecting…" if b is None else f"{b:.1f}/min"))
-        if self.args.assess:
+        if self.config.assess:
             self.steps.setText(self._steps_text(now))
 
     def _steps_text(self, now: float) -> str:
@@ -452,13 +464,11 @@ class BreatheWindow(QtWidgets.QMainWindow):
     def finish(self, reason: str = "duration reached") -> None:
         """End: stop the session (closing the recording), show the summary (and ranking),
         store the chosen rate (not in a replay)."""
-        from coreg.cli.breathe import final_lines
-
         self.finished = True
         self.timer.stop()
         self.session.stop(reason)
-        lines = final_lines(self.args, self.br, self.folder)
-        if self.args.assess:
+        lines = summary_lines(self.br, self.config.goal_min)
+        if self.config.assess:
             a = self.br.assessment()
             self.table.setRowCount(len(a.ranking))
             for i, row in enumerate(a.ranking):
@@ -470,10 +480,10 @@ class BreatheWindow(QtWidgets.QMainWindow):
                     item = QtWidgets.QTableWidgetItem(v)
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
                     self.table.setItem(i, j, item)
-            lines = [ln for ln in lines if not ln.startswith(("rank ", "   ", "coreg informs"))
-                     and not ln[:4].strip().isdigit()]
-        else:
-            lines = [ln for ln in lines if not ln.startswith("coreg informs")]
+            lines.append(a.statement)
+            stored = self.store_rate(a) if self.store_rate is not None else ""
+            if stored:
+                lines.append(stored)
         if self.analysis.error:
             lines.append(f"The strap failed: {self.analysis.error}")
         self.summary.setText("\n".join(lines))
@@ -495,15 +505,17 @@ class BreatheWindow(QtWidgets.QMainWindow):
         """Save the window as PNG."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        layout = self.centralWidget().layout()
-        layout.invalidate()
-        layout.activate()
+        central = self.centralWidget()
+        layout = central.layout() if central is not None else None
+        if layout is not None:
+            layout.invalidate()
+            layout.activate()
         QtWidgets.QApplication.processEvents()
         self.grab().save(str(target))
         return target
 
 
-def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> None:
+def _exec(app: QtCore.QCoreApplication, window: BreatheWindow) -> None:
     def interrupted(*_: object) -> None:
         window.close()  # stops the session: the recording ends with "window closed"
 
@@ -523,48 +535,45 @@ def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> None:
         app.processEvents()
 
 
-def run_window(args: argparse.Namespace, bs: Any, folder: Path) -> int:
+def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
+               screenshot: str | None = None, store_rate: RateStore | None = None) -> int:
     """Open the breathing window on a :class:`coreg.session.breathe.BreatheSession`; with
-    ``--screenshot`` run offscreen, save at the end and quit."""
-    if args.screenshot:
+    ``screenshot`` run offscreen, save it there at the end and quit."""
+    if screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from coreg.cli.breathe import source_text
-
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
 
     def finished(window: BreatheWindow) -> None:
-        if args.screenshot:
-            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
+        if screenshot:
+            print(f"screenshot: {window.save_screenshot(screenshot)}")
             app.quit()
 
-    window = BreatheWindow(bs.session, bs.analysis, args, folder, bs.duration_s,
-                           simulated=bs.simulated, source_text=source_text(args, bs),
-                           on_finished=finished)
+    window = BreatheWindow(bs.session, bs.analysis, config, bs.duration_s,
+                           simulated=bs.simulated, source_text=source,
+                           on_finished=finished, store_rate=store_rate)
     _exec(app, window)
     print(f"recording: {bs.session.recording_path}")
     return 0
 
 
-def run_replay_window(args: argparse.Namespace, replay: Any, title: str) -> int:
+def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
+                      start_s: float = 0.0) -> int:
     """Replay a breathing recording in the breathing window (pacer from the recorded lines);
-    with ``--screenshot`` play to the end offscreen, save and quit."""
-    if args.screenshot:
+    with ``screenshot`` play to the end offscreen, save it there and quit."""
+    if screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     rec = replay.recording
-    settings = rec.header.get("settings", {}) or {}
-    opts = argparse.Namespace(assess=bool(settings.get("assess")), goal=None, sound=False,
-                              client_name=str(settings.get("client_name") or "client"))
 
     def finished(window: BreatheWindow) -> None:
-        if args.screenshot:
-            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
+        if screenshot:
+            print(f"screenshot: {window.save_screenshot(screenshot)}")
             app.quit()
 
-    window = BreatheWindow(replay, replay.analysis, opts, None, replay.duration_s,
+    window = BreatheWindow(replay, replay.analysis, replay_config(rec), replay.duration_s,
                            simulated=rec.simulation is not None, replay=True,
                            source_text=title, on_finished=finished)
-    if getattr(args, "start", 0.0):
-        replay.seek(args.start)
+    if start_s:
+        replay.seek(start_s)
     _exec(app, window)
     return 0

@@ -556,8 +556,8 @@ class HomeWindow(QtWidgets.QMainWindow):
 
     def _start_breathe(self, assess: bool) -> QtWidgets.QMainWindow | None:
         from coreg.engine import pacer
-        from coreg.recording.index import person_header
-        from coreg.session.breathe import open_breathe_session
+        from coreg.recording.index import person_header, save_client_rate
+        from coreg.session.breathe import BreatheConfig, open_breathe_session
         from coreg.ui.breathe import BreatheWindow
 
         c = self._need_client()
@@ -579,10 +579,19 @@ class HomeWindow(QtWidgets.QMainWindow):
         except (CoregError, ValueError) as exc:
             self.say(str(exc))
             return None
-        args = argparse.Namespace(assess=assess, goal=None, sound=False, client_name=c.name)
-        window = BreatheWindow(bs.session, bs.analysis, args, self.folder, bs.duration_s,
+        folder, name = self.folder, c.name
+
+        def store(a: Any) -> str:
+            if a.chosen_rate_bpm is None:
+                return ""
+            save_client_rate(folder, name, a.chosen_rate_bpm, a.confidence,
+                             Path(bs.session.recording_path).name)
+            return f"Stored as {name}'s default pacer rate."
+
+        window = BreatheWindow(bs.session, bs.analysis,
+                               BreatheConfig(assess=assess, client_name=c.name), bs.duration_s,
                                simulated=bs.simulated, source_text=f"client {c.name}",
-                               on_finished=self._session_done)
+                               on_finished=self._session_done, store_rate=store)
         self._adopt(window)
         window.show()
         window.start()
@@ -602,7 +611,11 @@ class HomeWindow(QtWidgets.QMainWindow):
     def replay_selected(self) -> QtWidgets.QMainWindow | None:
         """Replay the selected session (breathing sessions with their pacer)."""
         from coreg.recording import read_recording
-        from coreg.session.breathe import is_breathe_recording, replay_analysis_factory
+        from coreg.session.breathe import (
+            is_breathe_recording,
+            replay_analysis_factory,
+            replay_config,
+        )
         from coreg.session.replay import ReplaySession
 
         path = self.selected_path()
@@ -623,12 +636,9 @@ class HomeWindow(QtWidgets.QMainWindow):
 
             replay = ReplaySession(rec, speed=1.0,
                                    analysis_factory=replay_analysis_factory(rec))
-            settings = rec.header.get("settings") or {}
-            args = argparse.Namespace(assess=bool(settings.get("assess")), goal=None,
-                                      sound=False, client_name=self.current_client_name())
-            window = BreatheWindow(replay, replay.analysis, args, None, replay.duration_s,
-                                   simulated=rec.simulation is not None, replay=True,
-                                   source_text=title)
+            window = BreatheWindow(replay, replay.analysis, replay_config(rec),
+                                   replay.duration_s, simulated=rec.simulation is not None,
+                                   replay=True, source_text=title)
         else:
             from coreg.ui.replay import ReplayWindow
 

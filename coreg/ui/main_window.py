@@ -45,12 +45,9 @@ changes in 30 s windows every 5 s, drawn against the chance band from surrogate 
 
 def source_choices() -> list[str]:
     """SRC suggestions for the choosers: simulated dyad scenarios and the emulated strap."""
-    try:
-        from devices.sim import SCENARIOS
+    from devices.sim import SCENARIOS
 
-        names = [n for n in SCENARIOS if n not in ("rest", "assessment")]
-    except ImportError:
-        names = ["coupled"]
+    names = [n for n in SCENARIOS if n not in ("rest", "assessment")]
     return [f"sim:{n}" for n in names] + ["ble-sim", "ble-sim:rest"]
 
 
@@ -428,7 +425,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         if overlay.isVisible():
             overlay.hide()
         else:
-            overlay.setGeometry(self.centralWidget().rect())
+            central = self.centralWidget()
+            overlay.setGeometry(central.rect() if central is not None else self.rect())
             overlay.raise_()
             overlay.show()
 
@@ -456,8 +454,9 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self.help_overlay.isVisible():
-            self.help_overlay.setGeometry(self.centralWidget().rect())
+        central = self.centralWidget()
+        if self.help_overlay.isVisible() and central is not None:
+            self.help_overlay.setGeometry(central.rect())
 
     def _add_shortcut(self, keys: str, slot: Callable[[], None]) -> None:
         shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)

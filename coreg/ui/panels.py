@@ -1,6 +1,6 @@
 """The live view's panels: one per person, and the synchrony panel.
 
-pyqtgraph discipline (DESIGN.md §6): every curve is built once and only ``setData`` runs per
+pyqtgraph discipline (docs/design.md §6): every curve is built once and only ``setData`` runs per
 frame; x-ranges are fixed ("seconds before now", so the axis never re-lays out); gaps are NaN
 with ``connect="finite"``; slow trends are redrawn once a second, not every frame.
 """

@@ -53,13 +53,17 @@ class ReplayWindow(LiveWindow):
         super().__init__(replay, title=title, simulated=simulated, names=names,  # type: ignore[arg-type]
                          on_finished=on_finished, autostart=False, session_factory=None)
         self.replay = replay
-        root = self.centralWidget().layout()
+        central = self.centralWidget()
+        assert central is not None  # the live window always sets one
+        root = central.layout()
         assert isinstance(root, QtWidgets.QVBoxLayout)
         # The live window's source choosers mean nothing in a replay.
-        source_row = root.itemAt(1).layout()
+        row_item = root.itemAt(1)
+        source_row = row_item.layout() if row_item is not None else None
         if source_row is not None:
             for i in range(source_row.count()):
-                widget = source_row.itemAt(i).widget()
+                item = source_row.itemAt(i)
+                widget = item.widget() if item is not None else None
                 if widget is not None:
                     widget.hide()
         self.stop_button.hide()

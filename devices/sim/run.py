@@ -7,9 +7,10 @@ import heapq
 import json
 import zlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from devices.sim.dyad import Coupling, couple_slow
 from devices.sim.physiology import (
@@ -221,7 +222,7 @@ def simulate_people(
     for r in roles:
         p = persons[r]
         rng = role_rng(seed, r, 2)
-        hr = p.mean_hr_bpm + mods[r].rsa_bpm + mods[r].slow_bpm
+        hr = cast("NDArray[np.float64]", p.mean_hr_bpm + mods[r].rsa_bpm + mods[r].slow_bpm)
         beats[r] = ipfm_beats(t, hr, float(rng.uniform()), duration_s)
         strap_params[r] = straps.get(r, StrapParams()) if isinstance(straps, Mapping) else (
             straps or StrapParams())

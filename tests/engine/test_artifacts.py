@@ -1,4 +1,4 @@
-"""Lipponen–Tarvainen artifact detection and correction (SCIENCE.md §2)."""
+"""Lipponen–Tarvainen artifact detection and correction (docs/science.md §2)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_real_ectopic_beats_mitdb100(mitdb100: dict[str, np.ndarray]) -> None:
 
 
 def test_injected_artifacts_meet_targets(mitdb100: dict[str, np.ndarray]) -> None:
-    """Sensitivity ≥ 95 %, specificity ≥ 99.5 %, RMSSD within 5 % (issue 3; table in README)."""
+    """Sensitivity ≥ 95 %, specificity ≥ 99.5 %, RMSSD within 5 % (issue 3; docs/validation.md)."""
     clean = mitdb100["nn_ms"]
     rmssd_clean = hrv.time_domain(clean).rmssd_ms
     detected = events = fp = clean_beats = 0

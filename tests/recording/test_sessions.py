@@ -105,7 +105,7 @@ def test_headline_synchrony_equals_the_report(tmp_path: Path) -> None:
     path = write_sample_recording(tmp_path / "d.jsonl", "coupled", 240.0, seed=5)
     an = analyze_session(read_recording(path), with_neurokit=False)
     head = sessions.headline(path)["synchrony"]
-    assert an.sync_summary is not None and an.sync_summary["effect_size"] is not None
-    assert head["effect_size"] == round(an.sync_summary["effect_size"], 2)
-    assert head["mean_peak_r"] == round(an.sync_summary["mean_peak_r"], 3)
+    assert an.sync_summary is not None and an.sync_summary.effect_size is not None
+    assert head["effect_size"] == round(an.sync_summary.effect_size, 2)
+    assert head["mean_peak_r"] == round(an.sync_summary.mean_peak_r, 3)
     assert head["roles"] == list(an.sync_roles)
