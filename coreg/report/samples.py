@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from coreg.recording import AtomicRecording, RecordingWriter, new_header
 from coreg.recording.simulated import role_description
@@ -17,7 +18,7 @@ from coreg.recording.simulated import role_description
 
 def write_sample_recording(path: str | Path, scenario: str, duration_s: float, seed: int = 1,
                            *, markers: Sequence[tuple[float, str]] = (),
-                           pacer: bool = True, header_extra: dict[str, object] | None = None
+                           pacer: bool = True, header_extra: dict[str, Any] | None = None
                            ) -> Path:
     """Simulate ``scenario`` and write it to ``path`` with pacer lines and markers.
 
