@@ -89,7 +89,7 @@ class HomeOptions:
     duration_s
         Dyad session length in seconds (None: until stopped).
     practice_s
-        Breathing practice length in seconds.
+        Breathing practice length in seconds (the window's minutes box starts there).
     speed
         Simulated straps only: a multiple of real time, ``inf`` as fast as possible, None real
         time.
@@ -223,7 +223,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         left.addWidget(self.rate_label)
         side = QtWidgets.QWidget()
         side.setLayout(left)
-        side.setFixedWidth(340)
+        side.setFixedWidth(300)
         root.addWidget(side)
 
         # Right column: the selected client's course.
@@ -231,15 +231,26 @@ class HomeWindow(QtWidgets.QMainWindow):
         top = QtWidgets.QHBoxLayout()
         self.client_title = _label("No client selected", theme.TITLE_PT)
         top.addWidget(self.client_title, 1)
-        self.dyad_button = QtWidgets.QPushButton("Start dyad session")
+        self.dyad_button = QtWidgets.QPushButton("Dyad session")
+        self.dyad_button.setToolTip("start a recorded session with the client and the therapist")
         self.dyad_button.clicked.connect(self.start_dyad)
         self.practice_button = QtWidgets.QPushButton("Breathing practice")
         self.practice_button.clicked.connect(self.start_practice)
-        self.assess_button = QtWidgets.QPushButton("Resonance assessment")
+        self.assess_button = QtWidgets.QPushButton("Assessment")
+        self.assess_button.setToolTip("resonance-frequency assessment (finds the client's rate)")
         self.assess_button.clicked.connect(self.start_assessment)
-        for b in (self.dyad_button, self.practice_button, self.assess_button):
-            top.addWidget(b)
+        self.practice_minutes = QtWidgets.QSpinBox()
+        self.practice_minutes.setRange(1, 60)
+        self.practice_minutes.setValue(max(1, min(60, round(self.options.practice_s / 60))))
+        self.practice_minutes.setSuffix(" min")
+        self.practice_minutes.setToolTip("length of a breathing practice started here")
         right.addLayout(top)
+        starts = QtWidgets.QHBoxLayout()
+        for w in (self.dyad_button, self.practice_button, self.practice_minutes,
+                  self.assess_button):
+            starts.addWidget(w)
+        starts.addStretch(1)
+        right.addLayout(starts)
         self.summary_label = _label("", theme.SMALL_PT, theme.MUTED)
         self.summary_label.setWordWrap(True)
         right.addWidget(self.summary_label)
@@ -253,12 +264,14 @@ class HomeWindow(QtWidgets.QMainWindow):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._session_selected)
         self.table.doubleClicked.connect(lambda _: self.replay_selected())
-        right.addWidget(self.table, 3)
-
-        actions = QtWidgets.QHBoxLayout()
+        upper = QtWidgets.QWidget()
+        upper_box = QtWidgets.QVBoxLayout(upper)
+        upper_box.setContentsMargins(0, 0, 0, 0)
+        upper_box.addWidget(self.table, 1)
         self.headline_label = _label("", theme.SMALL_PT, theme.MUTED)
         self.headline_label.setWordWrap(True)
-        actions.addWidget(self.headline_label, 1)
+        upper_box.addWidget(self.headline_label)
+        actions = QtWidgets.QHBoxLayout()
         self.replay_button = QtWidgets.QPushButton("Replay")
         self.replay_button.clicked.connect(self.replay_selected)
         self.report_button = QtWidgets.QPushButton("Report")
@@ -270,14 +283,18 @@ class HomeWindow(QtWidgets.QMainWindow):
         for b in (self.replay_button, self.report_button, self.export_button,
                   self.progress_button):
             actions.addWidget(b)
-        right.addLayout(actions)
+        actions.addStretch(1)
+        upper_box.addLayout(actions)
+        lower = QtWidgets.QWidget()
+        lower_box = QtWidgets.QVBoxLayout(lower)
+        lower_box.setContentsMargins(0, 0, 0, 0)
 
         legend = " · ".join(f"<span style='color:{c}'>●</span> {k}"
                             for k, c in TREND_COLOURS.items())
         trends_title = _label(f"Trends across sessions &nbsp; <small>{legend}</small>",
                               theme.LABEL_PT)
         trends_title.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        right.addWidget(trends_title)
+        lower_box.addWidget(trends_title)
         pg.setConfigOptions(antialias=True)
         self.trends = pg.GraphicsLayoutWidget()
         self.trends.setBackground(theme.PANEL)
@@ -290,13 +307,31 @@ class HomeWindow(QtWidgets.QMainWindow):
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             self.trend_plots[trend.key] = plot
-        right.addWidget(self.trends, 3)
+        lower_box.addWidget(self.trends, 1)
+        # Table and trends share the height; the therapist can move the boundary.
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.splitter.addWidget(upper)
+        self.splitter.addWidget(lower)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.table.setMinimumHeight(150)
+        self.trends.setMinimumHeight(220)
+        right.addWidget(self.splitter, 1)
         self.status = _label("", theme.SMALL_PT, theme.MUTED)
         right.addWidget(self.status)
         holder = QtWidgets.QWidget()
         holder.setLayout(right)
         root.addWidget(holder, 1)
         self.setCentralWidget(central)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        """First show: split the height between the sessions (55 %) and the trends."""
+        super().showEvent(event)
+        if not getattr(self, "_split_done", False):
+            self._split_done = True
+            total = max(sum(self.splitter.sizes()), 2)
+            self.splitter.setSizes([total * 11 // 20, total - total * 11 // 20])
 
     # -- clients ---------------------------------------------------------------------------------
     def refresh(self, sync: bool = True) -> None:
@@ -571,7 +606,7 @@ class HomeWindow(QtWidgets.QMainWindow):
                 duration_s = schedule[-1].start_s
             else:
                 schedule = pacer.practice_schedule(self.index.client_rate(c.name) or 6.0)
-                duration_s = o.practice_s
+                duration_s = 60.0 * self.practice_minutes.value()
             bs = open_breathe_session(
                 o.breathe_device, schedule, duration_s, self.folder, seed=o.seed,
                 speed=o.speed, assess=assess, settle_s=o.settle_s if assess else 0.0,

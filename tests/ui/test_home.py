@@ -28,7 +28,7 @@ def _cell(win: HomeWindow, row: int, name: str) -> str:
 @pytest.fixture
 def home(qtbot, tmp_path: Path):
     opened: list[Path] = []
-    options = HomeOptions(speed=30.0, duration_s=None, practice_s=90.0, seed=3)
+    options = HomeOptions(speed=30.0, duration_s=None, practice_s=120.0, seed=3)
     win = HomeWindow(tmp_path, options, open_url=opened.append,
                      ask_text=lambda title, label: "Ana")
     qtbot.addWidget(win)
@@ -79,10 +79,12 @@ def test_a_course_of_sessions_from_the_home_window(qtbot, home: HomeWindow) -> N
     assert "coreg session report" in page
     assert stat.S_IMODE(first.with_suffix(".html").stat().st_mode) == 0o600
     # A breathing practice for the same client.
+    assert win.practice_minutes.value() == 2
     breathe = win.start_practice()
     assert breathe is not None
     qtbot.waitUntil(lambda: breathe.finished, timeout=120_000)
     breathe.close()
+    assert breathe.duration_s == 120.0
     assert win.table.rowCount() == 2
     modes = {_cell(win, r, "mode").split()[0] for r in range(2)}
     assert modes == {"dyad", "practice"}
@@ -140,14 +142,14 @@ def test_home_screenshot_offscreen(tmp_path: Path) -> None:
     png = tmp_path / "home.png"
     out = subprocess.run(
         [sys.executable, "-m", "coreg", "home", "--recordings-dir", str(tmp_path),
-         "--client-name", "Ana", "--screenshot", str(png), "--size", "1200x800"],
+         "--client-name", "Ana", "--screenshot", str(png), "--size", "1280x800"],
         capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert png.stat().st_size > 20_000
     from PySide6 import QtGui
 
     image = QtGui.QImage(str(png))
-    assert (image.width(), image.height()) == (1200, 800)
+    assert (image.width(), image.height()) == (1280, 800)
     bad = subprocess.run([sys.executable, "-m", "coreg", "home", "--recordings-dir",
                           str(tmp_path), "--client-name", "Nobody", "--screenshot",
                           str(png)], capture_output=True, text=True, timeout=120)
