@@ -805,6 +805,10 @@ def run_home(args: argparse.Namespace) -> int:
 
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    elif (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+          and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
+        raise CoregError("no display for the home window (DISPLAY is not set): see "
+                         "'coreg --help' for the terminal commands, or use --screenshot PNG")
     from coreg.recording.paths import recordings_dir
 
     folder = recordings_dir(getattr(args, "recordings_dir", None))

@@ -166,3 +166,18 @@ def test_a_breathing_window_closed_mid_session_is_in_the_history(qtbot, home: Ho
     qtbot.waitUntil(lambda: home.table.rowCount() == 1, timeout=10_000)
     rec = read_recording(home.folder / _cell(home, 0, "file"))
     assert rec.end["reason"] == "window closed" and rec.header["client"] == {"name": "Dara"}
+
+
+def test_plain_coreg_without_a_display_is_one_line(tmp_path: Path) -> None:
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the display check is for Linux")
+    out = subprocess.run([sys.executable, "-m", "coreg"], capture_output=True, text=True,
+                         timeout=60, env=env, cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "coreg home: no display for the home window (DISPLAY is not set): see 'coreg --help' "
+        "for the terminal commands, or use --screenshot PNG"]
