@@ -318,8 +318,10 @@ def compute_entry(path: Path, figures: Figures | None = None) -> dict[str, Any]:
     """``figures(path)`` (default :func:`session_figures`), or the damaged entry when the file
     cannot be read."""
     try:
-        return (figures or session_figures)(path)
-    except (CoregError, OSError, ValueError, ArithmeticError) as exc:
+        entry = (figures or session_figures)(path)
+        json.dumps(entry, allow_nan=False)  # what the database stores must be plain JSON
+        return entry
+    except (CoregError, OSError, ValueError, TypeError, ArithmeticError) as exc:
         return damaged_entry(path, exc)
 
 
