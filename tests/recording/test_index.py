@@ -269,3 +269,25 @@ def test_a_read_only_folder_is_listed_without_a_database(folder: Path,
     entries = ix.list_sessions(folder)
     assert len(entries) == 6 and not (folder / ix.DB_NAME).exists()
     assert {e["client"] for e in entries} == {"Ana", "ana", "Ben", None}
+
+
+def test_any_header_gives_a_name_or_none() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                          lambda inner: st.lists(inner, max_size=3)
+                          | st.dictionaries(st.sampled_from(["name", "id", "client_name",
+                                                             "x"]), inner, max_size=3),
+                          max_leaves=8)
+    headers = st.dictionaries(st.sampled_from(["client", "therapist", "settings", "roles"]),
+                              values, max_size=4)
+
+    @settings(max_examples=300, deadline=None)
+    @given(headers)
+    def check(header: dict) -> None:
+        for role in ("client", "therapist"):
+            name = ix.recording_person(header, role)
+            assert name is None or (isinstance(name, str) and name == name.strip() and name)
+
+    check()
