@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "live": "coreg.cli.live",
     "breathe": "coreg.cli.breathe",
     "replay": "coreg.cli.replay",
+    "stream": "coreg.cli.stream",
     "simulate": "coreg.cli.simulate",
     "import": "coreg.cli.importer",
     "analyze": "coreg.cli.analyze",

@@ -44,7 +44,8 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--device", metavar="SRC", default="sim",
                    help="strap: a BLE address or name, ble-sim (the emulated BLE strap serving "
-                        "a simulated client) or sim (simulated client; default)")
+                        "a simulated client), lsl:NAME (an LSL RR stream) or sim (simulated "
+                        "client; default)")
     p.add_argument("--client-name", default="client", metavar="NAME",
                    help="the client (a pseudonym, not a real name): the recording is theirs and "
                         "their stored rate is used and stored (default 'client')")
@@ -72,6 +73,9 @@ def add_parser(subparsers: Any) -> None:
                         "scaled clock (no max); default real time (max with --screenshot "
                         "and sim)")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulated client")
+    p.add_argument("--lsl", action="store_true",
+                   help="publish HR, RMSSD, coherence and markers as Lab Streaming Layer "
+                        "streams (visible to every machine on the local network; see docs/lsl.md)")
     p.add_argument("--recordings-dir", metavar="DIR",
                    help="folder for recordings and the database (default $COREG_RECORDINGS "
                         "or ./recordings)")
@@ -144,7 +148,7 @@ def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, fol
     return open_breathe_session(
         args.device, schedule, duration_s, folder, seed=args.seed, speed=speed,
         assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
-        settings={"client_name": args.client_name},
+        settings={"client_name": args.client_name}, lsl=bool(getattr(args, "lsl", False)),
         header_extra=person_header(args.client_name))
 
 

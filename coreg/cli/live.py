@@ -20,6 +20,7 @@ def add_parser(subparsers: Any) -> None:
             "Live view of a client and a therapist: heart rate, HRV, coherence and their "
             "physiological synchrony with its chance baseline. Every session is recorded. "
             "SRC is a BLE address or name, ble-sim[:SCENARIO] (the emulated strap), "
+            "lsl:NAME (an LSL RR stream, e.g. from coreg stream on another machine), "
             "sim[:SCENARIO] (simulated; default scenario coupled) or none. With no SRC at all "
             "the simulated dyad runs, labelled SIMULATED. coreg informs; it does not diagnose."
         ),
@@ -38,6 +39,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=1, help="seed of simulated straps (default 1)")
     p.add_argument("--recordings-dir", metavar="DIR",
                    help="folder for the recording (default $COREG_RECORDINGS or ./recordings)")
+    p.add_argument("--lsl", action="store_true",
+                   help="publish HR, RMSSD, coherence, synchrony and markers as Lab Streaming "
+                        "Layer streams (visible to every machine on the local network; see "
+                        "docs/lsl.md)")
     p.add_argument("--client-name", metavar="NAME",
                    help="the client this session is with (a pseudonym, not a real name)")
     p.add_argument("--therapist-name", metavar="NAME",
@@ -112,7 +117,7 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
         realtime=realtime, speed=None if realtime else speed, folder=args.recordings_dir,
-        ble_speed=ble_speed, header_extra=people_header(args))
+        ble_speed=ble_speed, lsl=args.lsl, header_extra=people_header(args))
     title = live_title(resolved)
     tty = sys.stdout.isatty()
     out = sys.stdout

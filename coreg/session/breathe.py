@@ -207,6 +207,7 @@ def open_breathe_session(
     settle_s: float = 0.0,
     settings: dict[str, Any] | None = None,
     record: bool = True,
+    lsl: bool = False,
     header_extra: dict[str, Any] | None = None,
 ) -> BreatheSession:
     """Resolve ``--device`` and build a (not yet started) recorded breathing session.
@@ -233,6 +234,8 @@ def open_breathe_session(
         Extra header settings.
     record
         Write the recording (always in the app).
+    lsl
+        Publish the client's figures and markers on LSL (real time only; off by default).
     header_extra
         Extra top-level header fields (the ``client`` of
         :func:`coreg.recording.index.person_header`).
@@ -264,6 +267,13 @@ def open_breathe_session(
     elif spec.kind == "sim" and speed is not None and speed != 1.0:
         realtime = False
         session_speed = None if math.isinf(speed) else speed
+    publishers: tuple[Any, ...] = ()
+    if lsl:
+        if not realtime or clock is not time.monotonic:
+            raise InputError("--lsl publishes in real time: drop --speed")
+        from coreg.session.lsl import FiguresPublisher
+
+        publishers = (FiguresPublisher(("client",), synchrony=False),)
     run = None
     if spec.simulated:
         from devices.sim.breathing_client import breathing_client
@@ -297,6 +307,8 @@ def open_breathe_session(
         }
         if speed is not None:
             all_settings["speed"] = speed if math.isfinite(speed) else "max"
+        if publishers:
+            all_settings["lsl_out"] = publishers[0].names
         all_settings.update(settings or {})
         header = new_header("breathe", resolved.header_roles(), start_monotonic_s=start_s,
                             settings=all_settings, simulation=resolved.simulation,
@@ -304,7 +316,7 @@ def open_breathe_session(
         writer = RecordingWriter(new_recording_path("breathe", folder), header)
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=session_speed,
                       start_s=start_s, analysis=analysis, clock=clock,  # type: ignore[arg-type]
-                      duration_s=duration_s)
+                      duration_s=duration_s, publishers=publishers)
     holder["session"] = session
     return BreatheSession(session, analysis, resolved, duration_s, note)
 

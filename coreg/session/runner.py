@@ -135,6 +135,12 @@ class Session:
     duration_s
         Planned length: messages arriving later than this after the start are neither
         recorded nor shown (a fast session ends exactly there).
+    publishers
+        Objects told what the session sees (e.g. the LSL outlets of ``coreg stream`` and
+        ``--lsl``), each with any of ``on_message(message)`` (source thread, right after the
+        message is recorded), ``on_poll(session)`` (consumer thread, after each
+        :meth:`poll`), ``on_marker(marker)`` and ``close()``. A failing publisher is logged
+        and dropped; it never stops the session.
     """
 
     def __init__(
@@ -148,6 +154,7 @@ class Session:
         analysis: LiveAnalysis | None = None,
         clock: Callable[[], float] = time.monotonic,
         duration_s: float | None = None,
+        publishers: tuple[Any, ...] = (),
     ) -> None:
         if not sources:
             raise ValueError("a session needs at least one source")
@@ -177,6 +184,20 @@ class Session:
         self._stopped = False
         self._ended_reason = ""
         self._hit_duration = False
+        self.publishers: list[Any] = list(publishers)
+
+    # -- publishers ------------------------------------------------------------------------
+    def _publish(self, hook: str, *args: Any) -> None:
+        for publisher in tuple(self.publishers):
+            method = getattr(publisher, hook, None)
+            if method is None:
+                continue
+            try:
+                method(*args)
+            except Exception as exc:
+                log.error("publishing (%s) failed, stopped publishing: %s", hook, exc)
+                with contextlib.suppress(ValueError):
+                    self.publishers.remove(publisher)
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -228,6 +249,8 @@ class Session:
                         await asyncio.sleep(delay_s)
                 self._record(message)
                 self._queue.put(message)
+                if self.publishers:
+                    self._publish("on_message", message)
         except asyncio.CancelledError:
             pass
         except DeviceError as exc:  # an expected failure (no adapter, strap gone): one line
@@ -300,6 +323,7 @@ class Session:
                 except Exception as exc:
                     log.error("cannot close the recording: %s", exc)
         self._ended_reason = reason
+        self._publish("close")
         log.info("session stopped (%s)", reason)
 
     async def _stop_sources(self) -> None:
@@ -385,6 +409,8 @@ class Session:
             self._release(final or not self._running_roles)
         else:
             self.analysis.advance(self._clock())
+        if self.publishers:
+            self._publish("on_poll", self)
         return count
 
     def _release(self, everything: bool) -> None:
@@ -439,6 +465,8 @@ class Session:
         self.markers.append(marker)
         self.analysis.add_marker(marker.t_s, marker.note)
         self._write_guarded("a marker", lambda w: w.write_marker(now, marker.note, role=role))
+        if self.publishers:
+            self._publish("on_marker", marker)
         log.info("marker at %.1f s: %s", marker.t_s, marker.note)
         return marker
 

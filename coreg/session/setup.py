@@ -42,6 +42,7 @@ def open_session(
     path: str | os.PathLike[str] | None = None,
     settings: dict[str, Any] | None = None,
     ble_speed: float | None = None,
+    lsl: bool = False,
     header_extra: dict[str, Any] | None = None,
 ) -> tuple[Session, ResolvedSources]:
     """Resolve the sources of a dyad and build a (not yet started) recording session.
@@ -70,13 +71,25 @@ def open_session(
         Emulated straps (``ble-sim``) only: a finite multiple of real time. The emulated
         peripherals play their notifications that much faster and the straps and the session
         read one :class:`~coreg.session.runner.ScaledClock` (the real BLE code path, faster).
+    lsl
+        Publish the computed figures on LSL (:class:`coreg.session.lsl.FiguresPublisher`);
+        real time only. Off by default: nothing is published unless asked.
     header_extra
         Extra top-level header fields (the ``client`` / ``therapist`` of
         :func:`coreg.recording.index.person_header`).
     """
+    from coreg.errors import InputError
     from coreg.recording import RecordingWriter, new_header
 
+    if lsl and not realtime:
+        raise InputError("--lsl publishes in real time: drop --speed")
     specs = default_specs(client, therapist)
+    publishers: tuple[Any, ...] = ()
+    if lsl:
+        from coreg.session.lsl import FiguresPublisher
+
+        active = [role for role, spec in specs.items() if spec.kind != "none"]
+        publishers = (FiguresPublisher(active, synchrony=len(active) == 2),)
     clock: Callable[[], float] = time.monotonic
     if ble_speed is not None and ble_speed != 1.0:
         clock = ScaledClock(ble_speed)
@@ -95,6 +108,8 @@ def open_session(
             all_settings["duration_s"] = duration_s
         if scaled:
             all_settings["speed"] = ble_speed
+        if lsl:
+            all_settings["lsl_out"] = publishers[0].names
         all_settings.update(settings or {})
         header = new_header("dyad", resolved.header_roles(), start_monotonic_s=start_s,
                             settings=all_settings, simulation=resolved.simulation,
@@ -104,5 +119,6 @@ def open_session(
     simulated = {role: spec.simulated for role, spec in resolved.specs.items()}
     analysis = LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=speed,
-                      start_s=start_s, analysis=analysis, duration_s=duration_s, clock=clock)
+                      start_s=start_s, analysis=analysis, duration_s=duration_s, clock=clock,
+                      publishers=publishers)
     return session, resolved

@@ -31,7 +31,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
         realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed,
-        header_extra=people)
+        lsl=bool(getattr(args, "lsl", False)), header_extra=people)
     saved: list[Path] = []
 
     def finished(window: LiveWindow) -> None:
@@ -41,7 +41,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
 
     def factory(client: str, therapist: str) -> tuple[Any, Any]:
         return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir,
-                            header_extra=people)
+                            lsl=bool(getattr(args, "lsl", False)), header_extra=people)
 
     names = {role: role for role in resolved.sources}
     window = LiveWindow(session, title=live_title(resolved), simulated=resolved.simulated,

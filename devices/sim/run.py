@@ -119,6 +119,15 @@ class SimulationRun:
         return heapq.merge(*(self.strap[r].messages for r in self.roles),
                            key=lambda m: m.arrival_s)
 
+    def align_origin(self, origin_s: float) -> None:
+        """Real time: put simulation time 0 at ``origin_s`` on the host monotonic clock.
+
+        Two processes simulating the same scenario and seed (``coreg stream`` on one side, a
+        ``sim`` role on the other) then play one dyad; messages whose time passed before a
+        source starts are skipped.
+        """
+        self._clock.align(origin_s)
+
     def sources(self, realtime: bool = False, start_s: float = 0.0) -> dict[str, SimulatedSource]:
         """Async sources, one per role.
 
