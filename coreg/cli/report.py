@@ -103,6 +103,12 @@ def _run_client(args: argparse.Namespace) -> int:
     folder = recordings_dir(args.recordings_dir)
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in args.client.strip())
     output = Path(args.output) if args.output else Path(f"{safe or 'client'}-progress.html")
+    from coreg.recording.index import open_index
+
+    with open_index(folder) as index:  # new recordings indexed; an unknown client is one line
+        if index.client(args.client) is None:
+            raise InputError(f"no client called {args.client!r} in {folder} "
+                             "(coreg sessions --clients lists them)")
     bar = ProgressBar(3, enabled=not args.quiet)
     write_progress_report(folder, args.client, output, progress=bar)
     bar.finish(f"wrote {output}")
