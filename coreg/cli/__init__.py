@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sessions": "coreg.cli.sessions",
     "study": "coreg.cli.study",
     "scan": "coreg.cli.scan",
+    "install-desktop": "coreg.cli.desktop",
 }
 
 
@@ -58,6 +59,25 @@ def seconds_type(max_s: float, limit_text: str) -> Callable[[str], float]:
         return value
 
     return parse
+
+
+def size_type(text: str) -> tuple[int, int]:
+    """An argparse ``type=`` for a window size ``WxH`` in pixels (each 320–7680)."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT (e.g. 1366x768)") from None
+    if not (320 <= w <= 7680 and 320 <= h <= 7680):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be 320–7680 pixels")
+    return w, h
+
+
+def add_size_option(p: argparse.ArgumentParser) -> None:
+    """``--size WxH``: the window's size (with ``--screenshot``: the picture's size)."""
+    p.add_argument("--size", type=size_type, metavar="WxH",
+                   help="window size in pixels, e.g. 1366x768 (with --screenshot: any size "
+                        "checked offscreen); default: fit the screen, then as last closed")
 
 
 def build_parser() -> argparse.ArgumentParser:

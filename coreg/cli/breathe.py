@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 if TYPE_CHECKING:
@@ -50,15 +51,18 @@ def add_parser(subparsers: Any) -> None:
                    help="the client (a pseudonym, not a real name): the recording is theirs and "
                         "their stored rate is used and stored (default 'client')")
     p.add_argument("--rate", type=float, metavar="BPM",
-                   help="pacer rate 3–10 breaths/min (default: the client's stored rate, else 6)")
-    p.add_argument("--ratio", default="1:1", metavar="IN:OUT", help="inhale:exhale (default 1:1)")
+                   help="pacer rate 3–10 breaths/min (default: the client's stored rate, else "
+                        "the settings' pacer rate, else 6)")
+    p.add_argument("--ratio", metavar="IN:OUT",
+                   help="inhale:exhale (default: the settings' IN:OUT, else 1:1)")
     p.add_argument("--pause-in", type=float, default=0.0, metavar="S", help="hold after inhale")
     p.add_argument("--pause-out", type=float, default=0.0, metavar="S", help="hold after exhale")
     p.add_argument("--duration", type=float, metavar="S",
                    help="session length (default 600 s; assessment: the steps' total)")
     p.add_argument("--goal", type=float, metavar="MIN",
                    help="goal: minutes at the high coherence level")
-    p.add_argument("--sound", action="store_true", help="soft sound cue at in and out (window)")
+    p.add_argument("--sound", action="store_true",
+                   help="soft sound cue at in and out (window; default: the settings)")
     p.add_argument("--assess", action="store_true", help="resonance-frequency assessment")
     p.add_argument("--steps", default="6.5,6.0,5.5,5.0,4.5", metavar="LIST",
                    help="assessment rates in order (default 6.5,6.0,5.5,5.0,4.5)")
@@ -68,6 +72,7 @@ def add_parser(subparsers: Any) -> None:
                    help="unmeasured settle before each step (default 25)")
     p.add_argument("--headless", action="store_true", help="no window: terminal lines")
     p.add_argument("--screenshot", metavar="PNG", help="save the window at the end (offscreen)")
+    add_size_option(p)
     p.add_argument("--speed", metavar="X|max",
                    help="sim: X times real time, or max; ble-sim: X times real time on a "
                         "scaled clock (no max); default real time (max with --screenshot "
@@ -88,9 +93,12 @@ def add_parser(subparsers: Any) -> None:
 def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
     """The pacer schedule and the session length from the options."""
     from coreg.engine import pacer
+    from coreg.recording.settings import load_settings
 
+    user = load_settings()
     try:
-        ratio = pacer.parse_ratio(args.ratio)
+        ratio = (pacer.parse_ratio(args.ratio) if getattr(args, "ratio", None)
+                 else user.inhale_ratio)
         if args.assess:
             rates = [float(x) for x in args.steps.split(",") if x.strip()]
             if not rates:
@@ -103,7 +111,7 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
         from coreg.recording.index import stored_rate
 
         rate = args.rate if args.rate is not None else (
-            stored_rate(folder, args.client_name) or DEFAULT_RATE_BPM)
+            stored_rate(folder, args.client_name) or user.pacer_rate_bpm or DEFAULT_RATE_BPM)
         sched = pacer.practice_schedule(rate, inhale_ratio=ratio, pause_in_s=args.pause_in,
                                         pause_out_s=args.pause_out)
     except ValueError as exc:
@@ -118,38 +126,53 @@ def run(args: argparse.Namespace) -> int:
     """Run ``coreg breathe``."""
     from coreg.cli.live import parse_speed_option
     from coreg.recording.paths import recordings_dir
+    from coreg.recording.settings import load_settings
     from coreg.session.breathe import _breathe_spec
 
     spec = _breathe_spec(args.device)  # a bad SRC fails before anything is created
+    args.sound = bool(args.sound or load_settings().sound)
     speed = parse_speed_option(args.speed)
     if args.screenshot and speed is None and spec.kind == "sim":
         speed = math.inf
     folder = recordings_dir(args.recordings_dir)
     schedule, duration_s = build_schedule(args, folder)
-    bs = open_session(args, schedule, duration_s, folder, speed)
     from coreg.session.breathe import source_text
 
     if not args.headless:
+        from coreg.ui.system_libs import check_gui_libraries
+
+        if not args.screenshot:
+            check_gui_libraries()  # one line naming the packages, before Qt aborts
         from coreg.ui.breathe import run_window
 
-        return run_window(bs, config_from_args(args),
-                          source=source_text(bs, seed=args.seed, device=args.device),
-                          screenshot=args.screenshot,
-                          store_rate=rate_store(folder, args.client_name))
+        interactive = not args.screenshot
+        # Start when ready: an interactive window opens on an unrecorded stand-in; its Start
+        # opens the recorded session. A screenshot run records from the start.
+        bs = open_session(args, schedule, duration_s, folder, speed, record=not interactive)
+        return run_window(
+            bs, config_from_args(args),
+            source=source_text(bs, seed=args.seed, device=args.device),
+            screenshot=args.screenshot, store_rate=rate_store(folder, args.client_name),
+            opener=(lambda: open_session(args, schedule, duration_s, folder, speed))
+            if interactive else None,
+            size=getattr(args, "size", None))
+    bs = open_session(args, schedule, duration_s, folder, speed)
     return run_headless(args, bs, folder)
 
 
 def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path,
-                 speed: float | None) -> Any:
-    """The recorded breathing session of these options (not started)."""
+                 speed: float | None, *, record: bool = True) -> Any:
+    """The recorded breathing session of these options (not started; ``record=False``: an
+    unrecorded one, e.g. the window's stand-in before Start)."""
     from coreg.recording.index import person_header
     from coreg.session.breathe import open_breathe_session
 
     return open_breathe_session(
         args.device, schedule, duration_s, folder, seed=args.seed, speed=speed,
         assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
-        settings={"client_name": args.client_name}, lsl=bool(getattr(args, "lsl", False)),
-        header_extra=person_header(args.client_name))
+        settings={"client_name": args.client_name}, record=record,
+        header_extra=person_header(args.client_name),
+        lsl=bool(getattr(args, "lsl", False)))
 
 
 def status_line(br: Any, duration_s: float) -> str:
@@ -162,14 +185,19 @@ def status_line(br: Any, duration_s: float) -> str:
     def val(metric: Any, fmt: str) -> str:
         return "collecting…" if metric.value is None else format(metric.value, fmt)
 
+    def with_unit(metric: Any, fmt: str, unit: str) -> str:
+        return "collecting…" if metric.value is None else f"{format(metric.value, fmt)} {unit}"
+
     level = coherence_level(snap.coherence.value)
-    pacer_txt = f"{rate:.1f}/min {stage:<8}" if rate else "off"
+    pacer_txt = f"{rate:.1f} breaths/min {stage:<8}" if rate else "off"
     t = br.now_s
     return (f"{int(t // 60):02d}:{int(t % 60):02d}/{int(duration_s // 60):02d}:"
-            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  HR {val(snap.hr_bpm, '.0f')}  "
+            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  "
+            f"HR {with_unit(snap.hr_bpm, '.0f', 'bpm')}  "
             f"coherence {val(snap.coherence, '.1f')}{f' ({level})' if level else ''}  "
-            f"resonance {val(snap.resonance, '.0%')}  RSA {val(snap.rsa_bpm, '.1f')} bpm  "
-            f"breathing {val(snap.breathing_rate_bpm, '.1f')}/min")
+            f"resonance {val(snap.resonance, '.0%')}  "
+            f"RSA {with_unit(snap.rsa_bpm, '.1f', 'bpm')}  "
+            f"breathing {with_unit(snap.breathing_rate_bpm, '.1f', 'breaths/min')}")
 
 
 def config_from_args(args: argparse.Namespace) -> BreatheConfig:

@@ -27,7 +27,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--xdf", metavar="FILE.xdf", help="import an XDF file (needs coreg[lsl])")
     p.add_argument("--format", dest="fmt", default="auto", choices=["auto", "rr-txt", "csv"],
                    help="input format (default: detect)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="recording to write (its folder must exist)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file that is not a recording or an input")
     p.add_argument("--client-name", metavar="NAME",
                    help="the client this recording belongs to (a pseudonym, not a real name)")
     p.set_defaults(run=run)
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         from coreg.recording.xdf import import_xdf
 
         header = import_xdf(args.xdf, args.output, args.client, args.therapist,
-                            person_header(args.client_name))
+                            force=args.force, header_extra=person_header(args.client_name))
         parts = [f"{role}: {info['beats']} beats from stream {info['stream']!r} "
                  f"({info['method']})" for role, info in header["imported"].items()]
         print(f"wrote {args.output} — " + "; ".join(parts))
@@ -53,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     files = {"client": args.client}
     if args.therapist:
         files["therapist"] = args.therapist
-    header = import_recording(files, args.output, args.fmt, person_header(args.client_name))
+    header = import_recording(files, args.output, args.fmt, force=args.force,
+                              header_extra=person_header(args.client_name))
     parts = [f"{role}: {info['beats']} beats ({info['format']}, {info['unit']})"
              for role, info in header["imported"].items()]
     print(f"wrote {args.output} — " + "; ".join(parts))

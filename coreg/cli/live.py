@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 
@@ -18,7 +19,9 @@ def add_parser(subparsers: Any) -> None:
         help="live dyad view: both hearts, HRV and synchrony (simulated straps by default)",
         description=(
             "Live view of a client and a therapist: heart rate, HRV, coherence and their "
-            "physiological synchrony with its chance baseline. Every session is recorded. "
+            "physiological synchrony with its chance baseline. The window opens in a preview "
+            "(nothing recorded) until Start recording; --duration and --headless runs record "
+            "from the start. "
             "SRC is a BLE address or name, ble-sim[:SCENARIO] (the emulated strap), "
             "lsl:NAME (an LSL RR stream, e.g. from coreg stream on another machine), "
             "sim[:SCENARIO] (simulated; default scenario coupled) or none. With no SRC at all "
@@ -33,6 +36,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--screenshot", metavar="PNG",
                    help="save the window (and NAME-client.png, the client view) at the end; "
                         "runs offscreen")
+    add_size_option(p)
     p.add_argument("--speed", metavar="X|max",
                    help="simulated straps only: run X times faster than real time (or max; "
                         "ble-sim: a number); default real time, or max with --screenshot")
@@ -93,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
     realtime = speed is None or speed == 1.0
     if args.headless:
         return _run_headless(args, realtime, speed, ble_speed)
+    from coreg.ui.system_libs import check_gui_libraries
+
+    if not args.screenshot:
+        check_gui_libraries()  # one line naming the packages, before Qt aborts
     from coreg.ui.app import run_window
 
     return run_window(args, realtime=realtime, speed=None if realtime else speed,

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 
@@ -33,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
                    help="start at S seconds into the recording")
     p.add_argument("--screenshot", metavar="PNG",
                    help="play to the end at max speed offscreen, save the window and quit")
+    add_size_option(p)
     p.set_defaults(run=run)
 
 
@@ -85,13 +87,18 @@ def title(replay: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg replay``."""
     replay = _open(args)
+    if not args.headless and not args.screenshot:
+        from coreg.ui.system_libs import check_gui_libraries
+
+        check_gui_libraries()  # one line naming the packages, before Qt aborts
     if is_breathe(replay):
         if args.headless:
             return _run_headless_breathe(args, replay)
         from coreg.ui.breathe import run_replay_window as run_breathe_window
 
         return run_breathe_window(replay, title(replay), screenshot=args.screenshot,
-                                  start_s=getattr(args, "start", 0.0) or 0.0)
+                                  start_s=getattr(args, "start", 0.0) or 0.0,
+                                  size=getattr(args, "size", None))
     if args.headless:
         return _run_headless(args, replay)
     from coreg.ui.replay import run_replay_window

@@ -36,6 +36,8 @@ def add_parser(sub: Any) -> None:
                         "./recordings)")
     p.add_argument("-o", "--output", metavar="HTML",
                    help="report to write (default: FILE with .html)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing report (never a recording or the input)")
     p.add_argument("--no-neurokit", action="store_true",
                    help="leave out neurokit2's HRV table (faster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -85,7 +87,7 @@ def _run_study(args: argparse.Namespace) -> int:
         raise InputError("give either a recording or --study OUT, not both")
     output = Path(args.output) if args.output else Path(args.study) / "study.html"
     bar = ProgressBar(7, enabled=not args.quiet)
-    write_study_report(args.study, output, progress=bar)
+    write_study_report(args.study, output, progress=bar, force=args.force)
     bar.finish(f"wrote {output}")
     print(output)
     return 0
@@ -93,6 +95,8 @@ def _run_study(args: argparse.Namespace) -> int:
 
 def _run_client(args: argparse.Namespace) -> int:
     from coreg.errors import InputError
+    from coreg.recording.index import open_index
+    from coreg.recording.output import check_output
     from coreg.recording.paths import recordings_dir
     from coreg.report.progress import write_progress_report
 
@@ -103,14 +107,13 @@ def _run_client(args: argparse.Namespace) -> int:
     folder = recordings_dir(args.recordings_dir)
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in args.client.strip())
     output = Path(args.output) if args.output else Path(f"{safe or 'client'}-progress.html")
-    from coreg.recording.index import open_index
-
+    check_output(output, force=args.force)  # before any progress line
     with open_index(folder) as index:  # new recordings indexed; an unknown client is one line
         if index.client(args.client) is None:
             raise InputError(f"no client called {args.client!r} in {folder} "
                              "(coreg sessions --clients lists them)")
     bar = ProgressBar(3, enabled=not args.quiet)
-    write_progress_report(folder, args.client, output, progress=bar)
+    write_progress_report(folder, args.client, output, progress=bar, force=args.force)
     bar.finish(f"wrote {output}")
     print(output)
     return 0
@@ -138,7 +141,10 @@ def run(args: argparse.Namespace) -> int:
     # stages: read, series, per role (hrv [+ neurokit]), sync, 3-6 figures, breathing, finish
     total = 2 + n_roles * (1 if args.no_neurokit else 2) + 1 + 6 + 1 + 1
     bar = ProgressBar(total, enabled=not args.quiet)
-    write_report(src, output, with_neurokit=not args.no_neurokit, progress=bar)
+    from coreg.recording.output import check_output
+
+    check_output(output, force=args.force, inputs=[src])  # before any progress line
+    write_report(src, output, with_neurokit=not args.no_neurokit, progress=bar, force=args.force)
     bar.finish(f"wrote {output}")
     print(output)
     return 0

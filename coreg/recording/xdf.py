@@ -249,12 +249,17 @@ def read_xdf(path: str | Path, client: str | None = None,
 
 
 def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
-               therapist: str | None = None,
+               therapist: str | None = None, *, force: bool = False,
                header_extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Import an XDF file into a recording at ``output``; return the header written.
 
-    ``header_extra`` adds top-level header fields (the client's name).
+    ``output`` is checked first (:func:`coreg.recording.output.check_output`): never over a
+    recording or the XDF file, another existing file only with ``force``. ``header_extra``
+    adds top-level header fields (the client's name).
     """
+    from coreg.recording.output import check_output
+
+    check_output(output, force=force, inputs=[path])
     people = read_xdf(path, client, therapist)
     t0_s = min(min([float(b.t_s[0] - b.rr_ms[0] / 1000.0), *(e[0] for e in b.events)])
                for b in people.values())
@@ -281,7 +286,7 @@ def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
             lines.append((t - t0_s, 0, DeviceEvent(role, t - t0_s, kind, value, detail)))
     lines.sort(key=lambda x: (x[0], x[1]))
     end_s = max((x[0] for x in lines), default=0.0)
-    with AtomicRecording(output, header) as writer:
+    with AtomicRecording(output, header, force=force, inputs=[path]) as writer:
         for _, _, message in lines:
             if isinstance(message, RRSample) and not math.isfinite(message.rr_ms[0]):
                 continue

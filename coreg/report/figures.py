@@ -307,3 +307,31 @@ def breathing_figure(an: SessionAnalysis) -> str:
     axes[-1].set_xlim(0, max(end, 1.0) / 60)
     fig.align_ylabels(axes)
     return to_data_uri(fig)
+
+
+def swing_vs_rate_figure(measures: Sequence[Any], role: str, i: int = 0) -> str:
+    """HR swing per breath (RSA amplitude, bpm, ± its standard error) and LF power against the
+    pacer rate of each measured step (:class:`coreg.engine.resonance.StepMeasure`): the
+    resonance rate is where the swing peaks (Lehrer, Vaschillo & Vaschillo 2000,
+    doi:10.1023/A:1009554825745)."""
+    plt = _plt()
+    fig, ax = plt.subplots(1, 1, figsize=(WIDTH_IN, 2.6))
+    rows = sorted((m for m in measures if math.isfinite(m.amplitude_bpm)),
+                  key=lambda m: m.rate_bpm)
+    rates = [float(m.rate_bpm) for m in rows]
+    swing = [float(m.amplitude_bpm) for m in rows]
+    err = [float(m.amplitude_se_bpm) if math.isfinite(m.amplitude_se_bpm) else 0.0
+           for m in rows]
+    ax.errorbar(rates, swing, yerr=err, fmt="o-", color=colour(role, i), linewidth=2.0,
+                capsize=3, label="HR swing")
+    ax.set_xlabel("pacer rate (breaths/min)")
+    ax.set_ylabel("HR swing per breath\n(bpm, peak–trough)")
+    lf = [float(m.lf_power_ms2) for m in rows]
+    if any(math.isfinite(v) for v in lf):
+        twin = ax.twinx()
+        twin.plot(rates, lf, "s--", color="#777777", linewidth=1.2, label="LF power")
+        twin.set_ylabel("LF power (ms²)", color="#555555")
+    if swing:
+        ax.axvline(rates[int(np.argmax(swing))], color="#3a9a4a", linestyle=":", linewidth=1.5)
+    ax.invert_xaxis()  # an assessment goes from faster to slower breathing
+    return to_data_uri(fig)

@@ -320,8 +320,10 @@ def render_progress(client: Any, entries: Sequence[dict[str, Any]], *,
 
 def write_progress_report(folder: str | os.PathLike[str], client_name: str,
                           output: str | os.PathLike[str], *,
-                          progress: Progress = lambda _: None) -> Path:
-    """Sync the folder's database and write ``client_name``'s progress report (atomically).
+                          progress: Progress = lambda _: None, force: bool = False) -> Path:
+    """Sync the folder's database and write ``client_name``'s progress report (atomically,
+    owner-only; an existing file only with ``force``, never a recording:
+    :func:`coreg.recording.output.check_output`).
 
     Raises
     ------
@@ -329,14 +331,10 @@ def write_progress_report(folder: str | os.PathLike[str], client_name: str,
         No such client, or the output is a folder or in a missing folder.
     """
     from coreg.errors import InputError
-    from coreg.recording.format import write_owner_only
     from coreg.recording.index import open_index
+    from coreg.recording.output import check_output, write_output
 
-    out = Path(output)
-    if out.is_dir():
-        raise InputError(f"{out} is a directory")
-    if not out.parent.exists():
-        raise InputError(f"{out.parent}: no such folder")
+    out = check_output(output, force=force)
     progress("indexing the recordings")
     with open_index(folder) as index:
         client = index.client(client_name)
@@ -345,10 +343,4 @@ def write_progress_report(folder: str | os.PathLike[str], client_name: str,
                              "(coreg sessions --clients lists them)")
         entries = index.sessions(client.name)
     page = render_progress(client, entries, progress=progress)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    try:
-        write_owner_only(tmp, page)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_output(out, page, force=force)

@@ -509,25 +509,18 @@ def render_study_html(data: StudyData, *, progress: Progress = lambda _: None) -
 
 
 def write_study_report(out: str | os.PathLike[str], output: str | os.PathLike[str], *,
-                       progress: Progress = lambda _: None) -> Path:
-    """Read a study folder and write its report atomically, owner-only (0600)."""
-    target = Path(output)
-    if target.is_dir():
-        raise InputError(f"{target} is a directory")
-    if not target.parent.exists():
-        raise InputError(f"{target.parent}: no such folder")
+                       progress: Progress = lambda _: None, force: bool = False) -> Path:
+    """Read a study folder and write its report atomically, owner-only (0600).
+
+    ``output`` is checked first (:func:`coreg.recording.output.check_output`): never over a
+    recording; an existing file only with ``force``.
+    """
+    from coreg.recording.output import check_output, write_output
+
+    target = check_output(output, force=force)
     data = read_study(out)  # before any progress line: a wrong folder is one line only
     progress("read the study")
     page = render_study_html(data, progress=progress)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_output(target, page, force=force)
 
 

@@ -8,20 +8,20 @@ from typing import Any
 
 
 def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[str], *,
-                 with_neurokit: bool = True, progress: Any = None) -> Path:
-    """Analyse ``recording`` and write the HTML report atomically to ``output``."""
-    from coreg.errors import InputError, RecordingError
+                 with_neurokit: bool = True, progress: Any = None, force: bool = False) -> Path:
+    """Analyse ``recording`` and write the HTML report atomically, owner-only, to ``output``.
+
+    ``output`` is checked first (:func:`coreg.recording.output.check_output`): never the
+    recording or any other recording; an existing file only with ``force``.
+    """
+    from coreg.errors import RecordingError
     from coreg.recording import read_recording
-    from coreg.recording.format import write_owner_only
+    from coreg.recording.output import check_output, write_output
     from coreg.report.analysis import analyze_session
     from coreg.report.html import render_html
 
     prog = progress or (lambda _: None)
-    out = Path(output)
-    if out.is_dir():
-        raise InputError(f"{out} is a directory")
-    if not out.parent.exists():
-        raise InputError(f"{out.parent}: no such folder")
+    out = check_output(output, force=force, inputs=[recording])
     prog("reading the recording")
     rec = read_recording(recording)
     if not rec.samples:
@@ -31,10 +31,4 @@ def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[st
     except (ValueError, ArithmeticError) as exc:  # the engines refuse odd data: one line
         raise RecordingError(f"{recording}: could not analyse this recording ({exc})") from exc
     page = render_html(an, progress=prog)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    try:
-        write_owner_only(tmp, page)  # health data
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_output(out, page, force=force, inputs=[recording])

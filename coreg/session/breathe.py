@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from coreg.engine.pacer import PacerStep
+from coreg.engine.pacer import MAX_RATE_BPM, MIN_RATE_BPM, PacerStep, step_at
 from coreg.engine.resonance import Assessment, BreatheRun
 from coreg.errors import InputError
 from coreg.recording.replay import pacer_schedule
@@ -112,6 +112,52 @@ class BreatheAnalysis:
         elapsed = self._elapsed(now_s)
         self._pacer_due(elapsed)
         self.run.advance(elapsed)
+
+    def current_step(self) -> PacerStep | None:
+        """The pacer step in force now (None before the first)."""
+        index = step_at(self.schedule, self.run.now_s)
+        return self.schedule[index] if index >= 0 else None
+
+    def change_pacer(self, rate_bpm: float | None, *, inhale_ratio: float | None = None,
+                     label: str = "") -> PacerStep:
+        """Change the pacer now (the window's rate, IN:OUT and pause controls).
+
+        The new step starts at the run's current time and replaces every later planned step;
+        it is recorded as a ``pacer`` line exactly like a planned change, so a replay shows it.
+        The pacer's breath phase is continuous across the change (:mod:`coreg.engine.pacer`).
+
+        Parameters
+        ----------
+        rate_bpm
+            Breaths per minute (3–10), or None to pause the pacer (breathe naturally).
+        inhale_ratio
+            In-breath share of the breath (0.2–0.8); None keeps the current one.
+        label
+            Short name recorded with the change ("rate 5.5/min", "paused").
+        """
+        if rate_bpm is not None and not MIN_RATE_BPM <= rate_bpm <= MAX_RATE_BPM:
+            raise ValueError(f"the pacer runs at {MIN_RATE_BPM:g}–{MAX_RATE_BPM:g} breaths/min")
+        if inhale_ratio is not None and not 0.2 <= inhale_ratio <= 0.8:
+            raise ValueError("IN:OUT must keep the in-breath share within 0.2–0.8")
+        now_s = self.run.now_s
+        if self.duration_s is not None:
+            now_s = min(now_s, self.duration_s)
+        current = self.current_step()
+        step = PacerStep(
+            start_s=now_s, rate_bpm=rate_bpm,
+            inhale_ratio=inhale_ratio if inhale_ratio is not None else (
+                current.inhale_ratio if current is not None else 0.5),
+            pause_in_s=current.pause_in_s if current is not None else 0.0,
+            pause_out_s=current.pause_out_s if current is not None else 0.0,
+            label=label)
+        kept = tuple(s for s in self.schedule if s.start_s < now_s)
+        self.schedule = (*kept, step)
+        self.run.schedule = self.schedule
+        self._next_pacer = len(kept)
+        self._pacer_due(now_s)
+        self.run._step = -2  # the step list changed: the engine takes the new rate now
+        self.run.advance(now_s)
+        return step
 
     def feed_sample(self, sample: RRSample) -> None:
         """One RR notification of the breathing person (others are ignored)."""

@@ -17,6 +17,7 @@ from typing import Any, cast
 import numpy as np
 
 from coreg.engine import synchrony as sy
+from coreg.engine.artifacts import Corrected
 from coreg.engine.beats import BeatSeries
 from coreg.engine.person import COLLECTING, Metric, PersonEngine, PersonSnapshot
 from coreg.engine.synchrony import DYAD_ROLES, LiveSynchrony, LiveSyncSnapshot
@@ -63,6 +64,12 @@ def beats(engine: PersonEngine, span_s: float | None = None) -> BeatSeries:
     return BeatSeries(np.asarray(corrected.t_s, dtype=np.float64),
                       np.asarray(corrected.rr_ms, dtype=np.float64),
                       np.asarray(corrected.valid, dtype=bool))
+
+
+def corrected_window(engine: PersonEngine, span_s: float) -> Corrected:
+    """The engine's corrected NN beats of the last ``span_s`` seconds, each with its source
+    index in the engine's raw beat timeline (for the HR curve's corrected-beat marks)."""
+    return engine.window(span_s)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,11 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from coreg.engine.artifacts import Corrected
 from coreg.engine.person import PersonEngine, PersonSnapshot
 from coreg.engine.timeline import BeatTimeline
 from coreg.session import engines
@@ -34,8 +34,8 @@ __all__ = [
 TICK_S = 1.0
 #: Synchrony update cadence in seconds (docs/science.md §5: 5 s step).
 SYNC_STEP_S = 5.0
-#: Beats kept for the HR curve (covers more than 60 s at any heart rate).
-HR_BUFFER_BEATS = 512
+#: Seconds of corrected beats in the HR curve (the panel shows 60 s, the client view less).
+HR_CURVE_SPAN_S = 90.0
 #: The HR number is blanked when no beat arrived for this long, in seconds.
 HR_STALE_S = 6.0
 
@@ -79,8 +79,8 @@ class _PersonTrack:
     beats: int = 0
     error: str = ""
     snapshot: PersonSnapshot | None = None
-    curve: tuple[NDArray[np.float64], NDArray[np.float64]] = field(
-        default_factory=lambda: (np.empty(0), np.empty(0)))
+    curve: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]] = field(
+        default_factory=lambda: (np.empty(0), np.empty(0), np.zeros(0, dtype=bool)))
     curve_dirty: bool = False
     trend: _Growable = field(default_factory=lambda: _Growable(3))
 
@@ -157,22 +157,44 @@ class LiveAnalysis:
                 track.last_beat_s = last - self._start_s
             track.curve_dirty = True
 
-    def _hr_curve(self, track: _PersonTrack) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def _hr_curve(self, track: _PersonTrack
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """The HR curve: corrected NN beats of the last :data:`HR_CURVE_SPAN_S` (artifact
+        spikes replaced as the engine corrects them), with the corrected beats flagged."""
         if track.curve_dirty:
-            timeline = track.timeline
-            start = max(0, len(timeline) - HR_BUFFER_BEATS)
-            series = timeline.series(start)
-            x = series.midpoints_s - self._start_s
-            with np.errstate(divide="ignore", invalid="ignore"):
-                bpm = 60000.0 / series.rr_ms
-            bpm[~series.valid | (series.rr_ms < 250.0) | (series.rr_ms > 2500.0)] = np.nan
-            breaks = np.flatnonzero(timeline.run_starts(start)[1:]) + 1
-            if breaks.size:
-                x = np.insert(x, breaks, x[breaks] - 1e-3)
-                bpm = np.insert(bpm, breaks, np.nan)
-            track.curve = (cast("NDArray[np.float64]", x), cast("NDArray[np.float64]", bpm))
+            track.curve = self._corrected_curve(
+                track, engines.corrected_window(track.engine, HR_CURVE_SPAN_S))
             track.curve_dirty = False
         return track.curve
+
+    def _corrected_curve(self, track: _PersonTrack, corrected: Corrected
+                         ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        t = np.asarray(corrected.t_s, dtype=np.float64)
+        rr = np.asarray(corrected.rr_ms, dtype=np.float64)
+        if not len(t):
+            return np.empty(0), np.empty(0), np.zeros(0, dtype=bool)
+        src = np.asarray(corrected.source_index, dtype=np.int64)
+        timeline = track.timeline
+        first = int(max(0, src.min()))
+        raw = timeline.series(first).rr_ms if len(timeline) > first else np.empty(0)
+        idx = src - first
+        inside = (idx >= 0) & (idx < len(raw))
+        fixed: NDArray[np.bool_] = np.ones(len(t), dtype=bool)
+        fixed[inside] = np.abs(raw[idx[inside]] - rr[inside]) > 0.5
+        # A split missed beat gives two outputs of one source: both are corrections.
+        dup = np.zeros(len(t), dtype=bool)
+        dup[1:] = src[1:] == src[:-1]
+        dup[:-1] |= src[:-1] == src[1:]
+        fixed |= dup
+        x = np.asarray(t - rr / 2000.0 - self._start_s, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bpm = np.asarray(60000.0 / rr, dtype=np.float64)
+        breaks = np.flatnonzero(np.asarray(corrected.break_before, dtype=bool)[1:]) + 1
+        if breaks.size:
+            x = np.insert(x, breaks, x[breaks] - 1e-3)
+            bpm = np.insert(bpm, breaks, np.nan)
+            fixed = np.insert(fixed, breaks, False)
+        return x, bpm, fixed
 
     def feed_event(self, event: DeviceEvent) -> None:
         """One device event."""
@@ -265,7 +287,7 @@ class LiveAnalysis:
 
     def _person_figures(self, track: _PersonTrack, now_s: float) -> PersonFigures:
         values = engines.person_values(track.snapshot)
-        curve_t, curve_bpm = self._hr_curve(track)
+        curve_t, curve_bpm, curve_fixed = self._hr_curve(track)
         finite = curve_bpm[np.isfinite(curve_bpm)]
         last_hr = float(finite[-1]) if finite.size else math.nan
         fresh = (self._now_s - self._start_s) - track.last_beat_s <= HR_STALE_S
@@ -291,6 +313,7 @@ class LiveAnalysis:
             beats=track.beats,
             hr_curve_t_s=curve_t,
             hr_curve_bpm=curve_bpm,
+            hr_curve_corrected=curve_fixed,
             trend_t_s=track.trend.column(0),
             rmssd_trend_ms=track.trend.column(1),
             coherence_trend=track.trend.column(2),

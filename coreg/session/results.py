@@ -8,7 +8,7 @@ modules that build them do not import each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +44,10 @@ class PersonFigures:
     rmssd_trend_ms: NDArray[np.float64]
     coherence_trend: NDArray[np.float64]
     error: str = ""
+    #: True at the HR-curve points whose beat the artifact correction changed (the curve
+    #: shows corrected NN beats; these are marked, not hidden).
+    hr_curve_corrected: NDArray[np.bool_] = field(
+        default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 @dataclass(frozen=True, slots=True)

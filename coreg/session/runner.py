@@ -32,7 +32,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from coreg.session.figures import LiveAnalysis, SessionFigures
@@ -141,6 +141,14 @@ class Session:
         message is recorded), ``on_poll(session)`` (consumer thread, after each
         :meth:`poll`), ``on_marker(marker)`` and ``close()``. A failing publisher is logged
         and dropped; it never stops the session.
+
+    Notes
+    -----
+    Preview: a real-time session built without a writer but with :meth:`arm_recording` runs
+    its straps and live figures while recording nothing (no file exists). :meth:`begin_recording`
+    then opens the recording at that instant: the session clock restarts there, a fresh
+    analysis takes over, and from then on exactly the messages written to the file feed the
+    figures, so a replay of the file still equals the live figures number for number.
     """
 
     def __init__(
@@ -184,6 +192,11 @@ class Session:
         self._stopped = False
         self._ended_reason = ""
         self._hit_duration = False
+        #: Messages stamped before this (sources' clock) are neither recorded nor computed.
+        self._record_from_s = -math.inf
+        self._make_writer: Callable[[float], Any] | None = None
+        self._make_analysis: Callable[[], LiveAnalysis] | None = None
+        self._last_event: dict[str, DeviceEvent] = {}
         self.publishers: list[Any] = list(publishers)
 
     # -- publishers ------------------------------------------------------------------------
@@ -216,6 +229,67 @@ class Session:
         self._thread.start()
         ready.wait()
         log.info("session started with %s", ", ".join(self.roles))
+
+    # -- preview, then recording ------------------------------------------------------------
+    def arm_recording(self, make_writer: Callable[[float], Any],
+                      make_analysis: Callable[[], LiveAnalysis]) -> None:
+        """Make this writer-less real-time session a preview that can start recording later.
+
+        Parameters
+        ----------
+        make_writer
+            ``make_writer(start_s)`` creates the recorder whose header starts at ``start_s``
+            (host monotonic seconds); called by :meth:`begin_recording`, not before.
+        make_analysis
+            A fresh analysis for the recorded part (the preview's figures are dropped).
+        """
+        if not self.realtime:
+            raise ValueError("only a real-time session has a preview")
+        if self.writer is not None:
+            raise ValueError("the session already records")
+        self._make_writer = make_writer
+        self._make_analysis = make_analysis
+
+    @property
+    def previewing(self) -> bool:
+        """True while the session runs its straps but records nothing yet."""
+        return self._make_writer is not None and self.writer is None and not self._stopped
+
+    @property
+    def recording(self) -> bool:
+        """True while a recording is open."""
+        return self.writer is not None and not self.writer.closed
+
+    def begin_recording(self) -> Any:
+        """Start recording now (after a preview); returns the recording's path.
+
+        The session start moves to this instant: elapsed time, markers and every figure
+        restart from zero, fed only by what is written to the file from now on. The last
+        device event of each strap is restated at the start, so the recording (and its
+        replay) knows the straps' state as the live view does.
+        """
+        if self._make_writer is None or self._make_analysis is None:
+            raise RuntimeError("this session was not opened as a preview")
+        if self.writer is not None or self._stopped:
+            raise RuntimeError("the session already records or has ended")
+        analysis = self._make_analysis()
+        with self._write_lock:
+            now_s = self._clock()
+            writer = self._make_writer(now_s)
+            self.writer = writer
+            self._record_from_s = now_s
+        self.start_s = now_s
+        self.markers = []
+        self.analysis = analysis
+        analysis.start(now_s)
+        for role in self.roles:
+            event = self._last_event.get(role)
+            if event is not None:
+                restated = replace(event, arrival_s=now_s)
+                self._record(restated)
+                self._consume(restated)
+        log.info("recording started: %s", getattr(writer, "path", ""))
+        return getattr(writer, "path", None)
 
     def _run_loop(self, ready: threading.Event) -> None:
         assert self._loop is not None
@@ -263,7 +337,12 @@ class Session:
             self._queue.put(_SourceEnded(role, error))
 
     def _record(self, message: Message) -> None:
-        self._write_guarded("a message", lambda w: w.write(message))
+        def write(w: Any) -> None:
+            # Checked under the writer lock that begin_recording holds while it sets both.
+            if message.arrival_s >= self._record_from_s:
+                w.write(message)
+
+        self._write_guarded("a message", write)
 
     def _write_guarded(self, what: str, write: Callable[[Any], None]) -> None:
         """Write one line to the recording under the lock, unless it is closed.
@@ -271,10 +350,10 @@ class Session:
         Losing the recording is serious but must not stop the live view: a failure is logged
         and shown (``self.error``).
         """
-        if self.writer is None:
+        if self.writer is None and self._make_writer is None:
             return
         with self._write_lock:
-            if self.writer.closed:
+            if self.writer is None or self.writer.closed:
                 return
             try:
                 write(self.writer)
@@ -438,6 +517,10 @@ class Session:
             self.analysis.source_error(ended.role, ended.error)
 
     def _consume(self, message: Message) -> None:
+        if isinstance(message, DeviceEvent):
+            self._last_event[message.source_id] = message
+        if message.arrival_s < self._record_from_s:
+            return  # a preview message drained after the recording began: not in the file
         self.messages_seen += 1
         self.analysis.advance(message.arrival_s)
         if isinstance(message, RRSample):

@@ -42,6 +42,7 @@ def open_session(
     path: str | os.PathLike[str] | None = None,
     settings: dict[str, Any] | None = None,
     ble_speed: float | None = None,
+    preview: bool = False,
     lsl: bool = False,
     header_extra: dict[str, Any] | None = None,
 ) -> tuple[Session, ResolvedSources]:
@@ -71,6 +72,9 @@ def open_session(
         Emulated straps (``ble-sim``) only: a finite multiple of real time. The emulated
         peripherals play their notifications that much faster and the straps and the session
         read one :class:`~coreg.session.runner.ScaledClock` (the real BLE code path, faster).
+    preview
+        Real time only: open the straps without recording — no file is created until
+        :meth:`~coreg.session.runner.Session.begin_recording` (the window's *Start recording*).
     lsl
         Publish the computed figures on LSL (:class:`coreg.session.lsl.FiguresPublisher`);
         real time only. Off by default: nothing is published unless asked.
@@ -97,8 +101,10 @@ def open_session(
     resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=realtime,
                        ble_clock=clock if scaled else None, ble_speed=ble_speed or 1.0)
     start_s = clock() if realtime else resolved.start_s
-    writer = None
-    if record:
+    if preview and not realtime:
+        raise ValueError("a preview runs in real time")
+
+    def make_writer(header_start_s: float) -> Any:
         target = Path(path) if path else new_recording_path("dyad", recordings_dir(folder))
         all_settings: dict[str, Any] = {
             "sources": {role: spec.text for role, spec in resolved.specs.items()},
@@ -108,17 +114,26 @@ def open_session(
             all_settings["duration_s"] = duration_s
         if scaled:
             all_settings["speed"] = ble_speed
+        if preview:  # the straps ran this long before the recording began
+            all_settings["preview_s"] = round(max(0.0, header_start_s - start_s), 3)
         if lsl:
             all_settings["lsl_out"] = publishers[0].names
         all_settings.update(settings or {})
-        header = new_header("dyad", resolved.header_roles(), start_monotonic_s=start_s,
+        header = new_header("dyad", resolved.header_roles(), start_monotonic_s=header_start_s,
                             settings=all_settings, simulation=resolved.simulation,
                             **(header_extra or {}))
-        writer = RecordingWriter(target, header)
+        return RecordingWriter(target, header)
+
     names = {role: info.name for role, info in resolved.info.items()}
     simulated = {role: spec.simulated for role, spec in resolved.specs.items()}
-    analysis = LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
+
+    def make_analysis() -> LiveAnalysis:
+        return LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
+
+    writer = make_writer(start_s) if record and not preview else None
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=speed,
-                      start_s=start_s, analysis=analysis, duration_s=duration_s, clock=clock,
-                      publishers=publishers)
+                      start_s=None if preview else start_s, analysis=make_analysis(),
+                      duration_s=duration_s, clock=clock, publishers=publishers)
+    if preview and record:
+        session.arm_recording(make_writer, make_analysis)
     return session, resolved

@@ -33,6 +33,7 @@ from coreg.session.breathe import (
 )
 from coreg.session.replay import ReplaySession
 from coreg.ui import theme
+from coreg.ui.layouts import fit_to_screen, flow_row, restore_geometry, save_geometry
 from coreg.ui.qt_fixes import bool_guard
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,17 @@ STAGE_TEXT = {"in": "Breathe in", "hold-in": "Hold", "out": "Breathe out",
 LEVEL_COLOURS = {"low": theme.SKY_BLUE, "medium": theme.YELLOW, "high": theme.BLUISH_GREEN}
 #: Upper end of the coherence meter; each level takes a third of the meter.
 METER_MAX = 8.0
+#: IN:OUT choices of the window's ratio control → in-breath share of the breath.
+RATIO_CHOICES: dict[str, float] = {"1:1": 0.5, "4:6": 0.4, "1:2": 1 / 3, "3:7": 0.3,
+                                   "6:4": 0.6}
+
+
+def ratio_text(inhale_ratio: float) -> str:
+    """The IN:OUT words of an in-breath share (0.4 → "4:6")."""
+    for text, share in RATIO_CHOICES.items():
+        if abs(share - inhale_ratio) < 1e-6:
+            return text
+    return f"{inhale_ratio * 10:g}:{(1 - inhale_ratio) * 10:g}"
 
 
 def meter_position(value: float) -> float:
@@ -271,8 +283,12 @@ class BreatheWindow(QtWidgets.QMainWindow):
     def __init__(self, session: Any, analysis: Any, config: BreatheConfig, duration_s: float,
                  *, simulated: bool = True, replay: bool = False, source_text: str = "",
                  on_finished: Callable[[BreatheWindow], None] | None = None,
-                 sound: SoundCue | None = None, store_rate: RateStore | None = None) -> None:
+                 sound: SoundCue | None = None, store_rate: RateStore | None = None,
+                 opener: Callable[[], BreatheSession] | None = None) -> None:
         super().__init__()
+        #: ``opener() -> BreatheSession``: *Start* opens the recorded session only then (the
+        #: ``session`` given is an unrecorded stand-in), so nothing is written before Start.
+        self.opener = opener
         self.session = session
         self.analysis = analysis
         self.br = analysis.run
@@ -292,7 +308,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         tags = (["replay"] if replay else []) + (["SIMULATED"] if simulated else [])
         self.setWindowTitle(" — ".join(["coreg breathe", mode, *tags]))
         self.setStyleSheet(theme.STYLE_SHEET)
-        self.resize(1440, 900)
+        fit_to_screen(self, (1440, 900))
+        self.paused_rate_bpm: float | None = None
         root = QtWidgets.QWidget()
         self.setCentralWidget(root)
         outer = QtWidgets.QVBoxLayout(root)
@@ -308,6 +325,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             sim.setObjectName("simulated")
             top.addWidget(sim)
         outer.addLayout(top)
+        outer.addWidget(self._replay_bar() if replay else self._controls())
         if source_text:
             outer.addWidget(_label(source_text, size=theme.SMALL_PT, colour=theme.MUTED))
         body = QtWidgets.QHBoxLayout()
@@ -370,11 +388,213 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(33)
         self.timer.timeout.connect(self.tick)
+        self.started = False
+        for keys, slot in (("Ctrl+Q", self.close), ("Space", self._space)):
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)
+            shortcut.activated.connect(slot)
+        self._update_controls()
+
+    # -- controls -------------------------------------------------------------------------
+    def _button(self, text: str, slot: Any, tip: str) -> QtWidgets.QPushButton:
+        button = QtWidgets.QPushButton(text)
+        button.setToolTip(tip)
+        button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        button.clicked.connect(slot)
+        return button
+
+    def _controls(self) -> QtWidgets.QWidget:
+        """Start / pause / stop, and the pacer's rate and IN:OUT while practising."""
+        self.start_button = self._button("▶ Start", self.start,
+                                         "start the session (the recording begins)")
+        self.pause_button = self._button("Pause pacer", self.toggle_pause,
+                                         "pause the pacer (breathe naturally) or resume it; "
+                                         "Space; recorded as a pacer change")
+        self.stop_button = self._button("■ Stop", lambda: self.finish("stopped by user"),
+                                        "end the session now and save it")
+        self.rate_box = QtWidgets.QDoubleSpinBox()
+        self.rate_box.setRange(3.0, 10.0)
+        self.rate_box.setSingleStep(0.5)
+        self.rate_box.setDecimals(2)  # a stored rate (0.1 steps) is shown as it is
+        self.rate_box.setSuffix(" breaths/min")
+        self.rate_box.setKeyboardTracking(False)
+        self.ratio_box = QtWidgets.QComboBox()
+        #: IN:OUT text → in-breath share (the choices, plus the session's own if different).
+        self.ratio_shares = dict(RATIO_CHOICES)
+        self.ratio_box.addItems(list(self.ratio_shares))
+        first = self.br.schedule[0] if self.br.schedule else None
+        if first is not None and first.rate_bpm:
+            self.rate_box.setValue(first.rate_bpm)
+            text = ratio_text(first.inhale_ratio)
+            if text not in self.ratio_shares:
+                self.ratio_shares[text] = first.inhale_ratio
+                self.ratio_box.addItem(text)
+            self.ratio_box.setCurrentText(text)
+        self.rate_box.valueChanged.connect(lambda _v: self.apply_pacer())
+        self.ratio_box.currentTextChanged.connect(lambda _t: self.apply_pacer())
+        for w in (self.rate_box, self.ratio_box):
+            w.setToolTip("change the pacer while practising (recorded as a pacer change)")
+        self.settings_button = self._button("Settings…", self.open_settings,
+                                            "recordings folder, default straps, pacer "
+                                            "defaults, sound, client-view monitor")
+        holder, row = flow_row(self.start_button, self.pause_button, self.stop_button,
+                               _label("pacer", size=theme.SMALL_PT, colour=theme.MUTED),
+                               self.rate_box,
+                               _label("IN:OUT", size=theme.SMALL_PT, colour=theme.MUTED),
+                               self.ratio_box, self.settings_button)
+        for i in range(row.count()):
+            item = row.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, QtWidgets.QLabel):
+                widget.setWordWrap(False)
+        return holder
+
+    def open_settings(self) -> Any:
+        """The settings dialog (the pacer defaults take effect from the next session)."""
+        from coreg.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self, roles=("client",))
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _replay_bar(self) -> QtWidgets.QWidget:
+        """The dyad replay's transport: play/pause, speed, seek slider, position."""
+        from coreg.session.replay import SPEEDS, speed_text
+
+        self.play_button = self._button("Pause", self.toggle_play, "play / pause (Space)")
+        self.speed_box = QtWidgets.QComboBox()
+        self.speed_box.addItems([speed_text(v) for v in SPEEDS])
+        self.speed_box.setCurrentText(speed_text(getattr(self.session, "speed", 1.0)))
+        self.speed_box.currentIndexChanged.connect(lambda i: self.session.set_speed(SPEEDS[i]))
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, max(1, round(self.duration_s * 10)))
+        self.slider.setMinimumWidth(300)
+        self.slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.slider.sliderReleased.connect(lambda: self.seek_to(self.slider.value() / 10))
+        self.position = _label("00:00 / 00:00", colour=theme.TEXT)
+        self.position.setWordWrap(False)
+        replay_tag = _label("REPLAY", colour=theme.SKY_BLUE)
+        replay_tag.setWordWrap(False)
+        holder, _ = flow_row(replay_tag, self.play_button,
+                             _label("speed", size=theme.SMALL_PT, colour=theme.MUTED),
+                             self.speed_box, self.slider, self.position)
+        return holder
+
+    def _update_controls(self) -> None:
+        if self.replay:
+            return
+        practising = self.started and not self.finished
+        self.start_button.setEnabled(not self.started)
+        self.pause_button.setEnabled(practising and not self.config.assess)
+        self.stop_button.setEnabled(practising)
+        # The assessment's steps are fixed: only practice takes rate and IN:OUT changes.
+        editable = not self.config.assess and not self.finished
+        self.rate_box.setEnabled(editable and self.paused_rate_bpm is None)
+        self.ratio_box.setEnabled(editable)
+        self.pause_button.setText("Resume pacer" if self.paused_rate_bpm is not None
+                                  else "Pause pacer")
+
+    def apply_pacer(self) -> None:
+        """Rate or IN:OUT changed: the pacer follows now (recorded), or from the start."""
+        if self.replay or self.config.assess or self.finished or not self.started:
+            return
+        rate = float(self.rate_box.value())
+        share = self.ratio_shares.get(self.ratio_box.currentText(), 0.5)
+        if self.paused_rate_bpm is not None:
+            return  # takes effect on resume
+        current = self.analysis.current_step()
+        if current is not None and current.rate_bpm is not None \
+                and abs(current.rate_bpm - rate) < 0.005 \
+                and abs(current.inhale_ratio - share) < 1e-6:
+            return
+        self.analysis.change_pacer(rate, inhale_ratio=share,
+                                   label=f"{rate:g}/min {self.ratio_box.currentText()}")
+        self.redraw()
+
+    def toggle_pause(self) -> None:
+        """Pause the pacer (breathe naturally; recorded) or resume it at the chosen rate."""
+        if self.replay or self.finished or not self.started or self.config.assess:
+            return
+        if self.paused_rate_bpm is None:
+            current = self.analysis.current_step()
+            self.paused_rate_bpm = (current.rate_bpm if current is not None and current.rate_bpm
+                                    else float(self.rate_box.value()))
+            self.analysis.change_pacer(None, label="paused")
+        else:
+            self.paused_rate_bpm = None
+            self.analysis.change_pacer(
+                float(self.rate_box.value()),
+                inhale_ratio=self.ratio_shares.get(self.ratio_box.currentText(), 0.5),
+                label="resumed")
+        self._update_controls()
+        self.redraw()
+
+    def _space(self) -> None:
+        if self.replay:
+            self.toggle_play()
+        elif not self.started:
+            self.start()
+        else:
+            self.toggle_pause()
+
+    def toggle_play(self) -> None:
+        """Replay: play or pause (at the end: from the start again)."""
+        if self.session.at_end and not self.session.playing:
+            self.seek_to(0.0)
+        self.session.toggle()
+        self._update_transport()
+
+    def seek_to(self, t_s: float) -> None:
+        """Replay: go to ``t_s`` seconds."""
+        self.session.seek(t_s)
+        if self.finished and not self.session.at_end:
+            self._resume_after_end()
+        self.tick()
+
+    def _update_transport(self) -> None:
+        if not self.replay:
+            return
+        from coreg.session.display import clock_text
+
+        pos = self.session.now_s()
+        if not self.slider.isSliderDown():
+            self.slider.blockSignals(True)
+            self.slider.setValue(round(pos * 10))
+            self.slider.blockSignals(False)
+        self.position.setText(f"{clock_text(pos)} / {clock_text(self.duration_s)}")
+        label = ("Pause" if self.session.playing else
+                 "Play again" if self.session.at_end else "Play")
+        if self.play_button.text() != label:
+            self.play_button.setText(label)
+
+    def _resume_after_end(self) -> None:
+        """Replay: leaving the end (seek back, play again) shows the running view again."""
+        self.finished = False
+        self.summary.setText("")
+        self.pacer.setMinimumSize(320, 320)
+        self.pacer.setMaximumHeight(16_777_215)
+        self.steps.setVisible(bool(self.config.assess))
 
     def start(self) -> None:
         """Start the session (its sources or the replay) and the redraw timer."""
+        if self.started:
+            return
+        if self.opener is not None:
+            bs = self.opener()
+            self.session, self.analysis, self.duration_s = bs.session, bs.analysis, bs.duration_s
+            self.br = self.analysis.run
+        self.started = True
         self.session.start()
+        if not self.replay and not self.config.assess:
+            self.apply_pacer()  # a rate or IN:OUT chosen before Start
         self.timer.start()
+        if not self.replay:
+            self._update_controls()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.started and not self.replay:
+            self.pacer.set_state(0.0, "Press Start when ready", "")
 
     @property
     def session_done(self) -> bool:
@@ -386,6 +606,10 @@ class BreatheWindow(QtWidgets.QMainWindow):
     def tick(self) -> None:
         """Feed what arrived, redraw everything; end the session at its length."""
         self.guard.check()
+        if self.replay:
+            self._update_transport()
+            if self.finished and not self.session.at_end:
+                self._resume_after_end()
         if self.finished:
             return
         self.session.poll(max_messages=self.max_per_frame)
@@ -464,9 +688,15 @@ class BreatheWindow(QtWidgets.QMainWindow):
     def finish(self, reason: str = "duration reached") -> None:
         """End: stop the session (closing the recording), show the summary (and ranking),
         store the chosen rate (not in a replay)."""
+        if self.finished:
+            return
         self.finished = True
-        self.timer.stop()
-        self.session.stop(reason)
+        if not self.replay:  # a replay's transport stays: play again, seek back
+            self.timer.stop()
+            self.session.stop(reason)
+            self._update_controls()
+        else:
+            self.session.pause()
         lines = summary_lines(self.br, self.config.goal_min)
         if self.config.assess:
             a = self.br.assessment()
@@ -491,6 +721,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.pacer.setMaximumHeight(300)  # make room for the summary
         self.steps.setVisible(False)
         self.redraw()
+        self._update_transport()
         if self.on_finished is not None:
             self.on_finished(self)
 
@@ -503,31 +734,38 @@ class BreatheWindow(QtWidgets.QMainWindow):
 
     def save_screenshot(self, path: str | os.PathLike[str]) -> Path:
         """Save the window as PNG."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        from coreg.ui.pictures import save_png
+
         central = self.centralWidget()
         layout = central.layout() if central is not None else None
         if layout is not None:
             layout.invalidate()
             layout.activate()
         QtWidgets.QApplication.processEvents()
-        self.grab().save(str(target))
-        return target
+        return save_png(self, path)
 
 
-def _exec(app: QtCore.QCoreApplication, window: BreatheWindow) -> None:
+def _exec(app: QtCore.QCoreApplication, window: BreatheWindow, *, autostart: bool = True,
+          size: tuple[int, int] | None = None, geometry: str = "") -> None:
     def interrupted(*_: object) -> None:
         window.close()  # stops the session: the recording ends with "window closed"
 
     # Ctrl+C / kill: stop the strap and close the recording, then leave the Qt loop.
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
+    if size is not None:
+        window.resize(*size)
+    elif geometry:
+        restore_geometry(window, geometry)
     window.show()
-    window.start()
+    if autostart:
+        window.start()
     try:
         app.exec()
     finally:
-        if not window.finished:
+        if geometry:
+            save_geometry(window, geometry)
+        if not window.finished and window.started:
             window.timer.stop()
             window.session.stop("window closed")
         window.close()
@@ -536,9 +774,16 @@ def _exec(app: QtCore.QCoreApplication, window: BreatheWindow) -> None:
 
 
 def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
-               screenshot: str | None = None, store_rate: RateStore | None = None) -> int:
+               screenshot: str | None = None, store_rate: RateStore | None = None,
+               opener: Callable[[], BreatheSession] | None = None,
+               size: tuple[int, int] | None = None) -> int:
     """Open the breathing window on a :class:`coreg.session.breathe.BreatheSession`; with
-    ``screenshot`` run offscreen, save it there at the end and quit."""
+    ``screenshot`` run offscreen, save it there at the end and quit.
+
+    With ``opener`` (an interactive window) ``bs`` is an unrecorded stand-in and the window
+    waits for *Start*, which opens the recorded session; otherwise it starts at once.
+    ``size`` (w, h) sets the window's size; else it opens as it was last closed.
+    """
     if screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -550,14 +795,16 @@ def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
 
     window = BreatheWindow(bs.session, bs.analysis, config, bs.duration_s,
                            simulated=bs.simulated, source_text=source,
-                           on_finished=finished, store_rate=store_rate)
-    _exec(app, window)
-    print(f"recording: {bs.session.recording_path}")
+                           on_finished=finished, store_rate=store_rate, opener=opener)
+    _exec(app, window, autostart=opener is None, size=size,
+          geometry="" if screenshot else "breathe")
+    path = window.session.recording_path
+    print(f"recording: {path}" if path else "nothing recorded (Start was not pressed)")
     return 0
 
 
 def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
-                      start_s: float = 0.0) -> int:
+                      start_s: float = 0.0, size: tuple[int, int] | None = None) -> int:
     """Replay a breathing recording in the breathing window (pacer from the recorded lines);
     with ``screenshot`` play to the end offscreen, save it there and quit."""
     if screenshot:
@@ -575,5 +822,5 @@ def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | No
                            source_text=title, on_finished=finished)
     if start_s:
         replay.seek(start_s)
-    _exec(app, window)
+    _exec(app, window, size=size, geometry="" if screenshot else "breathe-replay")
     return 0

@@ -705,8 +705,9 @@ class HomeWindow(QtWidgets.QMainWindow):
             self.say(f"report written: {result}")
             self.open_url(result)
 
-        worker = Worker(self, lambda: write_report(path, out,
-                                                          with_neurokit=with_neurokit), done)
+        # The report beside the recording is coreg's own output: written again on request.
+        worker = Worker(self, lambda: write_report(path, out, with_neurokit=with_neurokit,
+                                                   force=True), done)
         self.workers.append(worker)
         return worker
 
@@ -729,8 +730,8 @@ class HomeWindow(QtWidgets.QMainWindow):
             self.say(f"progress report written: {result}")
             self.open_url(result)
 
-        worker = Worker(self, lambda: write_progress_report(self.folder, c.name, out),
-                               done)
+        worker = Worker(self, lambda: write_progress_report(self.folder, c.name, out,
+                                                            force=True), done)
         self.workers.append(worker)
         return worker
 
@@ -747,7 +748,8 @@ class HomeWindow(QtWidgets.QMainWindow):
             if target is None:
                 return []
         try:
-            written = list(export_recording(read_recording(path), "csv", target))
+            # The save dialog has asked before replacing a file.
+            written = list(export_recording(read_recording(path), "csv", target, force=True))
         except (CoregError, OSError) as exc:
             self.say(f"export failed: {exc}")
             return []
@@ -809,6 +811,10 @@ def run_home(args: argparse.Namespace) -> int:
           and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY")):
         raise CoregError("no display for the home window (DISPLAY is not set): see "
                          "'coreg --help' for the terminal commands, or use --screenshot PNG")
+    if not args.screenshot:
+        from coreg.ui.system_libs import check_gui_libraries
+
+        check_gui_libraries()  # one line naming missing system packages, before Qt aborts
     from coreg.recording.paths import recordings_dir
 
     folder = recordings_dir(getattr(args, "recordings_dir", None))

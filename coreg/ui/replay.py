@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtWidgets
 from coreg.session.display import clock_text
 from coreg.session.replay import SPEEDS, ReplaySession, speed_text
 from coreg.ui import theme
+from coreg.ui.layouts import restore_geometry, save_geometry
 from coreg.ui.main_window import LiveWindow
 from coreg.ui.panels import _label
 
@@ -58,14 +59,7 @@ class ReplayWindow(LiveWindow):
         root = central.layout()
         assert isinstance(root, QtWidgets.QVBoxLayout)
         # The live window's source choosers mean nothing in a replay.
-        row_item = root.itemAt(1)
-        source_row = row_item.layout() if row_item is not None else None
-        if source_row is not None:
-            for i in range(source_row.count()):
-                item = source_row.itemAt(i)
-                widget = item.widget() if item is not None else None
-                if widget is not None:
-                    widget.hide()
+        self.source_bar.hide()
         self.stop_button.hide()
         root.insertLayout(1, self._transport_bar())
         self.title_label.setText(title.replace("coreg replay ", ""))
@@ -207,6 +201,11 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     saved: list[Path] = []
     window = ReplayWindow(replay, title=title)
+    size = getattr(args, "size", None)
+    if size is not None:
+        window.resize(*size)
+    elif not args.screenshot:
+        restore_geometry(window, "replay")
     window.show()
     window.start()
     if getattr(args, "start", 0.0):
@@ -230,6 +229,8 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
     try:
         app.exec()
     finally:
+        if not args.screenshot:
+            save_geometry(window, "replay")
         window.end_session("window closed")
         window.client_view.close()
         window.close()

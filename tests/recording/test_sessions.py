@@ -92,6 +92,7 @@ def test_cli_table_and_json(folder: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["sessions", "--recordings-dir", str(folder)]) == 0
     table = capsys.readouterr().out
     assert table.count("DAMAGED") == 4 and "synchrony d " in table and "incomplete" in table
+    assert " bpm, RMSSD " in table
     assert main(["sessions", "--recordings-dir", str(folder), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data[0]["file"] == "new.jsonl" and len(data) == 7

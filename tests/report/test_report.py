@@ -49,6 +49,11 @@ def test_dyad_report_is_self_contained_and_complete(
                  "SIMULATED", "@media print", "page-break", "therapist", "client"):
         assert text in page, text
     assert "Breathing pacer" not in page  # no pacer lines in this recording
+    # --no-neurokit leaves no empty heading; the markers are listed with their notes.
+    assert "neurokit2</h2>" not in page and "HRV indices" not in page
+    assert "<h2>Markers</h2>" in page
+    assert re.search(r"00:40</td><td>both</td><td>topic A", page)
+    assert "01:40</td><td>both</td><td>topic B" in page
 
 
 def test_breathing_report_shows_the_engines_assessment_and_neurokit_table(
@@ -75,9 +80,17 @@ def test_breathing_report_shows_the_engines_assessment_and_neurokit_table(
     assert replayed.assessment.statement.replace("'", "&#x27;") in page
     # One science: no second ranking of the report's own.
     assert "own ranking" not in page and "ranked first on" not in page
-    assert "HRV indices (neurokit2)" in page and ">RMSSD<" in page and "SampEn" in page
+    assert "<h2>Appendix: HRV indices computed by neurokit2</h2>" in page
+    # every index with its unit and what it is
+    assert re.search(r"<td>RMSSD</td><td class='n'>[\d.]+</td><td>ms</td><td>root mean", page)
+    assert re.search(r"<td>LF</td><td class='n'>[\d.e+]+</td><td>ms²</td>", page)
+    assert "<td>SampEn</td>" in page and "sample entropy" in page
+    assert page.index("Appendix: HRV indices") > page.index("Resonance assessment — client")
+    # the assessment table explains its columns and plots HR swing against rate
+    assert "Columns: <b>rank</b>" in page and "HR swing per breath (bpm" in page
     assert "<h2>Synchrony</h2>" not in page and "relative to chance" not in page  # one person
-    assert _images(page) == 4  # metrics, tachogram, spectrum, breathing
+    assert _images(page) == 5  # metrics, tachogram, spectrum, breathing, swing vs rate
+    assert "<h2>Markers</h2>" not in page  # none dropped: no empty section
 
 
 @pytest.mark.parametrize("content", ["", "not json\n", '{"format":"coreg-recording"}\n'])

@@ -54,7 +54,7 @@ def test_headless_replay_prints_the_live_figures(assessment, capsys) -> None:
     assert cli_main(["replay", "--headless", "--speed", "max", str(path)]) == 0
     out = capsys.readouterr().out
     assert "SIMULATED (breathe, seed 3)" in out.splitlines()[0]
-    assert "pacer 6.0/min" in out and "pacer 5.0/min" in out
+    assert "pacer 6.0 breaths/min" in out and "pacer 5.0 breaths/min" in out
     # Same summary, same ranking table, same statement as live.
     assert _tail(out, "Session ") == _tail(live_out, "Session ")
     assert "Best breathing rate" in out
