@@ -73,8 +73,13 @@ def test_progress_report_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "per 30 days" in page and "3 sessions" in page
     assert "paced at" in page and "bpm" in page
     capsys.readouterr()
+    again = ["report", "--client", "Ana", "--recordings-dir", str(tmp_path), "-o", str(out),
+             "--quiet"]
+    assert main(again) == 2 and "already exists" in capsys.readouterr().err
+    assert main([*again, "--force"]) == 0
+    capsys.readouterr()
     assert main(["report", "--client", "Nobody", "--recordings-dir", str(tmp_path),
-                 "-o", str(out)]) == 2
+                 "-o", str(tmp_path / "nobody.html")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"coreg report: no client called 'Nobody' in {tmp_path} "
                    "(coreg sessions --clients lists them)"]
