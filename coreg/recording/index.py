@@ -705,7 +705,13 @@ def list_sessions(folder: str | os.PathLike[str], *, use_cache: bool = True,
 
 
 def stored_rate(folder: str | os.PathLike[str], client: str) -> float | None:
-    """The client's chosen resonance rate (breaths/min) in ``folder``'s database, if any."""
+    """The client's chosen resonance rate (breaths/min) in ``folder``'s database, if any.
+
+    Creates nothing: with no database (and no ``clients.json`` to import) there is no rate.
+    """
+    root = Path(folder)
+    if not (root / DB_NAME).exists() and not (root / LEGACY_CLIENTS_FILE).is_file():
+        return None
     with SessionIndex(folder) as index:
         return index.client_rate(client)
 
