@@ -175,3 +175,11 @@ def show_lines(out: TextIO, lines: list[str], shown: int, *, tty: bool) -> int:
         out.write("\n".join(lines) + "\n\n")
     out.flush()
     return shown
+
+
+def show_final(out: TextIO, lines: list[str], shown: int, *, tty: bool) -> None:
+    """Write the last frame: in place of the live one on a terminal, below it otherwise."""
+    if tty and shown:
+        out.write(f"\x1b[{shown}F")
+    out.write("".join(f"\x1b[K{line}\n" for line in lines) if tty else "\n".join(lines) + "\n")
+    out.flush()

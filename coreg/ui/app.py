@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,14 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     """Open the live window on the sources named in ``args``; return the exit code."""
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6 import QtCore, QtWidgets
+    from PySide6 import QtWidgets
 
     from coreg.recording.index import person_header
     from coreg.recording.settings import load_settings
     from coreg.session import open_session
     from coreg.session.setup import live_title
     from coreg.ui.layouts import restore_geometry, save_geometry
+    from coreg.ui.loop import exec_window
     from coreg.ui.main_window import LiveWindow
 
     people = person_header(getattr(args, "client_name", None),
@@ -69,28 +69,17 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     if args.client_view or args.screenshot:
         window.toggle_client_view()
 
-    def interrupted(*_: object) -> None:
+    def interrupted() -> None:
         window.end_session("interrupted")
         window.close()
 
-    # Ctrl+C / kill: stop the straps and close the recording, then leave the Qt loop.
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
-    window.start()
-    try:
-        app.exec()
-    finally:
+    def stop() -> None:
         if not args.screenshot:
             save_geometry(window, "live")
         window.end_session("window closed")
-        window.client_view.close()
-        window.close()
-        # Tear the widgets down while the interpreter is whole: left to interpreter shutdown,
-        # PySide6 + pyqtgraph can crash in the final garbage collection.
-        window.client_view.deleteLater()
-        window.deleteLater()
-        app.processEvents()
-        app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+
+    exec_window(app, window, interrupted=interrupted, start=window.start, stop=stop,
+                also_close=(window.client_view,))
     for path in saved:
         print(f"screenshot: {path}")
     final = window.session
