@@ -61,12 +61,12 @@ def run(args: argparse.Namespace) -> int:
     import math
     from pathlib import Path
 
-    from coreg.cli.live import parse_speed_option
     from coreg.errors import InputError
+    from coreg.session.runner import parse_speed
 
     if args.duration is not None and not args.duration > 0:
         raise InputError("--duration must be positive")
-    args.speed_value = parse_speed_option(args.speed)
+    args.speed_value = parse_speed(args.speed)
     if args.speed_value is not None and math.isinf(args.speed_value) and not args.duration:
         raise InputError("--speed max needs --duration (a simulated dyad at max speed would "
                          "race on until stopped)")
