@@ -92,6 +92,10 @@ def test_replay_equals_live_per_beat(live_and_replay) -> None:  # type: ignore[n
     _close(ls.r, rs.r)
     _close(ls.mean_r, rs.mean_r)
     assert ls.state == rs.state
+    # what the verdict said at each update (the strip under the synchrony plot)
+    assert len(rs.verdict_code) > 10
+    _close(ls.verdict_t_s, rs.verdict_t_s)
+    _close(ls.verdict_code, rs.verdict_code)
     # the marker dropped live is replayed at its time
     assert len(view.markers) == 1 and view.markers[0][1] == "breath"
     assert view.markers[0][0] == pytest.approx(live_view.markers[0][0], abs=1e-5)

@@ -3,12 +3,141 @@
 from __future__ import annotations
 
 import math
-from typing import TextIO
+from typing import Any, TextIO
+
+import numpy as np
+from numpy.typing import NDArray
 
 from coreg.engine.person import COLLECTING, Metric
+from coreg.engine.synchrony.settings import SyncSettings
+from coreg.engine.synchrony.verdict import COLLECTING as VERDICT_COLLECTING
+from coreg.engine.synchrony.verdict import SyncVerdict
 from coreg.session.results import PersonFigures, SessionFigures, SyncFigures
+from coreg.session.sync_words import sync_detail, sync_headline
 
 DISCLAIMER = "coreg informs; it does not diagnose."
+
+
+def sources_text(resolved: Any) -> str:
+    """The current sources in a few words, for the window header and the terminal title.
+
+    One simulated run behind the whole dyad: ``coupled, seed 1``; roles from different runs
+    or kinds of source: ``client independent, therapist coupled, seed 1``; a real strap by its
+    device name (or the address it was asked by). See :func:`live_title` for the emulated
+    straps' note.
+
+    Parameters
+    ----------
+    resolved
+        A :class:`coreg.sources.ResolvedSources` (duck-typed: ``specs``, ``info``,
+        ``simulation``).
+    """
+    specs: dict[str, Any] = dict(getattr(resolved, "specs", {}) or {})
+    info: dict[str, Any] = dict(getattr(resolved, "info", {}) or {})
+    sim = getattr(resolved, "simulation", None)
+    seed = sim.get("seed") if sim else None
+    scenario = sim.get("scenario") if sim else None
+    kinds = {spec.kind for spec in specs.values()}
+    if isinstance(scenario, str) and kinds <= {"sim", "ble-sim"}:
+        text = scenario
+    else:
+        parts = []
+        for role, spec in specs.items():
+            if spec.kind == "sim" or (spec.kind == "ble-sim" and isinstance(scenario, dict)):
+                name = scenario.get(role, spec.target) if isinstance(scenario, dict) else (
+                    scenario or spec.target)
+                what = str(name) if spec.kind == "sim" else f"{name} (emulated BLE strap)"
+            elif spec.kind == "ble-sim":
+                what = "emulated BLE strap"
+            else:
+                device = info.get(role)
+                what = str(getattr(device, "name", "") or spec.target)
+            parts.append(f"{role} {what}")
+        text = ", ".join(parts)
+    if isinstance(seed, dict):
+        text += ", seeds " + ", ".join(f"{r} {s}" for r, s in seed.items())
+    elif seed is not None:
+        text += f", seed {seed}"
+    return text
+
+
+def break_gaps(t_s: NDArray[np.float64], *columns: NDArray[np.float64], step_s: float,
+               ) -> tuple[NDArray[np.float64], ...]:
+    """Timeline columns with a NaN row in every gap, so ``connect="finite"`` lifts the pen.
+
+    The synchrony timelines get one row per ``step_s`` update while windows are computed;
+    where none could be (lost contact, a disconnect, too many masked beats) the next row comes
+    later. A line drawn straight across such a gap shows values nobody measured, so a row of
+    NaN (at the middle of the gap) is put between two rows more than 1.5 steps apart. Rows
+    repeating an earlier time (an update that found no new window) are dropped, keeping the
+    last.
+
+    Parameters
+    ----------
+    t_s
+        Row times in seconds, non-decreasing.
+    columns
+        Values at those times, each as long as ``t_s``.
+    step_s
+        The nominal spacing of the rows, in seconds.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(t_s, *columns)`` with the gaps broken.
+
+    Examples
+    --------
+    >>> t, y = break_gaps(np.array([0.0, 5.0, 30.0]), np.array([1.0, 2.0, 3.0]), step_s=5.0)
+    >>> t.tolist(), np.isnan(y).tolist()
+    ([0.0, 5.0, 17.5, 30.0], [False, False, True, False])
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    cols = [np.asarray(c, dtype=np.float64) for c in columns]
+    if t.size:
+        keep = np.ones(t.size, dtype=bool)
+        keep[:-1] = np.diff(t) > 1e-9
+        t = t[keep]
+        cols = [c[keep] for c in cols]
+    if t.size < 2:
+        return (t, *cols)
+    gaps = np.flatnonzero(np.diff(t) > 1.5 * step_s)
+    if gaps.size == 0:
+        return (t, *cols)
+    mid = (t[gaps] + t[gaps + 1]) / 2.0
+    out_t = np.insert(t, gaps + 1, mid)
+    out = [np.insert(c, gaps + 1, np.nan) for c in cols]
+    return (out_t, *out)
+
+
+def state_spans(t_s: NDArray[np.floating[Any]], code: NDArray[np.floating[Any]], want: int,
+                step_s: float) -> list[tuple[float, float]]:
+    """Time spans during which the live verdict said one state (code ``want``).
+
+    Each update at ``t`` stands for the step before it, ``[t − step_s, t]``; consecutive
+    updates of that state (no more than 1.5 steps apart, repeats included) join into one span.
+
+    Examples
+    --------
+    >>> state_spans(np.array([5.0, 10, 15, 20, 25]), np.array([3.0, 3, 2, 3, 3]), 3, 5.0)
+    [(0.0, 10.0), (15.0, 25.0)]
+    """
+    t = np.asarray(t_s, dtype=np.float64)
+    hit = np.asarray(code) == want
+    spans: list[tuple[float, float]] = []
+    start = prev = math.nan
+    times: list[float] = [float(v) for v in t]
+    hits: list[bool] = [bool(v) for v in hit]
+    for ti, h in zip(times, hits, strict=True):
+        if h and math.isfinite(prev) and ti - prev <= 1.5 * step_s:
+            prev = ti
+            continue
+        if math.isfinite(prev):
+            spans.append((start, prev))
+        start, prev = (ti - step_s, ti) if h else (math.nan, math.nan)
+    if math.isfinite(prev):
+        spans.append((start, prev))
+    return spans
 
 
 def clock_text(seconds: float) -> str:
@@ -77,6 +206,68 @@ def hr_text(person: PersonFigures) -> str:
     return "—" if person.hr_bpm is None else f"{person.hr_bpm:.0f}"
 
 
+def collecting_verdict(windows: int = 0) -> SyncVerdict:
+    """The verdict before the engine's first update: collecting, nothing measured yet."""
+    nan = math.nan
+    return SyncVerdict(state=VERDICT_COLLECTING, since_s=0.0, leader=None, lag_s=nan,
+                       effect_size=nan,
+                       p_value=nan, n_surrogates=0, p_at_floor=False, in_sync_pct=nan,
+                       updates=0, windows=windows)
+
+
+def sync_words(sync: SyncFigures | None,
+               names: dict[str, str] | None = None) -> tuple[str, str, str]:
+    """``(state, headline, detail)`` of the synchrony panel.
+
+    ``state`` is the verdict's state (``"collecting"``, ``"gap"``, ``"in_sync"``,
+    ``"not_in_sync"``) or ``"none"`` (one person, no engine); ``headline`` and ``detail`` are
+    exactly :func:`~coreg.session.sync_words.sync_headline` and
+    :func:`~coreg.session.sync_words.sync_detail` of the verdict, so the window says what the
+    terminal says and never composes a verdict of its own.
+    """
+    if sync is None:
+        return "none", "one person only", ""
+    if not sync.available:
+        return "none", "not available", sync.note
+    v = sync.verdict if sync.verdict is not None else collecting_verdict(sync.windows_have)
+    return v.state, sync_headline(v, names), sync_detail(v)
+
+
+def sync_legend(settings: SyncSettings | None = None) -> str:
+    """What each mark of the synchrony plot is, with the live test's own windows and levels.
+
+    Parameters
+    ----------
+    settings
+        The live synchrony's settings (default: the engine's defaults, which the live and
+        replayed sessions use).
+    """
+    s = settings or SyncSettings()
+    k = s.live_block_windows
+    block_s = (k - 1) * s.step_s + s.window_s
+    lag_min = max(s.live_lag_windows, k) * s.step_s / 60.0
+    lo, hi = s.breathing_band_hz
+    return (
+        f"dots: peak r of each {s.window_s:.0f} s window of slow heart-rate changes "
+        f"(< {s.lowpass_hz:g} Hz), every {s.step_s:.0f} s, lags ±{s.max_lag_s:.0f} s · "
+        f"green line: the test's statistic, the last {k} windows ({block_s:.0f} s of data) "
+        f"at the lag held over the last {lag_min:g} min, drawn at the newest window · grey "
+        "band: its chance mean up to the in-sync threshold "
+        f"(p ≤ {s.live_alpha:g} against pairings of one person's windows with the other's "
+        "from another time, "
+        f"last {s.live_pool_s / 60:.0f} min) · dotted purple: breathing-band "
+        f"({lo:g}–{hi:g} Hz) peak r · bar along the bottom: what the headline said "
+        "(green in sync, grey not in sync; none while collecting or in a gap)")
+
+
+def sync_legend_short(settings: SyncSettings | None = None) -> str:
+    """One line of :func:`sync_legend` for small windows (the full text goes in a tooltip)."""
+    s = settings or SyncSettings()
+    return (f"dots: {s.window_s:.0f} s windows · line: the test ({s.live_block_windows} windows "
+            f"at one lag) · grey: chance up to p ≤ {s.live_alpha:g} · dotted: breathing band · "
+            "bottom bar: what the headline said")
+
+
 def sync_state_text(sync: SyncFigures | None) -> str:
     """The synchrony state in words: ``in sync``, ``apart``, ``not enough data``."""
     if sync is None or not sync.available:
@@ -127,6 +318,12 @@ def sync_text(sync: SyncFigures | None) -> str:
         return "synchrony: needs two people"
     if not sync.available:
         return f"synchrony: {sync.note or 'not available'}"
+    if sync.verdict is not None:
+        detail = sync_detail(sync.verdict)
+        if sync.verdict.state == "collecting" and sync.windows_need:
+            detail += f" · the chance test needs {sync.windows_need}"
+        return (f"synchrony: {sync_headline(sync.verdict)} | {detail} | "
+                f"breathing band: {sync.breathing_state}")
     parts = [f"synchrony: {sync.state}"]
     if sync.current_r is not None:
         chance = ""

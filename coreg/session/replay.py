@@ -262,3 +262,25 @@ class ReplaySession:
     def _consume(self, message: RRSample | DeviceEvent) -> None:
         self.messages_seen += 1
         consume(self.analysis, message)
+
+
+def live_synchrony_summary(recording: Recording) -> dict[str, Any]:
+    """The recording run through the live synchrony path exactly as ``coreg replay`` runs it.
+
+    Returns
+    -------
+    dict
+        ``{"in_sync_pct", "updates", "windows"}``: the share (%) of 5-s updates in which the
+        display said "in sync", counted from the first update that could say anything (None
+        when it never could), the number of those updates, and the number of synchrony windows
+        the live path computed. Zeros/None for a recording of fewer than two people.
+    """
+    session = ReplaySession(recording, speed=math.inf)
+    session.run_to_end()
+    sync = session.view.sync
+    verdict = getattr(sync, "verdict", None)
+    if verdict is None:
+        return {"in_sync_pct": None, "updates": 0, "windows": 0}
+    pct = verdict.in_sync_pct
+    return {"in_sync_pct": round(float(pct), 2) if math.isfinite(pct) else None,
+            "updates": int(verdict.updates), "windows": int(verdict.windows)}

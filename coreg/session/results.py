@@ -14,8 +14,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coreg.engine.person import Metric
+from coreg.engine.synchrony.verdict import SyncVerdict
 
-__all__ = ["Metric", "PersonFigures", "SessionFigures", "SyncFigures"]
+__all__ = ["VERDICT_CODES", "Metric", "PersonFigures", "SessionFigures", "SyncFigures"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,10 @@ class PersonFigures:
         default_factory=lambda: np.zeros(0, dtype=bool))
 
 
+#: The live verdict's states as numbers in :attr:`SyncFigures.verdict_code`.
+VERDICT_CODES: dict[str, int] = {"collecting": 0, "gap": 1, "not_in_sync": 2, "in_sync": 3}
+
+
 @dataclass(frozen=True, slots=True)
 class SyncFigures:
     """The synchrony panel's content (times in seconds since the session start).
@@ -57,7 +62,9 @@ class SyncFigures:
     ``t_s``/``r`` are the per-window peak correlations of the slow (< 0.15 Hz) HR signals at
     each window's centre; ``mean_t_s``/``mean_r`` the live value (mean of the last few windows)
     with ``chance_lo``/``chance_hi`` = the chance mean and 95th percentile of that same value
-    from surrogate pairs; ``breathing_*`` the breathing-band (0.15–0.4 Hz) peak r.
+    from surrogate pairs; ``breathing_*`` the breathing-band (0.15–0.4 Hz) peak r;
+    ``verdict_t_s``/``verdict_code`` the state the live verdict said at each 5 s update (at the
+    centre of the latest window then, like ``mean_t_s``; codes in :data:`VERDICT_CODES`).
     """
 
     t_s: NDArray[np.float64]
@@ -86,6 +93,9 @@ class SyncFigures:
     windows_need: int = 0
     chance_known: bool = False
     breathing_span_s: float = 0.0
+    verdict: SyncVerdict | None = None
+    verdict_t_s: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    verdict_code: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from coreg.recording.paths import new_recording_path, recordings_dir
+from coreg.session.display import sources_text
 from coreg.session.figures import LiveAnalysis
 from coreg.session.runner import ScaledClock, Session
 from coreg.sources import ResolvedSources, default_specs, resolve
@@ -18,15 +19,19 @@ log = logging.getLogger(__name__)
 
 
 def live_title(resolved: ResolvedSources) -> str:
-    """The live view's title: "coreg live", and SIMULATED with the scenario and seed when it is
-    (a simulated dyad, or an emulated BLE strap)."""
+    """``coreg live — SIMULATED (coupled, seed 1)``: the live window's and terminal's title.
+
+    The sources are named by :func:`coreg.session.display.sources_text` (the session actually
+    running: a new session from the window renews it); one simulated dyad played through
+    emulated straps adds ``on emulated BLE straps``.
+    """
+    specs = dict(resolved.specs)
     sim = resolved.simulation
-    if sim is None:
-        return "coreg live — SIMULATED (emulated BLE strap)" if resolved.simulated else "coreg live"
-    scenario = sim["scenario"]
-    if isinstance(scenario, dict):
-        scenario = ", ".join(f"{r} {s}" for r, s in scenario.items())
-    return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
+    one_run = sim is not None and isinstance(sim.get("scenario"), str)
+    note = (" on emulated BLE straps"
+            if one_run and specs and all(s.kind == "ble-sim" for s in specs.values()) else "")
+    sim_word = "SIMULATED " if resolved.simulated else ""
+    return f"coreg live — {sim_word}({sources_text(resolved)}){note}"
 
 
 def open_session(

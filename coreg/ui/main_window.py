@@ -17,6 +17,7 @@ from coreg.session import Session
 from coreg.session.display import DISCLAIMER, clock_text
 from coreg.session.figures import SessionFigures
 from coreg.session.playback import Playback
+from coreg.session.setup import live_title
 from coreg.ui import theme
 from coreg.ui.client_view import ClientView
 from coreg.ui.layouts import FlowLayout, fit_to_screen
@@ -48,9 +49,11 @@ HELP_TEXT = """<h2>Keyboard shortcuts</h2>
 <tr><td><b>Ctrl+Q</b></td><td>stop the session and quit (the recording is closed)</td></tr>
 </table>
 <p>HR updates every beat; RMSSD covers the last 60 s; coherence the last 64 s (every 5 s);
-LF/HF the last 5 min (every 5 s). Synchrony: peak correlation of both people's slow heart-rate
-changes in 30 s windows every 5 s, drawn against the chance band from surrogate pairs
-(never read raw r without it). The window opens in a preview: figures live, nothing
+LF/HF the last 5 min (every 5 s). Synchrony: the headline is the live verdict (in sync, not
+in sync, paused in a gap, collecting) and for how long, its numbers below it; the plot shows the
+peak correlation of both people's slow heart-rate changes in 30 s windows every 5 s against the
+chance band from surrogate pairs (never read raw r without it), and along its bottom what the
+headline said (green: in sync). The window opens in a preview: figures live, nothing
 recorded until <b>Start recording</b> (Ctrl+R); <b>Stop</b> ends and saves.</p>
 <p><i>coreg informs; it does not diagnose.</i></p>
 <p>Press any key to close.</p>"""
@@ -175,8 +178,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.simulated_label.setObjectName("simulated")
         self.simulated_label.setVisible(simulated)
         bar.addWidget(self.simulated_label)
-        self.title_label = _label(title.replace("coreg live — ", "").replace("SIMULATED ", ""),
-                                  theme.LABEL_PT, theme.MUTED)
+        self.title_label = _label("", theme.LABEL_PT, theme.MUTED)
+        self.set_title(title)
         bar.addWidget(self.title_label)
         bar.addStretch(1)
         self.rec_label = _label("", theme.LABEL_PT, theme.VERMILLION, bold=True)
@@ -471,6 +474,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.duration_s = None
         self._ended = False
         self.simulated_label.setVisible(bool(getattr(resolved, "simulated", False)))
+        if getattr(resolved, "specs", None):
+            self.set_title(live_title(resolved))
+        else:  # a factory that does not say what it resolved: name what was asked for
+            self.set_title("coreg live — (" + ", ".join(
+                f"{role} {text}" for role, text in texts.items()) + ")")
         self._reset_panels()
         self.status_label.setText("")
         self.start()
@@ -506,6 +514,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.stop_button.setEnabled(not previewing)
         self.marker_button.setEnabled(not previewing)
         self._set_choosing(previewing)
+
+    def set_title(self, title: str) -> None:
+        """Window title and header text (the header names the current session's sources)."""
+        self.setWindowTitle(title)
+        self.title_label.setText(title.replace("coreg live — ", "").replace("SIMULATED ", ""))
 
     # -- session ------------------------------------------------------------------------------
     def start(self) -> None:

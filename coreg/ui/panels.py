@@ -15,21 +15,34 @@ from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from coreg.session.display import (
+    break_gaps,
     connection_text,
-    effect_text,
     hr_text,
-    leader_text,
     metric_text,
     quality_text,
-    sync_state_text,
+    state_spans,
+    sync_legend,
+    sync_legend_short,
+    sync_words,
     window_text,
 )
 from coreg.session.figures import PersonFigures, SyncFigures
+from coreg.session.results import VERDICT_CODES
 from coreg.ui import theme
 
 HR_SPAN_S = 60.0
 TREND_SPAN_S = 600.0
 SYNC_SPAN_S = 600.0
+#: The synchrony verdict's colour by state: green only when in sync, a warning colour for a gap
+#: in the data, muted while collecting (never red for "not in sync": it is not an alarm).
+STATE_COLOURS: dict[str, str] = {"in_sync": theme.SYNC_COLOUR, "not_in_sync": theme.TEXT,
+                                 "gap": theme.WARNING_COLOUR, "collecting": theme.MUTED,
+                                 "none": theme.MUTED}
+#: The verdict headline's point size: the title's, so the longest headline ("in sync for the last
+#: 12 min · therapist leading by ~3 s") stays on one line in a 1366-pixel-wide window.
+HEADLINE_PT = theme.TITLE_PT
+#: Where the verdict strip runs along the bottom of the synchrony plot (y from, to).
+STRIP_Y = (-0.47, -0.40)
 
 
 def _label(text: str = "", pt: int = theme.LABEL_PT, colour: str = theme.TEXT,
@@ -314,8 +327,76 @@ class PersonPanel(QtWidgets.QFrame):
             self.trend_markers.update(markers, elapsed_s)
 
 
+def _set_or_clear(item: pg.PlotDataItem, x: NDArray[np.floating],
+                  y: NDArray[np.floating]) -> None:
+    """``setData`` with NaN breaks, or ``clear()`` when there is nothing to draw (an emptied
+    PlotDataItem would keep showing its previous dots)."""
+    if np.isfinite(y).any():
+        item.setData(x, y, connect="finite")
+    else:
+        item.clear()
+
+
+def finite_runs(ok: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``[start, stop)`` index ranges of the consecutive True runs of ``ok``."""
+    flags = np.concatenate(([False], np.asarray(ok, dtype=bool), [False]))
+    edges = np.flatnonzero(np.diff(flags.astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+class BandItem(QtWidgets.QGraphicsPathItem):
+    """A filled band between two edges, one polygon per run of finite values.
+
+    pyqtgraph's ``FillBetweenItem`` pairs the sub-paths of its two curves and keeps a curve's
+    stale path once that curve is emptied; a band with gaps then draws slanted slivers across
+    them, and a new session would keep the old band. This one is rebuilt from the data.
+    """
+
+    def __init__(self, brush: QtGui.QBrush) -> None:
+        super().__init__()
+        self.setBrush(brush)
+        self.setPen(pg.mkPen(None))
+        self.runs = 0
+
+    def set_band(self, x: NDArray[np.floating], lo: NDArray[np.floating],
+                 hi: NDArray[np.floating]) -> None:
+        """Fill between ``lo`` and ``hi`` over ``x``; NaN in either edge breaks the band."""
+        path = QtGui.QPainterPath()
+        ok = np.isfinite(x) & np.isfinite(lo) & np.isfinite(hi)
+        self.runs = 0
+        for a, b in finite_runs(ok):
+            if b - a < 2:
+                continue
+            xs = np.concatenate((x[a:b], x[a:b][::-1]))
+            ys = np.concatenate((lo[a:b], hi[a:b][::-1]))
+            path.addPolygon(QtGui.QPolygonF([QtCore.QPointF(float(u), float(v))
+                                             for u, v in zip(xs, ys, strict=True)]))
+            path.closeSubpath()
+            self.runs += 1
+        self.setPath(path)
+
+
+class SpanStrip(QtWidgets.QGraphicsPathItem):
+    """Filled rectangles ``[x0, x1] × [y0, y1]`` on a plot (the verdict strip)."""
+
+    def __init__(self, brush: QtGui.QBrush, y0: float, y1: float) -> None:
+        super().__init__()
+        self.setBrush(brush)
+        self.setPen(pg.mkPen(None))
+        self._y0, self._y1 = y0, y1
+        self.spans: list[tuple[float, float]] = []
+
+    def set_spans(self, spans: list[tuple[float, float]]) -> None:
+        """Draw these ``(x0, x1)`` spans (and nothing else)."""
+        path = QtGui.QPainterPath()
+        for x0, x1 in spans:
+            path.addRect(QtCore.QRectF(x0, self._y0, x1 - x0, self._y1 - self._y0))
+        self.spans = list(spans)
+        self.setPath(path)
+
+
 class SyncPanel(QtWidgets.QFrame):
-    """Windowed synchrony over time against its chance band; state, leader, effect size."""
+    """Windowed synchrony over time against its chance band, under the live verdict in words."""
 
     def __init__(self, names: dict[str, str] | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -324,34 +405,42 @@ class SyncPanel(QtWidgets.QFrame):
         self._names = names or {}
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
+        # At a glance: the verdict in words, coloured by its state; one level down: its numbers
+        # (both exactly the strings of coreg.session.sync_words), the breathing band beside.
         head = QtWidgets.QHBoxLayout()
         head.addWidget(_label("SYNCHRONY", theme.TITLE_PT, theme.SYNC_COLOUR, bold=True))
-        self.state = _label("not enough data", theme.VALUE_PT, theme.TEXT, bold=True)
-        self.state.setMinimumWidth(260)
-        head.addWidget(self.state)
-        self.leader = _label("", theme.VALUE_PT - 4, theme.TEXT)
-        self.effect = _label("", theme.LABEL_PT, theme.TEXT)
-        self.effect.setWordWrap(True)
+        self.state = _label("", HEADLINE_PT, STATE_COLOURS["collecting"], bold=True)
+        # One line: a wrapped headline is cut in half by a short panel (the rows do not grow).
+        self.state.setWordWrap(False)
+        head.addWidget(self.state, 1)
+        layout.addLayout(head)
+        sub = QtWidgets.QHBoxLayout()
+        self.detail = _label("", theme.LABEL_PT, theme.TEXT)
+        self.detail.setWordWrap(True)
         self.breathing = _label("", theme.LABEL_PT, theme.BREATHING_COLOUR)
         self.breathing.setWordWrap(True)
         self.breathing.setAlignment(QtCore.Qt.AlignmentFlag.AlignRight
                                     | QtCore.Qt.AlignmentFlag.AlignVCenter)
-        for label, stretch in ((self.leader, 3), (self.effect, 4), (self.breathing, 3)):
+        for label, stretch in ((self.state, 0), (self.detail, 3), (self.breathing, 2)):
             # Long texts must not widen the window: the layout shares the width out.
             label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
                                 QtWidgets.QSizePolicy.Policy.Preferred)
-            head.addWidget(label, stretch)
-        layout.addLayout(head)
+            if stretch:
+                sub.addWidget(label, stretch)
+        layout.addLayout(sub)
+        self.state_key = ""
 
         self.plot = make_plot(SYNC_SPAN_S, "peak r", height=190)
         item = self.plot.getPlotItem()
         item.setYRange(-0.5, 1.0, padding=0.0)
         grey = QtGui.QColor(theme.CHANCE_COLOUR)
-        self.chance_lo = pg.PlotDataItem(pen=pg.mkPen(grey, width=1), connect="finite")
-        self.chance_hi = pg.PlotDataItem(pen=pg.mkPen(grey, width=1), connect="finite")
+        # PlotCurveItems, not PlotDataItems: an empty PlotDataItem only hides its curve and
+        # keeps the old path, which the fill would go on drawing (a new session's band).
+        self.chance_lo = pg.PlotCurveItem(pen=pg.mkPen(grey, width=1), connect="finite")
+        self.chance_hi = pg.PlotCurveItem(pen=pg.mkPen(grey, width=1), connect="finite")
         fill = QtGui.QColor(theme.CHANCE_COLOUR)
         fill.setAlpha(110)
-        self.band = pg.FillBetweenItem(self.chance_lo, self.chance_hi, brush=pg.mkBrush(fill))
+        self.band = BandItem(pg.mkBrush(fill))
         item.addItem(self.chance_lo)
         item.addItem(self.chance_hi)
         item.addItem(self.band)
@@ -361,14 +450,19 @@ class SyncPanel(QtWidgets.QFrame):
         self.window_dots = item.plot(pen=None, symbol="o", symbolSize=7,
                                      symbolBrush=theme.SYNC_COLOUR, symbolPen=None)
         self.r_curve = item.plot(pen=pg.mkPen(theme.SYNC_COLOUR, width=4), connect="finite")
+        # What the headline said at each update, along the bottom: green in sync, grey not.
+        self.strip_in_sync = SpanStrip(pg.mkBrush(theme.SYNC_COLOUR), *STRIP_Y)
+        self.strip_not_in_sync = SpanStrip(pg.mkBrush(theme.CHANCE_COLOUR), *STRIP_Y)
+        for strip in (self.strip_in_sync, self.strip_not_in_sync):
+            item.addItem(strip, ignoreBounds=True)
         self.markers = MarkerLines(self.plot, SYNC_SPAN_S)
         layout.addWidget(self.plot, 1)
-        self.legend = _label(
-            "green dots: peak r of each 30 s window of slow heart-rate changes (< 0.15 Hz), "
-            "every 5 s, lags ±5 s · green line: mean of the last 4 windows · grey band: where "
-            "that mean falls by chance (surrogate pairs, last 5 min: mean to 95th percentile) · "
-            "dotted purple: breathing-band (0.15–0.4 Hz) peak r", theme.SMALL_PT, theme.MUTED)
-        self.legend.setWordWrap(True)
+        # One line under the plot (a small window keeps its plot); the full legend on hover.
+        self.legend = _label(sync_legend_short(), theme.SMALL_PT, theme.MUTED)
+        self.legend.setToolTip(sync_legend())
+        self.legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                                  QtWidgets.QSizePolicy.Policy.Preferred)
+        self.legend.setWordWrap(False)
         layout.addWidget(self.legend)
         self._texts: dict[str, str] = {}
         self._version = -1
@@ -380,21 +474,28 @@ class SyncPanel(QtWidgets.QFrame):
 
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
-        for item in (self.window_dots, self.r_curve, self.chance_lo, self.chance_hi,
-                     self.breathing_curve):
-            item.setData([], [])
+        empty = np.empty(0)
+        # clear(), not setData([]): an emptied PlotDataItem keeps its old dots (and path).
+        for item in (self.window_dots, self.r_curve, self.breathing_curve):
+            item.clear()
+        for curve in (self.chance_lo, self.chance_hi):
+            curve.setData(empty, empty)
+        self.band.set_band(empty, empty, empty)
+        self.strip_in_sync.set_spans([])
+        self.strip_not_in_sync.set_spans([])
+        self._texts.clear()
 
     def update_figures(self, sync: SyncFigures | None, elapsed_s: float,
                        markers: tuple[tuple[float, str], ...], slow: bool) -> None:
         """Refresh; curves are redrawn only on slow frames (synchrony changes every 5 s)."""
-        state = sync_state_text(sync)
-        self._set(self.state, "state", state)
-        colour = theme.SYNC_COLOUR if state == "in sync" else theme.TEXT
+        state, headline, detail = sync_words(sync, self._names)
+        self.state_key = state
+        self._set(self.state, "state", headline)
+        colour = STATE_COLOURS.get(state, theme.MUTED)
         if self._texts.get("state_colour") != colour:
             self._texts["state_colour"] = colour
-            self.state.setStyleSheet(_label_style(colour, theme.VALUE_PT, True))
-        self._set(self.leader, "leader", leader_text(sync, self._names))
-        self._set(self.effect, "effect", effect_text(sync))
+            self.state.setStyleSheet(_label_style(colour, HEADLINE_PT, True))
+        self._set(self.detail, "detail", detail)
         breathing = "" if sync is None or not sync.available else (
             f"breathing band: {sync.breathing_state}")
         self._set(self.breathing, "breathing", breathing)
@@ -404,14 +505,29 @@ class SyncPanel(QtWidgets.QFrame):
         self.markers.update(markers, elapsed_s)
         if sync is None:
             return
-        self.window_dots.setData(sync.t_s - elapsed_s, sync.r)
-        x = sync.mean_t_s - elapsed_s
-        self.r_curve.setData(x, sync.mean_r, connect="finite")
-        ok = np.isfinite(sync.chance_lo) & np.isfinite(sync.chance_hi)
-        self.chance_lo.setData(x[ok], sync.chance_lo[ok])
-        self.chance_hi.setData(x[ok], sync.chance_hi[ok])
-        self.breathing_curve.setData(sync.breathing_t_s - elapsed_s, sync.breathing_r,
-                                     connect="finite")
+        _set_or_clear(self.window_dots, sync.t_s - elapsed_s, sync.r)
+        # No line across a gap: NaN rows where updates are missing (connect="finite").
+        t, mean_r, lo, hi = break_gaps(sync.mean_t_s, sync.mean_r, sync.chance_lo,
+                                       sync.chance_hi, step_s=sync.step_s)
+        x = t - elapsed_s
+        _set_or_clear(self.r_curve, x, mean_r)
+        # The band only where both edges are known; broken (not bridged) where they are not.
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        lo, hi = np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
+        if ok.any():
+            self.chance_lo.setData(x, lo, connect="finite")
+            self.chance_hi.setData(x, hi, connect="finite")
+        else:
+            self.chance_lo.setData(np.empty(0), np.empty(0))
+            self.chance_hi.setData(np.empty(0), np.empty(0))
+        self.band.set_band(x, lo, hi)
+        vt = sync.verdict_t_s - elapsed_s
+        self.strip_in_sync.set_spans(state_spans(vt, sync.verdict_code,
+                                                 VERDICT_CODES["in_sync"], sync.step_s))
+        self.strip_not_in_sync.set_spans(state_spans(vt, sync.verdict_code,
+                                                     VERDICT_CODES["not_in_sync"], sync.step_s))
+        bt, br = break_gaps(sync.breathing_t_s, sync.breathing_r, step_s=sync.step_s)
+        _set_or_clear(self.breathing_curve, bt - elapsed_s, br)
 
 
 def ease(current: float, target: float, rate: float) -> float:
