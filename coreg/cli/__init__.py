@@ -19,6 +19,7 @@ from coreg import __version__
 
 #: Subcommand name → module (in the order ``coreg --help`` lists them).
 SUBCOMMANDS: dict[str, str] = {
+    "home": "coreg.cli.home",
     "live": "coreg.cli.live",
     "breathe": "coreg.cli.breathe",
     "replay": "coreg.cli.replay",
@@ -101,12 +102,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from coreg.errors import CoregError
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    if args.command is None and "home" in SUBCOMMANDS:  # plain ``coreg``: the home window
+        args = parser.parse_args([*argv, "home"])
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="coreg: %(message)s",
     )
-    if args.command is None:
+    if args.command is None:  # pragma: no cover - only without the home command
         parser.print_help()
         return 2
     try:

@@ -8,14 +8,13 @@ The session runs on the live session runner (:mod:`coreg.session.breathe`): the 
 asyncio thread, every message recorded before it is computed, device events, reconnects and a
 clean stop. Every session is recorded (mode ``breathe``, pacer changes included) and replays
 with the pacer shown (``coreg replay``). The rate chosen by an assessment is stored per client
-(owner-only file ``clients.json`` in the recordings folder) and becomes that client's default
-pacer rate.
+in the database of the recordings folder (:mod:`coreg.recording.index`) and becomes that
+client's default pacer rate.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
     from coreg.engine.resonance import Assessment
     from coreg.session.breathe import BreatheConfig, RateStore
 
-CLIENTS_FILE = "clients.json"
 DEFAULT_RATE_BPM = 6.0
 
 
@@ -50,7 +48,8 @@ def add_parser(subparsers: Any) -> None:
                         "a simulated client), lsl:NAME (an LSL RR stream) or sim (simulated "
                         "client; default)")
     p.add_argument("--client-name", default="client", metavar="NAME",
-                   help="whose default rate to use and store (default 'client')")
+                   help="the client (a pseudonym, not a real name): the recording is theirs and "
+                        "their stored rate is used and stored (default 'client')")
     p.add_argument("--rate", type=float, metavar="BPM",
                    help="pacer rate 3–10 breaths/min (default: the client's stored rate, else "
                         "the settings' pacer rate, else 6)")
@@ -83,46 +82,9 @@ def add_parser(subparsers: Any) -> None:
                    help="publish HR, RMSSD, coherence and markers as Lab Streaming Layer "
                         "streams (visible to every machine on the local network; see docs/lsl.md)")
     p.add_argument("--recordings-dir", metavar="DIR",
-                   help="folder for recordings and clients.json (default $COREG_RECORDINGS "
+                   help="folder for recordings and the database (default $COREG_RECORDINGS "
                         "or ./recordings)")
     p.set_defaults(run=run)
-
-
-# --- per-client settings ---------------------------------------------------------------------
-def clients_path(folder: Path) -> Path:
-    """The per-client settings file in the recordings folder."""
-    return folder / CLIENTS_FILE
-
-
-def load_clients(folder: Path) -> dict[str, Any]:
-    """Read the per-client settings (empty when missing or unreadable)."""
-    path = clients_path(folder)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def save_client_rate(folder: Path, client: str, rate_bpm: float, confidence: str) -> Path:
-    """Store ``rate_bpm`` as the client's default pacer rate (file mode 0600, atomic)."""
-    data = load_clients(folder)
-    old = data.get(client)
-    entry: dict[str, Any] = old if isinstance(old, dict) else {}
-    entry.update({"rate_bpm": rate_bpm, "confidence": confidence,
-                  "assessed": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
-    data[client] = entry
-    path = clients_path(folder)
-    from coreg.recording.output import write_private
-
-    return write_private(path, json.dumps(data, indent=2, sort_keys=True))
-
-
-def client_rate(folder: Path, client: str) -> float | None:
-    """The client's stored default rate, if any."""
-    entry = load_clients(folder).get(client)
-    rate = entry.get("rate_bpm") if isinstance(entry, dict) else None
-    return float(rate) if isinstance(rate, (int, float)) else None
 
 
 # --- setup -------------------------------------------------------------------------------------
@@ -146,8 +108,10 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
             sched = pacer.assessment_schedule(rates, step_s=args.step_s,
                                               settle_s=args.settle_s, inhale_ratio=ratio)
             return sched, sched[-1].start_s
+        from coreg.recording.index import stored_rate
+
         rate = args.rate if args.rate is not None else (
-            client_rate(folder, args.client_name) or user.pacer_rate_bpm or DEFAULT_RATE_BPM)
+            stored_rate(folder, args.client_name) or user.pacer_rate_bpm or DEFAULT_RATE_BPM)
         sched = pacer.practice_schedule(rate, inhale_ratio=ratio, pause_in_s=args.pause_in,
                                         pause_out_s=args.pause_out)
     except ValueError as exc:
@@ -200,12 +164,14 @@ def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, fol
                  speed: float | None, *, record: bool = True) -> Any:
     """The recorded breathing session of these options (not started; ``record=False``: an
     unrecorded one, e.g. the window's stand-in before Start)."""
+    from coreg.recording.index import person_header
     from coreg.session.breathe import open_breathe_session
 
     return open_breathe_session(
         args.device, schedule, duration_s, folder, seed=args.seed, speed=speed,
         assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
         settings={"client_name": args.client_name}, record=record,
+        header_extra=person_header(args.client_name),
         lsl=bool(getattr(args, "lsl", False)))
 
 
@@ -247,6 +213,8 @@ def rate_store(folder: Path, client_name: str) -> RateStore:
     def store(a: Assessment) -> str:
         if a.chosen_rate_bpm is None:
             return ""
+        from coreg.recording.index import save_client_rate
+
         path = save_client_rate(folder, client_name, a.chosen_rate_bpm, a.confidence)
         return f"Stored as {client_name}'s default pacer rate ({path})."
 

@@ -31,6 +31,8 @@ def add_parser(sub: Any) -> None:
                    help="recording to write (its folder must exist)")
     p.add_argument("--force", action="store_true",
                    help="replace an existing file that is not a recording or an input")
+    p.add_argument("--client-name", metavar="NAME",
+                   help="the client this recording belongs to (a pseudonym, not a real name)")
     p.set_defaults(run=run)
 
 
@@ -38,12 +40,13 @@ def run(args: argparse.Namespace) -> int:
     """Import, then print one line describing what was written."""
     from coreg.errors import InputError
     from coreg.recording.importers import import_recording
+    from coreg.recording.index import person_header
 
     if args.xdf:
         from coreg.recording.xdf import import_xdf
 
         header = import_xdf(args.xdf, args.output, args.client, args.therapist,
-                            force=args.force)
+                            force=args.force, header_extra=person_header(args.client_name))
         parts = [f"{role}: {info['beats']} beats from stream {info['stream']!r} "
                  f"({info['method']})" for role, info in header["imported"].items()]
         print(f"wrote {args.output} — " + "; ".join(parts))
@@ -53,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     files = {"client": args.client}
     if args.therapist:
         files["therapist"] = args.therapist
-    header = import_recording(files, args.output, args.fmt, force=args.force)
+    header = import_recording(files, args.output, args.fmt, force=args.force,
+                              header_extra=person_header(args.client_name))
     parts = [f"{role}: {info['beats']} beats ({info['format']}, {info['unit']})"
              for role, info in header["imported"].items()]
     print(f"wrote {args.output} — " + "; ".join(parts))

@@ -47,6 +47,10 @@ def add_parser(subparsers: Any) -> None:
                    help="publish HR, RMSSD, coherence, synchrony and markers as Lab Streaming "
                         "Layer streams (visible to every machine on the local network; see "
                         "docs/lsl.md)")
+    p.add_argument("--client-name", metavar="NAME",
+                   help="the client this session is with (a pseudonym, not a real name)")
+    p.add_argument("--therapist-name", metavar="NAME",
+                   help="the therapist's name or pseudonym, stored in the recording")
     p.add_argument("--client-view", action="store_true",
                    help="open the calm client view on a second window at start")
     p.set_defaults(run=run)
@@ -90,6 +94,15 @@ def run(args: argparse.Namespace) -> int:
                       ble_speed=ble_speed)
 
 
+def people_header(args: argparse.Namespace) -> dict[str, Any]:
+    """The header fields naming the client and the therapist of ``--client-name`` /
+    ``--therapist-name`` (checked before anything starts)."""
+    from coreg.recording.index import person_header
+
+    return person_header(getattr(args, "client_name", None),
+                         getattr(args, "therapist_name", None))
+
+
 def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
                   ble_speed: float | None = None) -> int:
     from coreg.session import open_session
@@ -99,7 +112,7 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
         realtime=realtime, speed=None if realtime else speed, folder=args.recordings_dir,
-        ble_speed=ble_speed, lsl=args.lsl)
+        ble_speed=ble_speed, lsl=args.lsl, header_extra=people_header(args))
     title = live_title(resolved)
     tty = sys.stdout.isatty()
     out = sys.stdout

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
+
+from coreg.report.write import write_report
+
+__all__ = ["ProgressBar", "add_parser", "run", "write_report"]
 
 
 def add_parser(sub: Any) -> None:
@@ -25,6 +28,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--study", metavar="OUT",
                    help="instead of a recording: the output folder of 'coreg study' (a report "
                         "of the whole study; default -o OUT/study.html)")
+    p.add_argument("--client", metavar="NAME",
+                   help="instead of a recording: the progress report of a client (course of "
+                        "sessions, trends, home-practice log; default -o NAME-progress.html)")
+    p.add_argument("--recordings-dir", metavar="DIR",
+                   help="with --client: the recordings folder (default $COREG_RECORDINGS or "
+                        "./recordings)")
     p.add_argument("-o", "--output", metavar="HTML",
                    help="report to write (default: FILE with .html)")
     p.add_argument("--force", action="store_true",
@@ -70,33 +79,6 @@ class ProgressBar:
             self.stream.flush()
 
 
-def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[str], *,
-                 with_neurokit: bool = True, progress: Any = None, force: bool = False) -> Path:
-    """Analyse ``recording`` and write the HTML report atomically, owner-only, to ``output``.
-
-    ``output`` is checked first (:func:`coreg.recording.output.check_output`): never the
-    recording or any other recording; an existing file only with ``force``.
-    """
-    from coreg.errors import RecordingError
-    from coreg.recording import read_recording
-    from coreg.recording.output import check_output, write_output
-    from coreg.report.analysis import analyze_session
-    from coreg.report.html import render_html
-
-    prog = progress or (lambda _: None)
-    out = check_output(output, force=force, inputs=[recording])
-    prog("reading the recording")
-    rec = read_recording(recording)
-    if not rec.samples:
-        raise RecordingError(f"{recording}: the recording holds no RR data")
-    try:
-        an = analyze_session(rec, progress=prog, with_neurokit=with_neurokit)
-    except (ValueError, ArithmeticError) as exc:  # the engines refuse odd data: one line
-        raise RecordingError(f"{recording}: could not analyse this recording ({exc})") from exc
-    page = render_html(an, progress=prog)
-    return write_output(out, page, force=force, inputs=[recording])
-
-
 def _run_study(args: argparse.Namespace) -> int:
     from coreg.errors import InputError
     from coreg.report.study import write_study_report
@@ -111,8 +93,36 @@ def _run_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_client(args: argparse.Namespace) -> int:
+    from coreg.errors import InputError
+    from coreg.recording.index import open_index
+    from coreg.recording.output import check_output
+    from coreg.recording.paths import recordings_dir
+    from coreg.report.progress import write_progress_report
+
+    if args.file or args.study:
+        raise InputError("give a recording, --study OUT or --client NAME, not several")
+    if args.recordings_dir and not Path(args.recordings_dir).is_dir():
+        raise InputError(f"{args.recordings_dir}: no such folder")
+    folder = recordings_dir(args.recordings_dir)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in args.client.strip())
+    output = Path(args.output) if args.output else Path(f"{safe or 'client'}-progress.html")
+    check_output(output, force=args.force)  # before any progress line
+    with open_index(folder) as index:  # new recordings indexed; an unknown client is one line
+        if index.client(args.client) is None:
+            raise InputError(f"no client called {args.client!r} in {folder} "
+                             "(coreg sessions --clients lists them)")
+    bar = ProgressBar(3, enabled=not args.quiet)
+    write_progress_report(folder, args.client, output, progress=bar, force=args.force)
+    bar.finish(f"wrote {output}")
+    print(output)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Write the report; progress on stderr; one line on stdout."""
+    if args.client:
+        return _run_client(args)
     if args.study:
         return _run_study(args)
     if not args.file:

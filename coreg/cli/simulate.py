@@ -31,15 +31,18 @@ def add_parser(sub: Any) -> None:
                    help="recording to write (its folder must exist)")
     p.add_argument("--force", action="store_true",
                    help="replace an existing file that is not a recording")
+    p.add_argument("--client-name", metavar="NAME",
+                   help="the client this recording belongs to (a pseudonym, not a real name)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Simulate and write the recording; print one line."""
+    from coreg.recording.index import person_header
     from coreg.recording.simulated import write_simulation
 
     count = write_simulation(args.scenario, args.duration, args.seed, args.output,
-                             force=args.force)
+                             force=args.force, header_extra=person_header(args.client_name))
     print(f"wrote {args.output} — scenario {args.scenario}, {args.duration:g} s, seed {args.seed}, "
           f"{count} notifications")
     return 0

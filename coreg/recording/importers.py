@@ -212,13 +212,14 @@ def import_recording(
     fmt: str = "auto",
     *,
     force: bool = False,
+    header_extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Import RR export files (role → file) into one recording at ``output``.
 
     Every file is read and checked before anything is written; the output appears only when
     complete; it is never written over a recording or an input file, over another existing
-    file only with ``force`` (:func:`coreg.recording.output.check_output`). Returns the header
-    that was written.
+    file only with ``force`` (:func:`coreg.recording.output.check_output`). ``header_extra``
+    adds top-level header fields (the client's name). Returns the header that was written.
     """
     from coreg.recording.output import check_output
 
@@ -232,6 +233,7 @@ def import_recording(
         "import", roles,
         imported={role: {"file": imp.path.name, "format": imp.fmt, "unit": imp.unit,
                          "beats": len(imp.rr_ms)} for role, imp in imported.items()},
+        **dict(header_extra or {}),
     )
     samples = [s for role, imp in imported.items() for s in rr_samples(role, imp.rr_ms)]
     samples.sort(key=lambda s: s.arrival_s)

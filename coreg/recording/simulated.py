@@ -19,13 +19,14 @@ def role_description(info: DeviceInfo) -> dict[str, Any]:
 
 
 def write_simulation(scenario: str, duration_s: float, seed: int, output: str | Path, *,
-                     force: bool = False) -> int:
+                     force: bool = False, header_extra: dict[str, Any] | None = None) -> int:
     """Simulate ``scenario`` for ``duration_s`` (virtual time) and record it at ``output``.
 
     Returns the number of RR notifications written. The header holds the scenario, seed and
     its ground truth; arrival times start at 0. ``output`` is checked before the simulation
     runs (:func:`coreg.recording.output.check_output`): never over a recording, another
-    existing file only with ``force``.
+    existing file only with ``force``. ``header_extra`` adds top-level header fields (the
+    client's name).
     """
     from devices.sim import SCENARIOS, simulate
 
@@ -40,6 +41,7 @@ def write_simulation(scenario: str, duration_s: float, seed: int, output: str | 
         {role: role_description(run.info[role]) for role in run.roles},
         settings={"duration_s": duration_s},
         simulation={"scenario": scenario, "seed": seed, "truth": run.truth},
+        **(header_extra or {}),
     )
     count = 0
     with AtomicRecording(output, header, force=force) as writer:

@@ -256,11 +256,13 @@ def read_xdf(path: str | Path, client: str | None = None,
 
 
 def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
-               therapist: str | None = None, *, force: bool = False) -> dict[str, Any]:
+               therapist: str | None = None, *, force: bool = False,
+               header_extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Import an XDF file into a recording at ``output``; return the header written.
 
     ``output`` is checked first (:func:`coreg.recording.output.check_output`): never over a
-    recording or the XDF file, another existing file only with ``force``.
+    recording or the XDF file, another existing file only with ``force``. ``header_extra``
+    adds top-level header fields (the client's name).
     """
     from coreg.recording.output import check_output
 
@@ -276,6 +278,7 @@ def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
                          "kind": b.kind, "method": b.method, "beats": len(b.rr_ms)}
                   for role, b in people.items()},
         xdf={"t0_lsl_s": t0_s},
+        **(header_extra or {}),
     )
     lines: list[tuple[float, int, RRSample | DeviceEvent]] = []
     for role, b in people.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from coreg.recording import AtomicRecording, RecordingWriter, new_header
 from coreg.recording.simulated import role_description
@@ -17,7 +18,8 @@ from coreg.recording.simulated import role_description
 
 def write_sample_recording(path: str | Path, scenario: str, duration_s: float, seed: int = 1,
                            *, markers: Sequence[tuple[float, str]] = (),
-                           pacer: bool = True) -> Path:
+                           pacer: bool = True, header_extra: dict[str, Any] | None = None
+                           ) -> Path:
     """Simulate ``scenario`` and write it to ``path`` with pacer lines and markers.
 
     Parameters
@@ -32,6 +34,8 @@ def write_sample_recording(path: str | Path, scenario: str, duration_s: float, s
         ``(t_s, note)`` pairs written as markers.
     pacer
         Write the scenario's pacer schedule (first role's) as pacer lines; a rate of 0 stops it.
+    header_extra
+        Extra top-level header fields (e.g. ``{"client": {"name": "Ana"}}``).
     """
     from devices.sim import simulate
 
@@ -45,6 +49,7 @@ def write_sample_recording(path: str | Path, scenario: str, duration_s: float, s
         mode, {role: role_description(run.info[role]) for role in run.roles},
         settings={"duration_s": duration_s},
         simulation={"scenario": scenario, "seed": seed, "truth": run.truth},
+        **(header_extra or {}),
     )
     extras: list[_Extra] = [(float(t), 0, ("pacer", float(r)))
                                                for t, r in schedule]

@@ -254,6 +254,7 @@ def open_breathe_session(
     settings: dict[str, Any] | None = None,
     record: bool = True,
     lsl: bool = False,
+    header_extra: dict[str, Any] | None = None,
 ) -> BreatheSession:
     """Resolve ``--device`` and build a (not yet started) recorded breathing session.
 
@@ -281,6 +282,9 @@ def open_breathe_session(
         Write the recording (always in the app).
     lsl
         Publish the client's figures and markers on LSL (real time only; off by default).
+    header_extra
+        Extra top-level header fields (the ``client`` of
+        :func:`coreg.recording.index.person_header`).
 
     Raises
     ------
@@ -353,7 +357,8 @@ def open_breathe_session(
             all_settings["lsl_out"] = publishers[0].names
         all_settings.update(settings or {})
         header = new_header("breathe", resolved.header_roles(), start_monotonic_s=start_s,
-                            settings=all_settings, simulation=resolved.simulation)
+                            settings=all_settings, simulation=resolved.simulation,
+                            **(header_extra or {}))
         writer = RecordingWriter(new_recording_path("breathe", folder), header)
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=session_speed,
                       start_s=start_s, analysis=analysis, clock=clock,  # type: ignore[arg-type]

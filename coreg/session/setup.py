@@ -49,6 +49,7 @@ def open_session(
     ble_speed: float | None = None,
     preview: bool = False,
     lsl: bool = False,
+    header_extra: dict[str, Any] | None = None,
 ) -> tuple[Session, ResolvedSources]:
     """Resolve the sources of a dyad and build a (not yet started) recording session.
 
@@ -82,6 +83,9 @@ def open_session(
     lsl
         Publish the computed figures on LSL (:class:`coreg.session.lsl.FiguresPublisher`);
         real time only. Off by default: nothing is published unless asked.
+    header_extra
+        Extra top-level header fields (the ``client`` / ``therapist`` of
+        :func:`coreg.recording.index.person_header`).
     """
     from coreg.errors import InputError
     from coreg.recording import RecordingWriter, new_header
@@ -121,7 +125,8 @@ def open_session(
             all_settings["lsl_out"] = publishers[0].names
         all_settings.update(settings or {})
         header = new_header("dyad", resolved.header_roles(), start_monotonic_s=header_start_s,
-                            settings=all_settings, simulation=resolved.simulation)
+                            settings=all_settings, simulation=resolved.simulation,
+                            **(header_extra or {}))
         return RecordingWriter(target, header)
 
     names = {role: info.name for role, info in resolved.info.items()}

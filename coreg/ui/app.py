@@ -19,6 +19,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6 import QtWidgets
 
+    from coreg.recording.index import person_header
     from coreg.recording.settings import load_settings
     from coreg.session import open_session
     from coreg.session.setup import live_title
@@ -26,6 +27,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     from coreg.ui.loop import exec_window
     from coreg.ui.main_window import LiveWindow
 
+    people = person_header(getattr(args, "client_name", None),
+                           getattr(args, "therapist_name", None))
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     user = load_settings()
     client, therapist = args.client, args.therapist
@@ -38,7 +41,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     session, resolved = open_session(
         client, therapist, duration_s=args.duration, seed=args.seed,
         realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed,
-        preview=preview, lsl=bool(getattr(args, "lsl", False)))
+        preview=preview, lsl=bool(getattr(args, "lsl", False)),
+        header_extra=people)
     saved: list[Path] = []
 
     def finished(window: LiveWindow) -> None:
@@ -48,7 +52,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
 
     def factory(client: str, therapist: str) -> tuple[Any, Any]:
         return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir,
-                            preview=True, lsl=bool(getattr(args, "lsl", False)))
+                            preview=True, lsl=bool(getattr(args, "lsl", False)),
+                            header_extra=people)
 
     names = {role: role for role in resolved.sources}
     window = LiveWindow(session, title=live_title(resolved), simulated=resolved.simulated,

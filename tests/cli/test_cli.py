@@ -23,9 +23,14 @@ def test_help_lists_the_commands() -> None:
         assert name in out.stdout
 
 
-def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
-    assert "COMMAND" in capsys.readouterr().out
+def test_no_command_opens_the_home_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    import coreg.ui.home
+
+    seen: list[object] = []
+    monkeypatch.setattr(coreg.ui.home, "run_home", lambda args: seen.append(args) or 0)
+    assert main([]) == 0
+    assert main(["-v"]) == 0
+    assert len(seen) == 2 and all(a.command == "home" for a in seen)
 
 
 def test_unknown_option_is_one_line_exit_2() -> None:

@@ -53,17 +53,19 @@ def test_list_is_newest_first_and_damaged_files_are_listed(folder: Path) -> None
 
 def test_index_is_private_reused_and_invalidated(folder: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import coreg.recording.index as index_module
+
     first = sessions.list_sessions(folder)
-    index = folder / sessions.INDEX_NAME
+    index = folder / sessions.DB_NAME
     assert stat.S_IMODE(index.stat().st_mode) == 0o600
     calls: list[Path] = []
-    real = sessions.headline
+    real = index_module.session_figures
 
     def counting(path: Path) -> dict:
         calls.append(path)
         return real(path)
 
-    monkeypatch.setattr(sessions, "headline", counting)
+    monkeypatch.setattr(index_module, "session_figures", counting)
     assert sessions.list_sessions(folder) == first
     assert calls == []
     new = folder / "new.jsonl"
@@ -72,17 +74,25 @@ def test_index_is_private_reused_and_invalidated(folder: Path,
     assert [p.name for p in calls] == ["new.jsonl"]
 
 
-def test_corrupt_index_is_ignored(folder: Path) -> None:
-    (folder / sessions.INDEX_NAME).write_text("{not json")
+def test_a_legacy_json_index_is_removed(folder: Path) -> None:
+    (folder / ".coreg-index.json").write_text("{not json")
     assert len(sessions.list_sessions(folder)) == 7
-    assert json.loads((folder / sessions.INDEX_NAME).read_text())["version"] == 1
+    assert not (folder / ".coreg-index.json").exists()
+
+
+def test_a_corrupt_database_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                        ) -> None:
+    (tmp_path / sessions.DB_NAME).write_bytes(b"not a database" * 100)
+    assert main(["sessions", "--recordings-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "rebuilt from the recordings" in err
 
 
 def test_cli_table_and_json(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sessions", "--recordings-dir", str(folder)]) == 0
     table = capsys.readouterr().out
-    assert table.count("DAMAGED") == 4 and "synchrony effect size d=" in table
-    assert " bpm RMSSD " in table and "incomplete" in table
+    assert table.count("DAMAGED") == 4 and "synchrony d " in table and "incomplete" in table
+    assert " bpm, RMSSD " in table
     assert main(["sessions", "--recordings-dir", str(folder), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data[0]["file"] == "new.jsonl" and len(data) == 7

@@ -41,12 +41,13 @@ def test_assessment_headless_stores_the_chosen_rate_owner_only(tmp_path: Path, c
     assert "Best breathing rate" in out and "confidence" in out
     rec = read_recording(next(tmp_path.glob("*-breathe.jsonl")))
     assert [p.rate_bpm for p in rec.pacer] == [6.0, 5.0, None]
-    clients = tmp_path / "clients.json"
-    assert stat.S_IMODE(clients.stat().st_mode) == 0o600
-    import json
+    db = tmp_path / "coreg.db"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    from coreg.recording.index import stored_rate
 
-    chosen = json.loads(clients.read_text())["ana"]["rate_bpm"]
+    chosen = stored_rate(tmp_path, "ana")
     assert chosen in (6.0, 5.0)
+    assert rec.header["client"] == {"name": "ana"}
     # The stored rate becomes ana's default pacer rate.
     _run(["breathe", "--headless", "--speed", "max", "--duration", "20", "--client-name", "ana",
           "--recordings-dir", str(tmp_path)])

@@ -71,7 +71,9 @@ def test_assessment_window_shows_ranking_and_choice(qtbot, tmp_path: Path) -> No
     assert win.table.rowCount() == 2
     assert {win.table.item(r, 1).text() for r in range(2)} == {"6.0", "5.0"}
     assert "Best breathing rate" in win.summary.text()
-    assert (tmp_path / "clients.json").exists()
+    from coreg.recording.index import stored_rate
+
+    assert stored_rate(tmp_path, "client") in (6.0, 5.0)
 
 
 def test_practice_window_on_the_emulated_ble_strap(qtbot, tmp_path: Path) -> None:
