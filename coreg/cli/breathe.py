@@ -234,6 +234,8 @@ def final_lines(args: argparse.Namespace, br: Any, folder: Path | None) -> list[
 
 def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     """The terminal version: a status line every 30 s of session time, summary at the end."""
+    from coreg.cli.signals import SessionSignals, exit_code
+
     session, br, duration_s = bs.session, bs.run, bs.duration_s
     fast = not session.realtime and session.speed is None
     print(f"coreg breathe{' --assess' if args.assess else ''} — {source_text(args, bs)}",
@@ -243,34 +245,42 @@ def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     reason = "duration reached"
     next_print = 0.0
     state = ""
-    session.start()
-    try:
-        while True:
-            if br.now_s >= next_print:
-                print(status_line(br, duration_s), flush=True)
-                next_print += 30.0
-            if bs.analysis.device_state != state:
-                state = bs.analysis.device_state
-                if state:
-                    print(f"  {state}", flush=True)
-            if session.finished or session.elapsed_s() >= duration_s:
-                if not session.reached_duration and session.elapsed_s() < duration_s:
-                    reason = "strap stopped"
-                break
-            # Fast: a few messages per step so the status lines keep their 30 s cadence.
-            consumed = session.poll(max_messages=10 if fast else None)
-            session.sync_recording()
-            if not fast or not consumed:
-                time.sleep(0.001 if fast else 1 / 30)
-    except KeyboardInterrupt:
-        reason, code = "interrupted", 130
-    finally:
-        session.stop(reason)
-    if bs.analysis.error:
-        print(f"the strap failed: {bs.analysis.error}", file=sys.stderr)
+    with SessionSignals() as guard:
+        try:
+            session.start()
+            while True:
+                if br.now_s >= next_print:
+                    print(status_line(br, duration_s), flush=True)
+                    next_print += 30.0
+                if bs.analysis.device_state != state:
+                    state = bs.analysis.device_state
+                    if state:
+                        print(f"  {state}", flush=True)
+                if session.source_errors:
+                    reason = "strap failed"
+                    break
+                if session.finished or session.elapsed_s() >= duration_s:
+                    if not session.reached_duration and session.elapsed_s() < duration_s:
+                        reason = "strap stopped"
+                    break
+                # Fast: a few messages per step so the status lines keep their 30 s cadence.
+                consumed = session.poll(max_messages=10 if fast else None)
+                session.sync_recording()
+                if not fast or not consumed:
+                    time.sleep(0.001 if fast else 1 / 30)
+        except KeyboardInterrupt as exc:
+            reason, code = "interrupted", exit_code(exc)
+        finally:
+            guard.disarm()  # a second Ctrl+C must not cut the end line off
+            session.stop(reason)
+    error = bs.analysis.error or next(iter(session.source_errors.values()), "")
+    if error:
+        print(f"coreg breathe: the strap failed: {error}", file=sys.stderr, flush=True)
         code = code or 1
     for line in final_lines(args, br, folder):
         print(line)
+    if reason in ("interrupted", "strap failed"):
+        print(f"session ended ({reason})")
     print(f"recording: {session.recording_path}")
     sys.stdout.flush()
     return code

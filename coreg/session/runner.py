@@ -164,6 +164,8 @@ class Session:
         self.markers: list[SessionMarker] = []
         self.messages_seen = 0
         self.error: str = ""
+        #: Role → why its source failed (no adapter, ...), as seen by the consumer.
+        self.source_errors: dict[str, str] = {}
         self._queue: queue.SimpleQueue[Message | _SourceEnded] = queue.SimpleQueue()
         self._write_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -230,8 +232,9 @@ class Session:
                 self._queue.put(message)
         except asyncio.CancelledError:
             pass
-        except DeviceError as exc:  # an expected failure (no adapter, strap gone): one line
-            log.error("source %s failed: %s", role, exc)
+        except DeviceError as exc:  # an expected failure (no adapter, strap gone): the
+            # front end says it once (terminal line, window status); here only with -v
+            log.info("source %s failed: %s", role, exc)
             error = str(exc)
         except Exception as exc:  # a strap failing must not take the session down
             log.exception("source %s failed", role)
@@ -409,6 +412,7 @@ class Session:
 
     def _source_ended(self, ended: _SourceEnded) -> None:
         if ended.error:
+            self.source_errors[ended.role] = ended.error
             self.analysis.source_error(ended.role, ended.error)
 
     def _consume(self, message: Message) -> None:

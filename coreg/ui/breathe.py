@@ -10,7 +10,6 @@ import argparse
 import logging
 import math
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -503,24 +502,33 @@ class BreatheWindow(QtWidgets.QMainWindow):
         return target
 
 
-def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> None:
-    def interrupted(*_: object) -> None:
-        window.close()  # stops the session: the recording ends with "window closed"
+def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> int:
+    """Show ``window``, run the Qt loop; return 0, or 128 + the signal that ended it."""
+    from coreg.ui.app import QtSignals
 
-    # Ctrl+C / kill: stop the strap and close the recording, then leave the Qt loop.
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
+    def interrupted(_signum: int) -> None:
+        if not window.finished:
+            window.timer.stop()
+            window.session.stop("interrupted")
+        window.close()
+        app.quit()
+
+    # Ctrl+C / kill / hang-up: stop the strap and close the recording, then leave the Qt loop
+    # at once (also after the session has ended, when no timer runs).
+    signals = QtSignals(app, interrupted)
     window.show()
     window.start()
     try:
         app.exec()
     finally:
+        signals.close()
         if not window.finished:
             window.timer.stop()
             window.session.stop("window closed")
         window.close()
         window.deleteLater()
         app.processEvents()
+    return signals.exit_code
 
 
 def run_window(args: argparse.Namespace, bs: Any, folder: Path) -> int:
@@ -540,9 +548,9 @@ def run_window(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     window = BreatheWindow(bs.session, bs.analysis, args, folder, bs.duration_s,
                            simulated=bs.simulated, source_text=source_text(args, bs),
                            on_finished=finished)
-    _exec(app, window)
+    code = _exec(app, window)
     print(f"recording: {bs.session.recording_path}")
-    return 0
+    return code
 
 
 def run_replay_window(args: argparse.Namespace, replay: Any, title: str) -> int:
@@ -566,5 +574,4 @@ def run_replay_window(args: argparse.Namespace, replay: Any, title: str) -> int:
                            source_text=title, on_finished=finished)
     if getattr(args, "start", 0.0):
         replay.seek(args.start)
-    _exec(app, window)
-    return 0
+    return _exec(app, window)

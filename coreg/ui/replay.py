@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -218,14 +217,18 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
         watcher.timeout.connect(check_end)
         watcher.start(50)
 
-    def interrupted(*_: object) -> None:
-        window.close()
+    from coreg.ui.app import QtSignals
 
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
+    def interrupted(_signum: int) -> None:
+        window.client_view.close()
+        window.close()
+        app.quit()
+
+    signals = QtSignals(app, interrupted)  # Ctrl+C / kill end it at once, even when idle
     try:
         app.exec()
     finally:
+        signals.close()
         window.end_session("window closed")
         window.client_view.close()
         window.close()
@@ -235,4 +238,4 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
         app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     for path in saved:
         print(f"screenshot: {path}")
-    return 0
+    return signals.exit_code
