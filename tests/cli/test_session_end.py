@@ -83,7 +83,8 @@ def test_a_signal_ends_a_headless_session_with_an_end_line(
     except subprocess.TimeoutExpired:
         proc.kill()
         out, err = proc.communicate()
-        raise AssertionError(f"still running {PROMPT_S} s after {signal.Signals(signum).name}")
+        raise AssertionError(
+            f"still running {PROMPT_S} s after {signal.Signals(signum).name}") from None
     took_s = time.monotonic() - sent_s
     assert proc.returncode == 128 + signum, (proc.returncode, err)
     assert "Traceback" not in err
