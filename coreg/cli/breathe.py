@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coreg.cli import non_negative_type, number_list_type, positive_type
 from coreg.errors import InputError
 
 CLIENTS_FILE = "clients.json"
@@ -49,19 +50,22 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--rate", type=float, metavar="BPM",
                    help="pacer rate 3–10 breaths/min (default: the client's stored rate, else 6)")
     p.add_argument("--ratio", default="1:1", metavar="IN:OUT", help="inhale:exhale (default 1:1)")
-    p.add_argument("--pause-in", type=float, default=0.0, metavar="S", help="hold after inhale")
-    p.add_argument("--pause-out", type=float, default=0.0, metavar="S", help="hold after exhale")
-    p.add_argument("--duration", type=float, metavar="S",
+    p.add_argument("--pause-in", type=non_negative_type("seconds"), default=0.0, metavar="S",
+                   help="hold after inhale")
+    p.add_argument("--pause-out", type=non_negative_type("seconds"), default=0.0, metavar="S",
+                   help="hold after exhale")
+    p.add_argument("--duration", type=positive_type("seconds"), metavar="S",
                    help="session length (default 600 s; assessment: the steps' total)")
-    p.add_argument("--goal", type=float, metavar="MIN",
+    p.add_argument("--goal", type=positive_type("minutes"), metavar="MIN",
                    help="goal: minutes at the high coherence level")
     p.add_argument("--sound", action="store_true", help="soft sound cue at in and out (window)")
     p.add_argument("--assess", action="store_true", help="resonance-frequency assessment")
-    p.add_argument("--steps", default="6.5,6.0,5.5,5.0,4.5", metavar="LIST",
+    p.add_argument("--steps", type=number_list_type("rates in breaths/min"),
+                   default="6.5,6.0,5.5,5.0,4.5", metavar="LIST",
                    help="assessment rates in order (default 6.5,6.0,5.5,5.0,4.5)")
     p.add_argument("--step-s", type=float, default=120.0, metavar="S",
                    help="measured seconds per assessment step (default 120)")
-    p.add_argument("--settle-s", type=float, default=25.0, metavar="S",
+    p.add_argument("--settle-s", type=non_negative_type("seconds"), default=25.0, metavar="S",
                    help="unmeasured settle before each step (default 25)")
     p.add_argument("--headless", action="store_true", help="no window: terminal lines")
     p.add_argument("--screenshot", metavar="PNG", help="save the window at the end (offscreen)")
@@ -119,6 +123,16 @@ def client_rate(folder: Path, client: str) -> float | None:
 # --- setup -------------------------------------------------------------------------------------
 
 
+def _steps(steps: str | list[float]) -> list[float]:
+    """The assessment rates of ``--steps`` (already parsed by argparse, or a string)."""
+    if not isinstance(steps, str):
+        return [float(x) for x in steps]
+    try:
+        return number_list_type("rates in breaths/min")(steps)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"--steps: {exc}") from None
+
+
 def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
     """The pacer schedule and the session length from the options."""
     from coreg.engine import pacer
@@ -126,9 +140,7 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
     try:
         ratio = pacer.parse_ratio(args.ratio)
         if args.assess:
-            rates = [float(x) for x in args.steps.split(",") if x.strip()]
-            if not rates:
-                raise ValueError("--steps needs at least one rate")
+            rates = _steps(args.steps)
             if args.step_s < 60:
                 raise ValueError("--step-s must be at least 60 s (a shorter step says nothing)")
             sched = pacer.assessment_schedule(rates, step_s=args.step_s,
@@ -140,7 +152,7 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
                                         pause_out_s=args.pause_out)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    duration = args.duration if args.duration else 600.0
+    duration = args.duration if args.duration is not None else 600.0
     if not duration > 0:
         raise InputError("--duration must be positive")
     return sched, duration
