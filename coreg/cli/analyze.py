@@ -23,7 +23,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("file", metavar="FILE", help="a coreg recording (.jsonl)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--no-correct", action="store_true",
-                   help="compute on the RR exactly as recorded (artifacts still reported)")
+                   help="no artifact correction (artifacts still reported); intervals outside "
+                        "200–3000 ms and no-contact beats are still left out as gaps")
     p.set_defaults(run=run)
 
 

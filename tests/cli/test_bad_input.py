@@ -146,3 +146,44 @@ def test_verbose_before_or_after_the_subcommand(where: str, recording: Path,
 
     assert build_parser().parse_args(argv).verbose is True
     assert build_parser().parse_args(["analyze", str(recording)]).verbose is False
+
+
+# -- item 14: what --no-correct does, said truthfully --------------------------------------
+def _rr_recording(path: Path, rr_ms: list[float]) -> Path:
+    from coreg.recording.format import AtomicRecording, new_header
+    from devices.types import RRSample
+
+    header = new_header("solo", {"client": {"name": "strap"}})
+    t_s = 0.0
+    with AtomicRecording(path, header) as writer:
+        for rr in rr_ms:
+            t_s += rr / 1000.0
+            writer.write_sample(RRSample("client", t_s, (rr,), round(60000 / rr), True, b""))
+        writer.close("stopped", t_s=t_s)
+    return path
+
+
+def test_no_correct_still_leaves_impossible_intervals_out_as_gaps(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = [800.0 + 40.0 * ((i % 7) - 3) for i in range(300)]
+    rr = [*good[:100], 150.0, *good[100:200], 3500.0, *good[200:]]
+    path = _rr_recording(tmp_path / "odd.jsonl", rr)
+    assert main(["analyze", str(path), "--json", "--no-correct"]) == 0
+    role = json.loads(capsys.readouterr().out)["roles"]["client"]
+    assert role["artifacts"]["corrected"] is False
+    assert role["beats"] == len(rr)
+    assert role["artifacts"]["by_kind"]["implausible"] == 2  # reported...
+    # ...and left out: the mean is that of the plausible intervals, not of all of them
+    assert abs(sum(rr) / len(rr) - sum(good) / len(good)) > 5.0
+    assert role["hrv"]["mean_nn_ms"] == pytest.approx(sum(good) / len(good), abs=0.5)
+
+
+def test_the_docs_say_what_no_correct_does(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "exactly as recorded" not in readme
+    para = " ".join(readme.split("`--no-correct` computes", 1)[1].split("\n\n", 1)[0].split())
+    assert "200–3000 ms" in para and "gaps" in para
+    with pytest.raises(SystemExit):
+        main(["analyze", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "exactly as recorded" not in help_text and "200–3000 ms" in help_text
