@@ -289,6 +289,10 @@ def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     if error:
         print(f"coreg breathe: the strap failed: {error}", file=sys.stderr, flush=True)
         code = code or 1
+    if session.loop_errors:  # a bug below us: never pass it off as a clean session
+        print(f"coreg breathe: {len(session.loop_errors)} unhandled error(s) in the strap code; "
+              f"first: {session.loop_errors[0]}", file=sys.stderr, flush=True)
+        code = code or 1
     for line in final_lines(args, br, folder):
         print(line)
     if reason in ("interrupted", "strap failed"):

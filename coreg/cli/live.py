@@ -155,4 +155,8 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
     for role, error in session.source_errors.items():
         print(f"coreg live: the {role} strap failed: {error}", file=sys.stderr, flush=True)
         code = code or 1
+    if session.loop_errors:  # a bug below us: never pass it off as a clean session
+        print(f"coreg live: {len(session.loop_errors)} unhandled error(s) in the strap code; "
+              f"first: {session.loop_errors[0]}", file=sys.stderr, flush=True)
+        code = code or 1
     return code

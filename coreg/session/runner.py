@@ -166,6 +166,8 @@ class Session:
         self.error: str = ""
         #: Role → why its source failed (no adapter, ...), as seen by the consumer.
         self.source_errors: dict[str, str] = {}
+        #: Exceptions that reached the sources' asyncio loop unhandled (a bug: should be none).
+        self.loop_errors: list[str] = []
         self._queue: queue.SimpleQueue[Message | _SourceEnded] = queue.SimpleQueue()
         self._write_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -201,12 +203,23 @@ class Session:
     def _run_loop(self, ready: threading.Event) -> None:
         assert self._loop is not None
         asyncio.set_event_loop(self._loop)
+        self._loop.set_exception_handler(self._on_loop_exception)
         try:
             self._loop.run_until_complete(self._main(ready))
         finally:
             with contextlib.suppress(Exception):
                 self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.close()
+
+    def _on_loop_exception(self, loop: asyncio.AbstractEventLoop,
+                           context: dict[str, Any]) -> None:
+        """Record an exception nobody handled on the sources' loop (and log it once)."""
+        exc = context.get("exception")
+        text = str(context.get("message") or "unhandled exception")
+        if exc is not None:
+            text += f": {type(exc).__name__}: {exc}"
+        self.loop_errors.append(text)
+        log.error("asyncio: %s", text)
 
     async def _main(self, ready: threading.Event) -> None:
         self._tasks = [asyncio.create_task(self._pump(role, src), name=f"source-{role}")

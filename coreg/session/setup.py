@@ -67,6 +67,11 @@ def open_session(
     scaled = clock is not time.monotonic
     resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=realtime,
                        ble_clock=clock if scaled else None, ble_speed=ble_speed or 1.0)
+    names = {role: info.name for role, info in resolved.info.items()}
+    simulated = {role: spec.simulated for role, spec in resolved.specs.items()}
+    # The analysis first: it imports the engines (scipy, seconds on a cold start), which must
+    # not count as session time, least of all on a clock --speed times faster.
+    analysis = LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
     start_s = clock() if realtime else resolved.start_s
     writer = None
     if record:
@@ -83,9 +88,6 @@ def open_session(
         header = new_header("dyad", resolved.header_roles(), start_monotonic_s=start_s,
                             settings=all_settings, simulation=resolved.simulation)
         writer = RecordingWriter(target, header)
-    names = {role: info.name for role, info in resolved.info.items()}
-    simulated = {role: spec.simulated for role, spec in resolved.specs.items()}
-    analysis = LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=speed,
                       start_s=start_s, analysis=analysis, duration_s=duration_s, clock=clock)
     return session, resolved
