@@ -49,6 +49,7 @@ class RunResult:
     lost_in_absence: int = 0
     return_to_beat_s: list[float] = field(default_factory=list)
     return_to_beat_wall_ms: list[float] = field(default_factory=list)
+    return_to_connected_s: list[float] = field(default_factory=list)
     exact: bool = True
     loop_errors: int = 0
 
@@ -100,6 +101,11 @@ def run_once(speed: float, duration_s: float, seed: int) -> list[RunResult]:
                 if not online:
                     continue
                 res.returns += 1
+                on_s = _to_session(session._clock, mono_s, session.start_s)
+                connected = next((e.arrival_s for e in rec.events_for(role)
+                                  if e.kind.value == "connected" and e.arrival_s >= on_s), None)
+                if connected is not None:
+                    res.return_to_connected_s.append(connected - on_s)
                 back = next((e for e in strap.log if e.delivered and e.t_s >= mono_s), None)
                 if back is None:
                     continue
@@ -133,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 failed |= bool(bad)
                 print(f"{speed:g}x run {run + 1} {res.role:9s} returns {res.returns} "
                       f"lost: start {res.lost_at_start}, after return {res.lost_after_return}, "
+                      f"connected after {[round(x, 2) for x in res.return_to_connected_s]} s, "
                       f"absence {res.lost_in_absence}; back to beat "
                       f"{[round(x, 2) for x in res.return_to_beat_s]} s "
                       f"({[round(x) for x in res.return_to_beat_wall_ms]} ms wall); "
@@ -140,10 +147,13 @@ def main(argv: list[str] | None = None) -> int:
                       f"{'  FAIL' if bad else ''} [{time.monotonic() - t0:.0f} s]", flush=True)
         back = [x for r in rows for x in r.return_to_beat_s]
         back_ms = [x for r in rows for x in r.return_to_beat_wall_ms]
+        conn = [x for r in rows for x in r.return_to_connected_s]
         summary.append((speed, duration_s, args.runs, sum(r.returns for r in rows),
                         sum(r.lost_after_return for r in rows),
                         sum(r.lost_in_absence for r in rows),
                         sum(r.lost_at_start for r in rows),
+                        statistics.median(conn) if conn else float("nan"),
+                        max(conn) if conn else float("nan"),
                         statistics.median(back) if back else float("nan"),
                         max(back) if back else float("nan"),
                         statistics.median(back_ms) if back_ms else float("nan"),
@@ -152,13 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         print("\n| speed | session | runs | returns | beats lost outside the absence "
               "(after a return) | lost in the absence | lost before the first connection "
+              "| re-advertising → connected, session s (median / max) "
               "| re-advertising → first beat, session s (median / max) | same, wall ms "
               "(median / max) | recorded = delivered | loop errors |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
-        for (speed, dur, runs, returns, after, absence, start, med, mx, med_ms, mx_ms, exact,
-             errors) in summary:
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for (speed, dur, runs, returns, after, absence, start, cmed, cmx, med, mx, med_ms,
+             mx_ms, exact, errors) in summary:
             print(f"| {speed:g}× | {dur:g} s | {runs} | {returns} | {after} | {absence} | "
-                  f"{start} | {med:.2f} / {mx:.2f} | {med_ms:.0f} / {mx_ms:.0f} | "
+                  f"{start} | {cmed:.2f} / {cmx:.2f} | {med:.2f} / {mx:.2f} | "
+                  f"{med_ms:.0f} / {mx_ms:.0f} | "
                   f"{'yes' if exact else 'NO'} | {errors} |")
     return 1 if failed else 0
 

@@ -288,7 +288,7 @@ def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     error = bs.analysis.error or next(iter(session.source_errors.values()), "")
     if error:
         print(f"coreg breathe: the strap failed: {error}", file=sys.stderr, flush=True)
-        code = code or 1
+        code = code or 2
     if session.loop_errors:  # a bug below us: never pass it off as a clean session
         print(f"coreg breathe: {len(session.loop_errors)} unhandled error(s) in the strap code; "
               f"first: {session.loop_errors[0]}", file=sys.stderr, flush=True)

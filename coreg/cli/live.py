@@ -128,7 +128,7 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
                 session.poll()
                 elapsed = session.elapsed_s()
                 if session.source_errors:
-                    reason, code = "strap failed", 1
+                    reason, code = "strap failed", 2
                     break
                 if args.duration and (elapsed >= args.duration or session.finished):
                     reason = "duration reached"
@@ -154,7 +154,7 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
     print(f"session ended ({reason}); recording: {session.recording_path}", flush=True)
     for role, error in session.source_errors.items():
         print(f"coreg live: the {role} strap failed: {error}", file=sys.stderr, flush=True)
-        code = code or 1
+        code = code or 2
     if session.loop_errors:  # a bug below us: never pass it off as a clean session
         print(f"coreg live: {len(session.loop_errors)} unhandled error(s) in the strap code; "
               f"first: {session.loop_errors[0]}", file=sys.stderr, flush=True)

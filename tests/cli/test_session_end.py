@@ -168,7 +168,7 @@ def test_a_strap_that_cannot_start_says_why_once_and_fails(command: list[str],
                                                           tmp_path: Path) -> None:
     proc = start(command, tmp_path)
     out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 1, (out, err)
+    assert proc.returncode == 2, (out, err)  # as for scan: one line, exit 2
     assert "Traceback" not in err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
