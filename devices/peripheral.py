@@ -183,6 +183,7 @@ class EmulatedStrap:
             )
         )
         device.on(Device.EVENT_CONNECTION, self._on_connection)
+        self.air.gatt_cache.pop(self.address, None)  # a new GATT database at this address
         await device.power_on()
         self._device = device
         await self._advertise()
