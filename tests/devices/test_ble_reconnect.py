@@ -197,3 +197,45 @@ def test_an_unknown_strap_is_looked_for_without_pause_but_without_spinning() -> 
         assert all(value == 0.0 for value, _ in waits), waits
 
     run(scenario())
+
+
+def test_a_known_strap_is_reconnected_without_rediscovering_its_gatt_database(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As BlueZ and CoreBluetooth do for known devices, the emulated backend reuses the GATT
+    database found at the first connection; the reconnected link still streams and a strap
+    started again at the same address is discovered afresh."""
+    from bumble.device import Peer
+
+    discoveries: list[int] = []
+    original = Peer.discover_all
+
+    async def counting(self: Peer) -> None:
+        discoveries.append(1)
+        await original(self)
+
+    monkeypatch.setattr(Peer, "discover_all", counting)
+
+    async def scenario() -> None:
+        strap = await EmulatedStrap(name="Emu Known").start()
+        source = BleStrap("client", strap.address, backend=BleBackend.emulated())
+        col = Collector(source)
+        await wait_until(lambda: len(col.events(K.CONNECTED)) == 1)
+        first = {str(c.uuid) for c in source._client.services.characteristics.values()}
+        for n in (2, 3):
+            await strap.drop()
+            await wait_until(lambda n=n: len(col.events(K.CONNECTED)) == n)
+        again = {str(c.uuid) for c in source._client.services.characteristics.values()}
+        strap.play(synthetic_rr_messages("c", seed=2, duration_s=60), speed=20.0)
+        await wait_until(lambda: len(col.samples) >= 5)
+        await col.finish()
+        await strap.close()
+        assert len(discoveries) == 1 and again == first
+        fresh = await EmulatedStrap(name="Emu Known", address=strap.address).start()
+        source2 = BleStrap("client", fresh.address, backend=BleBackend.emulated())
+        col2 = Collector(source2)
+        await wait_until(lambda: len(col2.events(K.CONNECTED)) == 1)
+        await col2.finish()
+        await fresh.close()
+        assert len(discoveries) == 2
+
+    run(scenario())
