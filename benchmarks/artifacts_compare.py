@@ -4,7 +4,7 @@ Artifacts (ectopic, missed, extra, long, short; 3 % of beats at known, spaced po
 injected into real RR series — MIT-BIH record 100 (normal-to-normal intervals from the reference
 annotations) and pyhrv's 60-min NN series — with several seeds; every method sees the same
 injections. Per method: event sensitivity (overall and per kind), beat specificity (flags more
-than one beat away from any injection; see coreg.engine.artifacts.DetectionScore) and the RMSSD
+than one beat away from any injection; see tests/engine/artifact_injection.py) and the RMSSD
 error after its own correction relative to the clean series. The real ectopic beats of MIT-BIH
 100 (34 beats, 68 intervals) are scored as well. The "flags on clean" column shows how many
 beats of the unmodified series each method already flags before any injection (real irregular
@@ -31,6 +31,10 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+# The injection harness lives with the tests that use it (it is not part of the app).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "engine"))
+from artifact_injection import INJECTION_KINDS, inject_artifacts, score_detection  # noqa: E402
+
 #: coreg's threshold floor for this run (None: the library default).
 FLOOR: float | None = None
 
@@ -129,14 +133,13 @@ def main() -> int:
     global FLOOR
     FLOOR = args.floor
 
-    from coreg.engine import artifacts as A
 
     rr_all, mit_nn, ectopic_rr = mitdb100()
     bases = {
         "MIT-BIH 100 NN": mit_nn,
         "pyhrv 60-min NN": np.load(DATA / "SampleNNISeriesLong.npy").astype(np.float64),
     }
-    print(f"injected: {args.fraction:.0%} of beats, kinds {', '.join(A.INJECTION_KINDS)}, "
+    print(f"injected: {args.fraction:.0%} of beats, kinds {', '.join(INJECTION_KINDS)}, "
           f"{args.seeds} seeds per series; same injections for every method\n")
     for base_name, clean in bases.items():
         ref_rmssd = rmssd(clean)
@@ -147,10 +150,10 @@ def main() -> int:
         tot: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
         errs: dict[str, list[float]] = defaultdict(list)
         for seed in range(args.seeds):
-            inj = A.inject_artifacts(clean, np.random.default_rng(seed), fraction=args.fraction)
+            inj = inject_artifacts(clean, np.random.default_rng(seed), fraction=args.fraction)
             for name, fn in METHODS.items():
                 flags, rr_c = fn(inj.rr_ms)
-                sc = A.score_detection(flags, inj)
+                sc = score_detection(flags, inj)
                 t = tot[name]
                 t[0] += sc.detected
                 t[1] += sc.events
@@ -171,7 +174,7 @@ def main() -> int:
                 errs[name].append(abs(rmssd(rr_c) / ref_rmssd - 1.0) * 100.0)
         print(f"== {base_name}: {len(clean)} beats, clean RMSSD {ref_rmssd:.2f} ms; "
               f"{int(np.count_nonzero(native))} native beats flagged by any method ==")
-        kinds = list(A.INJECTION_KINDS)
+        kinds = list(INJECTION_KINDS)
         header = (f"{'method':<18}{'sens':>7}{'spec':>8}  "
                   + "".join(f"{k:>9}" for k in kinds)
                   + f"{'RMSSD err % (mean/max)':>24}{'flags on clean':>16}{'spec (handled)':>16}")

@@ -139,7 +139,7 @@ def main() -> None:
         paced.append(p)
         print(f"{seed:4d}  {res:9.2f}  {s:21.2f}  {p:28.2f}")
     print(f"median spontaneous {statistics.median(spont):.2f}, median paced "
-          f"{statistics.median(paced):.2f} (SCIENCE.md §4: ≈1.5 and ≈4–8)")
+          f"{statistics.median(paced):.2f} (docs/science.md §4: ≈1.5 and ≈4–8)")
     print(f"\nwall time {time.perf_counter() - t0:.0f} s (virtual clock; loaded 2-core machine)")
 
 

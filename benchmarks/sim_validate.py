@@ -1,11 +1,12 @@
-"""Validate and time the strap simulator over many seeds; prints tables for the README/report.
+"""Validate and time the strap simulator over many seeds; prints the tables of docs/validation.md.
 
 Run: ``.venv/bin/python benchmarks/sim_validate.py [--seeds 10]`` (about a minute on 2 cores).
 
 It measures, per seed: mean-HR error, HR spectrum peaks (4 Hz, Welch), RSA peak-to-trough at
-15/min vs paced 6/min, RMSSD, the open coherence ratio of SCIENCE.md §4 at spontaneous 15/min vs
-paced 6/min, the lag and height of the window-averaged slow-HR cross-correlation for each dyad
-scenario, and the wall time of ``simulate("coupled", 3600, 1)`` plus iterating its messages.
+15/min vs paced 6/min, RMSSD, the open coherence ratio of docs/science.md §4 at spontaneous
+15/min vs paced 6/min, the lag and height of the window-averaged slow-HR cross-correlation for
+each dyad scenario, and the wall time of ``simulate("coupled", 3600, 1)`` plus iterating its
+messages.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def person_table(seeds: list[int], duration_s: float) -> None:
 
 def mean_window_peak_r(run, fs_hz: float = 4.0) -> float:
     """Mean over 30 s windows (5 s step) of the local correlation peak closest to lag 0 within
-    ±5 s (SCIENCE.md §5, Boker et al. 2002), on 0.15 Hz low-passed HR."""
+    ±5 s (docs/science.md §5, Boker et al. 2002), on 0.15 Hz low-passed HR."""
     grid = np.arange(10.0, run.duration_s - 10.0, 1.0 / fs_hz)
     x, y = slow_hr(run, "therapist", grid), slow_hr(run, "client", grid)
     win, step, max_lag = int(30 * fs_hz), int(5 * fs_hz), int(5 * fs_hz)

@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/sync_validation.py [--seeds 100] [--switch-seeds 30]``.
 
-Static conditions (10-minute dyads, true beats from :mod:`devices.sim`, defaults of SCIENCE.md §5,
-1000 segment-shuffling surrogates, every admissible circular shift):
+Static conditions (10-minute dyads, true beats from :mod:`devices.sim`, defaults of
+docs/science.md §5, 1000 segment-shuffling surrogates, every admissible circular shift):
 independent and paced must be significant in ≤ 5 % at α = 0.05, coupled (c = 0.7, therapist
 leads 3 s) in ≥ 90 % with median |lag error| ≤ 1 s and the right leader in ≥ 90 %; weak
 (c = 0.4) is reported as it comes out. Switching (coupling on 120–300 s, 480–660 s, 840–1020 s of

@@ -1,4 +1,4 @@
-"""Resolving ``SRC`` strings (DESIGN.md §5) into strap sources for a session.
+"""Resolving ``SRC`` strings (docs/design.md §5) into strap sources for a session.
 
 A ``SRC`` names where one person's RR intervals come from:
 
@@ -6,6 +6,9 @@ A ``SRC`` names where one person's RR intervals come from:
     A simulated strap (:mod:`devices.sim`); the default scenario is ``coupled``. When both roles
     of a dyad name the same scenario, ONE simulated run feeds both, so the simulated coupling
     between the two people is real.
+``lsl:NAME``
+    An LSL stream of RR (or IBI) intervals found by its name (:class:`devices.lsl.LslSource`):
+    another coreg's ``coreg stream``, or a lab's own RR stream.
 ``ble-sim`` / ``ble-sim:SCENARIO``
     The emulated Bluetooth LE strap, reached through the real BLE code (:mod:`devices.ble`).
 anything else
@@ -21,10 +24,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from coreg.errors import DeviceError, InputError
+from coreg.errors import InputError
 from devices.types import DeviceInfo, Source
+
+if TYPE_CHECKING:
+    from devices.ble import BleStrap, EmulatedBleStrap
+    from devices.lsl import LslSource
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +48,9 @@ class SourceSpec:
     Parameters
     ----------
     kind
-        ``"sim"``, ``"ble-sim"``, ``"ble"`` or ``"none"``.
+        ``"sim"``, ``"ble-sim"``, ``"ble"``, ``"lsl"`` or ``"none"``.
     target
-        The scenario (sim kinds) or the BLE address/name.
+        The scenario (sim kinds), the LSL stream name or the BLE address/name.
     text
         The ``SRC`` as given.
     """
@@ -101,6 +108,8 @@ class ResolvedSources:
                 "simulated": info.simulated or self.specs[role].simulated,
                 "src": self.specs[role].text,
             }
+            if "lsl" in info.extra:
+                out[role]["lsl"] = info.extra["lsl"]
         return out
 
 
@@ -118,6 +127,11 @@ def parse_src(text: str) -> SourceSpec:
     low = src.lower()
     if low == "none":
         return SourceSpec("none", "", src)
+    if low.startswith("lsl:"):
+        name = src[4:].strip()
+        if not name:
+            raise InputError(f"no stream name after 'lsl:' in SRC {text!r}")
+        return SourceSpec("lsl", name, src)
     for kind in ("ble-sim", "sim"):
         if low == kind:
             return SourceSpec(kind, DEFAULT_SCENARIO, src)
@@ -141,22 +155,20 @@ def default_specs(client: str | None, therapist: str | None) -> dict[str, Source
     given = {"client": client, "therapist": therapist}
     specs: dict[str, SourceSpec] = {}
     for role, other in (("client", "therapist"), ("therapist", "client")):
-        text = given[role]
+        text, other_text = given[role], given[other]
         if text is not None:
             specs[role] = parse_src(text)
-        else:
-            other_spec = parse_src(given[other])  # type: ignore[arg-type]
+        elif other_text is not None:  # always, since not both are None
+            other_spec = parse_src(other_text)
             specs[role] = other_spec if other_spec.kind == "sim" else SourceSpec("none", "", "none")
     return specs
 
 
 def _simulate(scenario: str, duration_s: float, seed: int) -> Any:
-    try:
-        from devices import sim
-    except ImportError as exc:  # pragma: no cover - only before devices.sim exists
-        raise DeviceError(f"the strap simulator is not available ({exc})") from exc
-    names = getattr(sim, "SCENARIOS", None)
-    if names is not None and scenario not in names:
+    from devices import sim
+
+    names = sim.SCENARIOS
+    if scenario not in names:
         raise InputError(
             f"unknown scenario {scenario!r} (known: {', '.join(sorted(names))})"
         )
@@ -177,6 +189,7 @@ def resolve(
     ble_clock: Callable[[], float] | None = None,
     ble_speed: float = 1.0,
     ble_origin_s: float | None = None,
+    sim_origin_s: float | None = None,
 ) -> ResolvedSources:
     """Open a source for each role.
 
@@ -206,6 +219,11 @@ def resolve(
     ble_origin_s
         Time on the ``ble-sim`` clock at which the simulated stream starts (the session
         start, so a breathing client stays in step with its pacer); None: when the strap is up.
+    sim_origin_s
+        Real time only: simulation time 0 of ``sim`` roles on the host monotonic clock (None:
+        when the first source starts). A ``sim`` role next to an ``lsl:`` role that streams the
+        same simulated scenario and seed (``coreg stream --device sim:...``) is aligned to the
+        sender's run instead, so the two processes play one simulated dyad.
 
     Raises
     ------
@@ -245,6 +263,9 @@ def resolve(
             sources[role] = src
             info[role] = sim_run.info[sim_role]
             role_runs[role] = sim_run
+        elif spec.kind == "lsl":
+            sources[role] = _open_lsl(spec, role)
+            info[role] = sources[role].info
         else:
             kwargs: dict[str, Any] = {}
             if spec.kind == "ble-sim":
@@ -252,14 +273,35 @@ def resolve(
                           "speed": ble_speed, "origin_s": ble_origin_s, "base_seed": seed}
                 if ble_clock is not None:
                     kwargs["clock"] = ble_clock
-            sources[role] = _open_ble(spec, role, **kwargs)
-            info[role] = getattr(sources[role], "info", DeviceInfo(name=spec.target))
-            emulated_run = getattr(sources[role], "simulation", None)
-            if spec.kind == "ble-sim" and emulated_run is not None:
-                role_runs[role] = emulated_run
+            strap = _open_ble(spec, role, **kwargs)
+            sources[role] = strap
+            info[role] = strap.info
+            if spec.kind == "ble-sim":
+                from devices.ble.emulated import EmulatedBleStrap
+
+                if isinstance(strap, EmulatedBleStrap) and strap.simulation is not None:
+                    role_runs[role] = strap.simulation
+    if realtime:
+        _align_simulations(active, sources, role_runs, sim_origin_s)
     return ResolvedSources(sources=sources, info=info, specs=dict(active),
                            simulation=simulation_header(role_runs),
                            realtime=realtime, start_s=start_s, runs=runs)
+
+
+def _align_simulations(specs: Mapping[str, SourceSpec], sources: Mapping[str, Source],
+                       role_runs: Mapping[str, Any], sim_origin_s: float | None) -> None:
+    remote = next((getattr(s, "sim_origin", None) for s in sources.values()
+                   if getattr(s, "sim_origin", None) is not None), None)
+    for role, spec in specs.items():
+        run = role_runs.get(role)
+        if spec.kind != "sim" or run is None:
+            continue
+        if (remote is not None and remote.get("scenario") == run.scenario
+                and remote.get("seed") == run.seed):
+            log.info("simulated %s aligned to the LSL sender's %s run", role, run.scenario)
+            run.align_origin(float(remote["origin_host_s"]))
+        elif sim_origin_s is not None:
+            run.align_origin(sim_origin_s)
 
 
 def simulation_header(role_runs: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -287,17 +329,16 @@ def simulation_header(role_runs: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"scenario": scenarios, "seed": seed, "truth": truth}
 
 
-def _open_ble(spec: SourceSpec, role: str, **kwargs: Any) -> Source:
-    try:
-        from devices import ble
-    except ImportError as exc:
-        raise DeviceError(
-            f"Bluetooth LE support is not available ({exc}); use --{role} sim instead"
-        ) from exc
-    opener = getattr(ble, "open_source", None)
-    if opener is None:
-        raise DeviceError("Bluetooth LE support is not available (devices.ble.open_source missing)")
-    return opener(spec.text, role, **kwargs)
+def _open_lsl(spec: SourceSpec, role: str) -> LslSource:
+    from devices.lsl import LslSource
+
+    return LslSource(spec.target, role)
+
+
+def _open_ble(spec: SourceSpec, role: str, **kwargs: Any) -> BleStrap | EmulatedBleStrap:
+    from devices.ble import open_source
+
+    return open_source(spec.text, role, **kwargs)
 
 
 class _Renamed:

@@ -1,6 +1,6 @@
 """The project's exception tree.
 
-It lives in :mod:`devices` because ``devices`` may not import ``coreg`` (DESIGN.md §2) and
+It lives in :mod:`devices` because ``devices`` may not import ``coreg`` (docs/design.md §2) and
 its errors must still be subclasses of the project's error type; :mod:`coreg.errors`
 re-exports it and adds the app-level branches.
 """

@@ -1,6 +1,6 @@
 """Heart Rate Measurement (GATT characteristic 0x2A37) parser and encoder.
 
-Layout (Bluetooth SIG, Heart Rate Service 1.0, and SCIENCE.md §1): byte 0 is flags —
+Layout (Bluetooth SIG, Heart Rate Service 1.0, and docs/science.md §1): byte 0 is flags —
 bit 0 HR format (0 = uint8, 1 = uint16 LE); bits 1–2 sensor contact (bit 2 = contact feature
 supported, bit 1 = contact detected; contact is known only when bit 2 is set); bit 3 energy
 expended present (uint16 LE, kJ); bit 4 RR intervals present (uint16 LE each, 1/1024 s).

@@ -274,7 +274,7 @@ class EmulatedStrap:
         """Become reachable again and advertise."""
         if self._online or self._device is None:
             return
-        if self._controller not in self.air.link.controllers:
+        if self._controller is not None and self._controller not in self.air.link.controllers:
             self.air.link.add_controller(self._controller)
         self._online = True
         self.transitions.append((time.monotonic(), True))

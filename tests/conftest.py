@@ -21,6 +21,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _user_settings(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test reads and writes its own user settings file, never the developer's."""
+    folder = tmp_path_factory.mktemp("settings")
+    monkeypatch.setenv("COREG_SETTINGS", str(folder / "settings.json"))
+
+
 class TestHungError(BaseException):
     """Raised in a test that ran past its ``hang_guard`` limit (BaseException: not swallowed)."""
 

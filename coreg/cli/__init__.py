@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "live": "coreg.cli.live",
     "breathe": "coreg.cli.breathe",
     "replay": "coreg.cli.replay",
+    "stream": "coreg.cli.stream",
     "simulate": "coreg.cli.simulate",
     "import": "coreg.cli.importer",
     "analyze": "coreg.cli.analyze",
@@ -32,6 +33,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sessions": "coreg.cli.sessions",
     "study": "coreg.cli.study",
     "scan": "coreg.cli.scan",
+    "install-desktop": "coreg.cli.desktop",
 }
 
 
@@ -119,6 +121,25 @@ def _add_verbose(parser: argparse.ArgumentParser, *, default: Any) -> None:
                         help="log progress to stderr")
 
 
+def size_type(text: str) -> tuple[int, int]:
+    """An argparse ``type=`` for a window size ``WxH`` in pixels (each 320–7680)."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT (e.g. 1366x768)") from None
+    if not (320 <= w <= 7680 and 320 <= h <= 7680):
+        raise argparse.ArgumentTypeError(f"{text!r}: width and height must be 320–7680 pixels")
+    return w, h
+
+
+def add_size_option(p: argparse.ArgumentParser) -> None:
+    """``--size WxH``: the window's size (with ``--screenshot``: the picture's size)."""
+    p.add_argument("--size", type=size_type, metavar="WxH",
+                   help="window size in pixels, e.g. 1366x768 (with --screenshot: any size "
+                        "checked offscreen); default: fit the screen, then as last closed")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``coreg`` parser with every available subcommand."""
     parser = _Parser(
@@ -132,13 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verbose(parser, default=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in SUBCOMMANDS.values():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # not built yet
-            raise
-        module.add_parser(sub)
+        importlib.import_module(module_name).add_parser(sub)
     for subparser in sub.choices.values():  # -v also after the subcommand
         # SUPPRESS: a subcommand without -v leaves the value given before it
         _add_verbose(subparser, default=argparse.SUPPRESS)

@@ -17,14 +17,22 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from coreg.cli import non_negative_type, number_list_type, positive_type
+from coreg.cli import (
+    add_size_option,
+    non_negative_type,
+    number_list_type,
+    positive_type,
+)
 from coreg.errors import InputError
+
+if TYPE_CHECKING:
+    from coreg.engine.resonance import Assessment
+    from coreg.session.breathe import BreatheConfig, RateStore
 
 CLIENTS_FILE = "clients.json"
 DEFAULT_RATE_BPM = 6.0
@@ -44,12 +52,15 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--device", metavar="SRC", default="sim",
                    help="strap: a BLE address or name, ble-sim (the emulated BLE strap serving "
-                        "a simulated client) or sim (simulated client; default)")
+                        "a simulated client), lsl:NAME (an LSL RR stream) or sim (simulated "
+                        "client; default)")
     p.add_argument("--client-name", default="client", metavar="NAME",
                    help="whose default rate to use and store (default 'client')")
     p.add_argument("--rate", type=float, metavar="BPM",
-                   help="pacer rate 3–10 breaths/min (default: the client's stored rate, else 6)")
-    p.add_argument("--ratio", default="1:1", metavar="IN:OUT", help="inhale:exhale (default 1:1)")
+                   help="pacer rate 3–10 breaths/min (default: the client's stored rate, else "
+                        "the settings' pacer rate, else 6)")
+    p.add_argument("--ratio", metavar="IN:OUT",
+                   help="inhale:exhale (default: the settings' IN:OUT, else 1:1)")
     p.add_argument("--pause-in", type=non_negative_type("seconds"), default=0.0, metavar="S",
                    help="hold after inhale")
     p.add_argument("--pause-out", type=non_negative_type("seconds"), default=0.0, metavar="S",
@@ -58,7 +69,8 @@ def add_parser(subparsers: Any) -> None:
                    help="session length (default 600 s; assessment: the steps' total)")
     p.add_argument("--goal", type=positive_type("minutes"), metavar="MIN",
                    help="goal: minutes at the high coherence level")
-    p.add_argument("--sound", action="store_true", help="soft sound cue at in and out (window)")
+    p.add_argument("--sound", action="store_true",
+                   help="soft sound cue at in and out (window; default: the settings)")
     p.add_argument("--assess", action="store_true", help="resonance-frequency assessment")
     p.add_argument("--steps", type=number_list_type("rates in breaths/min"),
                    default="6.5,6.0,5.5,5.0,4.5", metavar="LIST",
@@ -69,11 +81,15 @@ def add_parser(subparsers: Any) -> None:
                    help="unmeasured settle before each step (default 25)")
     p.add_argument("--headless", action="store_true", help="no window: terminal lines")
     p.add_argument("--screenshot", metavar="PNG", help="save the window at the end (offscreen)")
+    add_size_option(p)
     p.add_argument("--speed", metavar="X|max",
                    help="sim: X times real time, or max; ble-sim: X times real time on a "
                         "scaled clock (no max); default real time (max with --screenshot "
                         "and sim)")
     p.add_argument("--seed", type=int, default=1, help="seed of the simulated client")
+    p.add_argument("--lsl", action="store_true",
+                   help="publish HR, RMSSD, coherence and markers as Lab Streaming Layer "
+                        "streams (visible to every machine on the local network; see docs/lsl.md)")
     p.add_argument("--recordings-dir", metavar="DIR",
                    help="folder for recordings and clients.json (default $COREG_RECORDINGS "
                         "or ./recordings)")
@@ -99,18 +115,15 @@ def load_clients(folder: Path) -> dict[str, Any]:
 def save_client_rate(folder: Path, client: str, rate_bpm: float, confidence: str) -> Path:
     """Store ``rate_bpm`` as the client's default pacer rate (file mode 0600, atomic)."""
     data = load_clients(folder)
-    entry = data.get(client) if isinstance(data.get(client), dict) else {}
+    old = data.get(client)
+    entry: dict[str, Any] = old if isinstance(old, dict) else {}
     entry.update({"rate_bpm": rate_bpm, "confidence": confidence,
                   "assessed": time.strftime("%Y-%m-%dT%H:%M:%S%z")})
     data[client] = entry
     path = clients_path(folder)
-    tmp = path.with_suffix(".json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
+    from coreg.recording.output import write_private
+
+    return write_private(path, json.dumps(data, indent=2, sort_keys=True))
 
 
 def client_rate(folder: Path, client: str) -> float | None:
@@ -136,9 +149,12 @@ def _steps(steps: str | list[float]) -> list[float]:
 def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
     """The pacer schedule and the session length from the options."""
     from coreg.engine import pacer
+    from coreg.recording.settings import load_settings
 
+    user = load_settings()
     try:
-        ratio = pacer.parse_ratio(args.ratio)
+        ratio = (pacer.parse_ratio(args.ratio) if getattr(args, "ratio", None)
+                 else user.inhale_ratio)
         if args.assess:
             rates = _steps(args.steps)
             if args.step_s < 60:
@@ -147,7 +163,7 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
                                               settle_s=args.settle_s, inhale_ratio=ratio)
             return sched, sched[-1].start_s
         rate = args.rate if args.rate is not None else (
-            client_rate(folder, args.client_name) or DEFAULT_RATE_BPM)
+            client_rate(folder, args.client_name) or user.pacer_rate_bpm or DEFAULT_RATE_BPM)
         sched = pacer.practice_schedule(rate, inhale_ratio=ratio, pause_in_s=args.pause_in,
                                         pause_out_s=args.pause_out)
     except ValueError as exc:
@@ -162,42 +178,51 @@ def run(args: argparse.Namespace) -> int:
     """Run ``coreg breathe``."""
     from coreg.cli.live import parse_speed_option
     from coreg.recording.paths import recordings_dir
+    from coreg.recording.settings import load_settings
     from coreg.session.breathe import _breathe_spec
 
     spec = _breathe_spec(args.device)  # a bad SRC fails before anything is created
+    args.sound = bool(args.sound or load_settings().sound)
     speed = parse_speed_option(args.speed)
     if args.screenshot and speed is None and spec.kind == "sim":
         speed = math.inf
     folder = recordings_dir(args.recordings_dir)
     schedule, duration_s = build_schedule(args, folder)
-    bs = open_session(args, schedule, duration_s, folder, speed)
+    from coreg.session.breathe import source_text
+
     if not args.headless:
+        from coreg.ui.system_libs import check_gui_libraries
+
+        if not args.screenshot:
+            check_gui_libraries()  # one line naming the packages, before Qt aborts
         from coreg.ui.breathe import run_window
 
-        return run_window(args, bs, folder)
+        interactive = not args.screenshot
+        # Start when ready: an interactive window opens on an unrecorded stand-in; its Start
+        # opens the recorded session. A screenshot run records from the start.
+        bs = open_session(args, schedule, duration_s, folder, speed, record=not interactive)
+        return run_window(
+            bs, config_from_args(args),
+            source=source_text(bs, seed=args.seed, device=args.device),
+            screenshot=args.screenshot, store_rate=rate_store(folder, args.client_name),
+            opener=(lambda: open_session(args, schedule, duration_s, folder, speed))
+            if interactive else None,
+            size=getattr(args, "size", None))
+    bs = open_session(args, schedule, duration_s, folder, speed)
     return run_headless(args, bs, folder)
 
 
 def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path,
-                 speed: float | None) -> Any:
-    """The recorded breathing session of these options (not started)."""
+                 speed: float | None, *, record: bool = True) -> Any:
+    """The recorded breathing session of these options (not started; ``record=False``: an
+    unrecorded one, e.g. the window's stand-in before Start)."""
     from coreg.session.breathe import open_breathe_session
 
     return open_breathe_session(
         args.device, schedule, duration_s, folder, seed=args.seed, speed=speed,
         assess=bool(args.assess), settle_s=args.settle_s if args.assess else 0.0,
-        settings={"client_name": args.client_name})
-
-
-def source_text(args: argparse.Namespace, bs: Any) -> str:
-    """Which strap feeds the session, in words (SIMULATED when it is simulated)."""
-    kind = bs.resolved.specs["client"].kind
-    if kind == "sim":
-        return f"SIMULATED client (seed {args.seed})"
-    if kind == "ble-sim":
-        return (f"SIMULATED client (seed {args.seed}) on the emulated BLE strap"
-                + (f"; {bs.note}" if bs.note else ""))
-    return f"strap {args.device}"
+        settings={"client_name": args.client_name}, record=record,
+        lsl=bool(getattr(args, "lsl", False)))
 
 
 def status_line(br: Any, duration_s: float) -> str:
@@ -210,36 +235,53 @@ def status_line(br: Any, duration_s: float) -> str:
     def val(metric: Any, fmt: str) -> str:
         return "collecting…" if metric.value is None else format(metric.value, fmt)
 
+    def with_unit(metric: Any, fmt: str, unit: str) -> str:
+        return "collecting…" if metric.value is None else f"{format(metric.value, fmt)} {unit}"
+
     level = coherence_level(snap.coherence.value)
-    pacer_txt = f"{rate:.1f}/min {stage:<8}" if rate else "off"
+    pacer_txt = f"{rate:.1f} breaths/min {stage:<8}" if rate else "off"
     t = br.now_s
     return (f"{int(t // 60):02d}:{int(t % 60):02d}/{int(duration_s // 60):02d}:"
-            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  HR {val(snap.hr_bpm, '.0f')}  "
+            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  "
+            f"HR {with_unit(snap.hr_bpm, '.0f', 'bpm')}  "
             f"coherence {val(snap.coherence, '.1f')}{f' ({level})' if level else ''}  "
-            f"resonance {val(snap.resonance, '.0%')}  RSA {val(snap.rsa_bpm, '.1f')} bpm  "
-            f"breathing {val(snap.breathing_rate_bpm, '.1f')}/min")
+            f"resonance {val(snap.resonance, '.0%')}  "
+            f"RSA {with_unit(snap.rsa_bpm, '.1f', 'bpm')}  "
+            f"breathing {with_unit(snap.breathing_rate_bpm, '.1f', 'breaths/min')}")
 
 
-def final_lines(args: argparse.Namespace, br: Any, folder: Path | None) -> list[str]:
-    """Summary lines (and the assessment table, storing the chosen rate in ``folder``; None
-    stores nothing, as in a replay)."""
-    lines = br.summary().lines()
-    if args.goal:
-        high = br.summary().level_s.get("high", 0.0) / 60.0
-        lines.append(f"Goal {args.goal:g} min at high coherence: {high:.1f} min"
-                     + (" — reached, well done." if high >= args.goal else " — keep going."))
-    if args.assess:
+def config_from_args(args: argparse.Namespace) -> BreatheConfig:
+    """The typed view settings of these options."""
+    from coreg.session.breathe import BreatheConfig
+
+    return BreatheConfig(assess=bool(args.assess), goal_min=args.goal or None,
+                         sound=bool(args.sound), client_name=args.client_name)
+
+
+def rate_store(folder: Path, client_name: str) -> RateStore:
+    """Store an assessment's chosen rate as the client's default; the line saying so."""
+    def store(a: Assessment) -> str:
+        if a.chosen_rate_bpm is None:
+            return ""
+        path = save_client_rate(folder, client_name, a.chosen_rate_bpm, a.confidence)
+        return f"Stored as {client_name}'s default pacer rate ({path})."
+
+    return store
+
+
+def final_lines(config: BreatheConfig, br: Any, store: RateStore | None) -> list[str]:
+    """Summary lines, and for an assessment its table and statement; ``store`` keeps the
+    chosen rate (None stores nothing, as in a replay)."""
+    from coreg.session.breathe import ranking_lines, summary_lines
+
+    lines = summary_lines(br, config.goal_min)
+    if config.assess:
         a = br.assessment()
-        lines.append("rank  rate/min  LF power ms²  LF peak  HR swing bpm  phase°  one peak  score")
-        for row in a.ranking:
-            m = row.measure
-            lines.append(f"{row.rank:>4}  {m.rate_bpm:8.1f}  {m.lf_power_ms2:12.0f}  "
-                         f"{m.lf_peak_ms2_hz:7.0f}  {m.amplitude_bpm:12.1f}  {m.phase_deg:6.0f}  "
-                         f"{m.smooth:8.2f}  {row.total:5.2f}")
+        lines += ranking_lines(a)
         lines.append(a.statement)
-        if a.chosen_rate_bpm is not None and folder is not None:
-            path = save_client_rate(folder, args.client_name, a.chosen_rate_bpm, a.confidence)
-            lines.append(f"Stored as {args.client_name}'s default pacer rate ({path}).")
+        stored = store(a) if store is not None else ""
+        if stored:
+            lines.append(stored)
     lines.append("coreg informs; it does not diagnose.")
     return lines
 
@@ -247,10 +289,12 @@ def final_lines(args: argparse.Namespace, br: Any, folder: Path | None) -> list[
 def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     """The terminal version: a status line every 30 s of session time, summary at the end."""
     from coreg.cli.signals import SessionSignals, exit_code
+    from coreg.session.breathe import source_text
 
     session, br, duration_s = bs.session, bs.run, bs.duration_s
     fast = not session.realtime and session.speed is None
-    print(f"coreg breathe{' --assess' if args.assess else ''} — {source_text(args, bs)}",
+    print(f"coreg breathe{' --assess' if args.assess else ''} — "
+          f"{source_text(bs, seed=args.seed, device=args.device)}",
           flush=True)
     print(f"recording to {session.recording_path}", flush=True)
     code = 0
@@ -293,7 +337,7 @@ def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
         print(f"coreg breathe: {len(session.loop_errors)} unhandled error(s) in the strap code; "
               f"first: {session.loop_errors[0]}", file=sys.stderr, flush=True)
         code = code or 1
-    for line in final_lines(args, br, folder):
+    for line in final_lines(config_from_args(args), br, rate_store(folder, args.client_name)):
         print(line)
     if reason in ("interrupted", "strap failed"):
         print(f"session ended ({reason})")

@@ -16,23 +16,27 @@ def add_parser(sub: Any) -> None:
             "roles write PATH-STEM-<role>.txt next to PATH. csv: PATH-STEM-beats.csv (time_s, "
             "role, rr_ms, kind, corrected, valid, gap_before) and PATH-STEM-metrics.csv (the "
             "live engine's metrics every 5 s per role; synchrony columns for dyads). "
+            "markers-csv: PATH, every marker with its note (t_s, clock, role, note). "
             "Re-import with 'coreg import'; RR values round-trip exactly."
         ),
     )
     p.add_argument("file", metavar="FILE", help="a coreg recording (.jsonl)")
-    p.add_argument("--format", dest="fmt", required=True, choices=["csv", "rr-txt"],
-                   help="what to write")
+    p.add_argument("--format", dest="fmt", required=True,
+                   choices=["csv", "rr-txt", "markers-csv"], help="what to write")
     p.add_argument("-o", "--output", required=True, metavar="PATH",
-                   help="output file (names of several files are derived from it)")
+                   help="output file (names of several files are derived from it; the folder "
+                        "must exist)")
+    p.add_argument("--force", action="store_true",
+                   help="replace existing files (never a recording or the input)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Export; print each file written."""
     from coreg.recording import read_recording
-    from coreg.recording.exporters import export_recording
+    from coreg.report.exporters import export_recording
 
     rec = read_recording(args.file)
-    for path in export_recording(rec, args.fmt, args.output):
+    for path in export_recording(rec, args.fmt, args.output, force=args.force):
         print(path)
     return 0

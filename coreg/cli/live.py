@@ -8,6 +8,7 @@ import sys
 import time
 from typing import Any
 
+from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 
@@ -18,8 +19,11 @@ def add_parser(subparsers: Any) -> None:
         help="live dyad view: both hearts, HRV and synchrony (simulated straps by default)",
         description=(
             "Live view of a client and a therapist: heart rate, HRV, coherence and their "
-            "physiological synchrony with its chance baseline. Every session is recorded. "
+            "physiological synchrony with its chance baseline. The window opens in a preview "
+            "(nothing recorded) until Start recording; --duration and --headless runs record "
+            "from the start. "
             "SRC is a BLE address or name, ble-sim[:SCENARIO] (the emulated strap), "
+            "lsl:NAME (an LSL RR stream, e.g. from coreg stream on another machine), "
             "sim[:SCENARIO] (simulated; default scenario coupled) or none. With no SRC at all "
             "the simulated dyad runs, labelled SIMULATED. coreg informs; it does not diagnose."
         ),
@@ -32,12 +36,17 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--screenshot", metavar="PNG",
                    help="save the window (and NAME-client.png, the client view) at the end; "
                         "runs offscreen")
+    add_size_option(p)
     p.add_argument("--speed", metavar="X|max",
                    help="simulated straps only: run X times faster than real time (or max; "
                         "ble-sim: a number); default real time, or max with --screenshot")
     p.add_argument("--seed", type=int, default=1, help="seed of simulated straps (default 1)")
     p.add_argument("--recordings-dir", metavar="DIR",
                    help="folder for the recording (default $COREG_RECORDINGS or ./recordings)")
+    p.add_argument("--lsl", action="store_true",
+                   help="publish HR, RMSSD, coherence, synchrony and markers as Lab Streaming "
+                        "Layer streams (visible to every machine on the local network; see "
+                        "docs/lsl.md)")
     p.add_argument("--client-view", action="store_true",
                    help="open the calm client view on a second window at start")
     p.set_defaults(run=run)
@@ -84,20 +93,14 @@ def run(args: argparse.Namespace) -> int:
     realtime = speed is None or speed == 1.0
     if args.headless:
         return _run_headless(args, realtime, speed, ble_speed)
+    from coreg.ui.system_libs import check_gui_libraries
+
+    if not args.screenshot:
+        check_gui_libraries()  # one line naming the packages, before Qt aborts
     from coreg.ui.app import run_window
 
     return run_window(args, realtime=realtime, speed=None if realtime else speed,
                       ble_speed=ble_speed)
-
-
-def _title(resolved: Any) -> str:
-    sim = resolved.simulation
-    if sim is None:
-        return "coreg live — SIMULATED (emulated BLE strap)" if resolved.simulated else "coreg live"
-    scenario = sim["scenario"]
-    if isinstance(scenario, dict):
-        scenario = ", ".join(f"{r} {s}" for r, s in scenario.items())
-    return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
 
 
 def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
@@ -105,12 +108,13 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
     from coreg.cli.signals import SessionSignals, exit_code
     from coreg.session import open_session
     from coreg.session.display import session_lines, show_lines
+    from coreg.session.setup import live_title
 
     session, resolved = open_session(
         args.client, args.therapist, duration_s=args.duration, seed=args.seed,
         realtime=realtime, speed=None if realtime else speed, folder=args.recordings_dir,
-        ble_speed=ble_speed)
-    title = _title(resolved)
+        ble_speed=ble_speed, lsl=args.lsl)
+    title = live_title(resolved)
     tty = sys.stdout.isatty()
     out = sys.stdout
     shown = 0

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 
@@ -33,6 +34,7 @@ def add_parser(subparsers: Any) -> None:
                    help="start at S seconds into the recording")
     p.add_argument("--screenshot", metavar="PNG",
                    help="play to the end at max speed offscreen, save the window and quit")
+    add_size_option(p)
     p.set_defaults(run=run)
 
 
@@ -88,12 +90,18 @@ def title(replay: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg replay``."""
     replay = _open(args)
+    if not args.headless and not args.screenshot:
+        from coreg.ui.system_libs import check_gui_libraries
+
+        check_gui_libraries()  # one line naming the packages, before Qt aborts
     if is_breathe(replay):
         if args.headless:
             return _run_headless_breathe(args, replay)
         from coreg.ui.breathe import run_replay_window as run_breathe_window
 
-        return run_breathe_window(args, replay, title(replay))
+        return run_breathe_window(replay, title(replay), screenshot=args.screenshot,
+                                  start_s=getattr(args, "start", 0.0) or 0.0,
+                                  size=getattr(args, "size", None))
     if args.headless:
         return _run_headless(args, replay)
     from coreg.ui.replay import run_replay_window
@@ -139,13 +147,12 @@ def _run_headless_breathe(args: argparse.Namespace, replay: Any) -> int:
     """A breathing recording in the terminal: the status lines and the summary of the live
     ``coreg breathe`` (recomputed from the recorded RR intervals and pacer lines)."""
     from coreg.cli.breathe import final_lines, status_line
+    from coreg.session.breathe import replay_config
 
     for line in replay.recording.skipped:
         print(f"note: {line}", file=sys.stderr)
     print(title(replay), flush=True)
-    settings = replay.recording.header.get("settings", {}) or {}
-    opts = argparse.Namespace(assess=bool(settings.get("assess")), goal=None,
-                              client_name=str(settings.get("client_name") or "client"))
+    config = replay_config(replay.recording)
     duration_s = replay.analysis.duration_s or replay.duration_s
     next_print_s = 0.0
     stepped = math.isinf(replay.speed)  # max speed: walk in 30 s steps for the status lines
@@ -170,7 +177,7 @@ def _run_headless_breathe(args: argparse.Namespace, replay: Any) -> int:
                 time.sleep(1 / 30)
     except KeyboardInterrupt:
         return 130
-    for line in final_lines(opts, replay.analysis.run, None):
+    for line in final_lines(config, replay.analysis.run, None):
         print(line)
     print(f"replay ended at {replay.now_s():.0f} s", flush=True)
     return 0

@@ -27,6 +27,8 @@ def add_parser(sub: Any) -> None:
                         "of the whole study; default -o OUT/study.html)")
     p.add_argument("-o", "--output", metavar="HTML",
                    help="report to write (default: FILE with .html)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing report (never a recording or the input)")
     p.add_argument("--no-neurokit", action="store_true",
                    help="leave out neurokit2's HRV table (faster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -69,19 +71,20 @@ class ProgressBar:
 
 
 def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[str], *,
-                 with_neurokit: bool = True, progress: Any = None) -> Path:
-    """Analyse ``recording`` and write the HTML report atomically to ``output``."""
-    from coreg.errors import InputError, RecordingError
+                 with_neurokit: bool = True, progress: Any = None, force: bool = False) -> Path:
+    """Analyse ``recording`` and write the HTML report atomically, owner-only, to ``output``.
+
+    ``output`` is checked first (:func:`coreg.recording.output.check_output`): never the
+    recording or any other recording; an existing file only with ``force``.
+    """
+    from coreg.errors import RecordingError
     from coreg.recording import read_recording
+    from coreg.recording.output import check_output, write_output
     from coreg.report.analysis import analyze_session
     from coreg.report.html import render_html
 
     prog = progress or (lambda _: None)
-    out = Path(output)
-    if out.is_dir():
-        raise InputError(f"{out} is a directory")
-    if not out.parent.exists():
-        raise InputError(f"{out.parent}: no such folder")
+    out = check_output(output, force=force, inputs=[recording])
     prog("reading the recording")
     rec = read_recording(recording)
     if not rec.samples:
@@ -91,13 +94,7 @@ def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[st
     except (ValueError, ArithmeticError) as exc:  # the engines refuse odd data: one line
         raise RecordingError(f"{recording}: could not analyse this recording ({exc})") from exc
     page = render_html(an, progress=prog)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    try:
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    return write_output(out, page, force=force, inputs=[recording])
 
 
 def _run_study(args: argparse.Namespace) -> int:
@@ -108,7 +105,7 @@ def _run_study(args: argparse.Namespace) -> int:
         raise InputError("give either a recording or --study OUT, not both")
     output = Path(args.output) if args.output else Path(args.study) / "study.html"
     bar = ProgressBar(7, enabled=not args.quiet)
-    write_study_report(args.study, output, progress=bar)
+    write_study_report(args.study, output, progress=bar, force=args.force)
     bar.finish(f"wrote {output}")
     print(output)
     return 0
@@ -138,7 +135,10 @@ def run(args: argparse.Namespace) -> int:
     # stages: read, series, per role (hrv [+ neurokit]), sync, 3-6 figures, breathing, finish
     total = 2 + n_roles * (1 if args.no_neurokit else 2) + 1 + 6 + 1 + 1
     bar = ProgressBar(total, enabled=not args.quiet)
-    write_report(src, output, with_neurokit=not args.no_neurokit, progress=bar)
+    from coreg.recording.output import check_output
+
+    check_output(output, force=args.force, inputs=[src])  # before any progress line
+    write_report(src, output, with_neurokit=not args.no_neurokit, progress=bar, force=args.force)
     bar.finish(f"wrote {output}")
     print(output)
     return 0

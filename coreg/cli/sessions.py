@@ -32,6 +32,11 @@ def _f(x: Any, pattern: str) -> str:
     return "—" if x is None else pattern.format(x)
 
 
+def _unit(text: str, unit: str) -> str:
+    """``83`` → ``83 bpm``; a missing value (``—``) stays bare."""
+    return text if text == "—" else f"{text} {unit}"
+
+
 def format_table(entries: list[dict[str, Any]], folder: str) -> str:
     """The human-readable listing."""
     if not entries:
@@ -45,12 +50,13 @@ def format_table(entries: list[dict[str, Any]], folder: str) -> str:
         date = (e.get("created") or "")[:16].replace("T", " ")
         minutes = e.get("duration_s", 0.0) / 60
         people = "; ".join(
-            f"{role} HR {_f(r.get('mean_hr_bpm'), '{:.0f}')} "
-            f"RMSSD {_f(r.get('rmssd_ms'), '{:.0f}')}"
+            f"{role} HR {_unit(_f(r.get('mean_hr_bpm'), '{:.0f}'), 'bpm')} "
+            f"RMSSD {_unit(_f(r.get('rmssd_ms'), '{:.0f}'), 'ms')}"
             for role, r in e.get("roles", {}).items())
         sync = e.get("synchrony")
         if sync:
-            people += f"; synchrony d={_f(sync.get('effect_size'), '{:.1f}')}"
+            people += (f"; synchrony effect size d={_f(sync.get('effect_size'), '{:.1f}')} "
+                       "vs surrogates")
             people += " (above chance)" if sync.get("significant") else " (chance level)"
         flags = []
         if e.get("simulated"):

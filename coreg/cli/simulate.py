@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from coreg.cli import seconds_type
+from coreg.recording.reader import MAX_SESSION_S
 
 
 def add_parser(sub: Any) -> None:
@@ -22,11 +23,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--scenario", required=True, metavar="NAME",
                    help="rest, independent, coupled, weak, paced, switching, artifacts, "
                         "dropout, assessment")
-    p.add_argument("--duration", type=seconds_type(7 * 24 * 3600.0, "one week of seconds"),
+    p.add_argument("--duration", type=seconds_type(MAX_SESSION_S, "86400 (24 hours)"),
                    default=600.0, metavar="S",
                    help="session length in seconds (default 600)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="recording to write")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="recording to write (its folder must exist)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file that is not a recording")
     p.set_defaults(run=run)
 
 
@@ -34,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
     """Simulate and write the recording; print one line."""
     from coreg.recording.simulated import write_simulation
 
-    count = write_simulation(args.scenario, args.duration, args.seed, args.output)
+    count = write_simulation(args.scenario, args.duration, args.seed, args.output,
+                             force=args.force)
     print(f"wrote {args.output} — scenario {args.scenario}, {args.duration:g} s, seed {args.seed}, "
           f"{count} notifications")
     return 0

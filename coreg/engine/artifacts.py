@@ -24,6 +24,9 @@ References
 Lipponen, J. A., Tarvainen, M. P. (2019). A robust algorithm for heart rate variability time
 series artefact correction using novel beat classification. J. Med. Eng. Technol.
 43(3):173-181. doi:10.1080/03091902.2019.1640306
+
+Why one module of this size: the offline and the live detector share the per-beat rule
+and must stay equal (a test holds them so); one module keeps them side by side.
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from coreg.engine.beats import BeatSeries
 
@@ -86,7 +90,7 @@ _IMPLAUSIBLE = int(BeatClass.IMPLAUSIBLE)
 
 def _quartile_deviation(x: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
     q1, q3 = np.percentile(x, [25.0, 75.0], axis=axis)
-    return (q3 - q1) / 2.0
+    return cast("NDArray[np.float64]", (q3 - q1) / 2.0)
 
 
 def _centred_qd(x_abs: NDArray[np.float64], window: int) -> NDArray[np.float64]:
@@ -122,9 +126,9 @@ def _centred_median(rr: NDArray[np.float64], window: int) -> NDArray[np.float64]
     return out
 
 
-def _safe_threshold(th: NDArray[np.float64] | float) -> NDArray[np.float64]:
+def _safe_threshold(th: ArrayLike) -> NDArray[np.float64]:
     # A perfectly regular series has QD 0: any deviation then counts, without dividing by 0.
-    return np.maximum(th, 1e-6)
+    return cast("NDArray[np.float64]", np.maximum(th, 1e-6))
 
 
 def _classify_beat(
@@ -200,17 +204,19 @@ def detect(
     labels = np.zeros(n, dtype=np.int8)
     if n < 3:
         return labels
-    drr = np.diff(rr, prepend=rr[0])
+    drr: NDArray[np.float64] = np.diff(rr, prepend=rr[0])
     med = _centred_median(rr, MEDIAN_WINDOW_BEATS)
     floor_ms = floor_frac * med
-    th1 = np.maximum(_safe_threshold(alpha * _centred_qd(np.abs(drr), QD_WINDOW_BEATS)), floor_ms)
+    th1 = np.maximum(_safe_threshold(alpha * _centred_qd(np.abs(drr), QD_WINDOW_BEATS)),
+                     floor_ms)
     drrs = drr / th1
-    mrr = rr - med
+    mrr = cast("NDArray[np.float64]", rr - med)
     mrr = np.where(mrr < 0, 2.0 * mrr, mrr)
     th2 = np.maximum(_safe_threshold(alpha * _centred_qd(np.abs(mrr), QD_WINDOW_BEATS)),
                      floor_ms / MRR_FLOOR_DIVISOR)
     mrrs = mrr / th2
-    rr_l, drrs_l, mrrs_l, med_l, th2_l = (a.tolist() for a in (rr, drrs, mrrs, med, th2))
+    rr_l, drrs_l, mrrs_l, med_l, th2_l = (cast("list[float]", a.tolist())
+                                          for a in (rr, drrs, mrrs, med, th2))
     for j in range(n):
         labels[j] = _classify_beat(j, rr_l, drrs_l, mrrs_l, med_l, th2_l, n, c1, c2)
     _one_extra_per_pair(labels)
@@ -577,125 +583,3 @@ def _qd_sorted(v: list[float]) -> float:
     lo = int(pos)
     q1 = v[lo] + (v[min(lo + 1, k - 1)] - v[lo]) * (pos - lo)
     return (q3 - q1) / 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class Injection:
-    """RR with artifacts injected at known positions (for validation).
-
-    ``truth[k]`` holds the positions in ``rr_ms`` that injection ``k`` changed and ``kinds[k]``
-    its kind: ``"ectopic"`` (premature beat: one RR shortened, the next lengthened by the same
-    amount), ``"missed"`` (two RR merged), ``"extra"`` (one RR split in two), ``"long"``,
-    ``"short"`` (one RR scaled by 1.3–1.5 or 0.55–0.7). ``source[i]`` is the index in the
-    clean series that ``rr_ms[i]`` comes from (the first of two for a merged "missed" RR).
-    """
-
-    rr_ms: NDArray[np.float64]
-    truth: list[list[int]]
-    kinds: list[str]
-    source: NDArray[np.int64]
-
-
-INJECTION_KINDS: tuple[str, ...] = ("ectopic", "missed", "extra", "long", "short")
-
-
-def inject_artifacts(
-    rr_ms: NDArray[np.float64],
-    rng: np.random.Generator,
-    *,
-    fraction: float = 0.03,
-    kinds: tuple[str, ...] = INJECTION_KINDS,
-    min_spacing_beats: int = 12,
-) -> Injection:
-    """Inject ``fraction`` × len(rr) artifacts of the given kinds at random, spaced positions.
-
-    The kinds follow Lipponen & Tarvainen 2019 (doi:10.1080/03091902.2019.1640306), whose
-    validation injected the same classes into clean RR series.
-    """
-    rr = [float(x) for x in np.asarray(rr_ms, dtype=np.float64)]
-    n = len(rr)
-    count = max(1, round(fraction * n))
-    slots = np.arange(min_spacing_beats, n - min_spacing_beats, min_spacing_beats)
-    chosen = np.sort(rng.choice(slots, size=min(count, len(slots)), replace=False))
-    events = [(int(p), str(kinds[int(rng.integers(len(kinds)))])) for p in chosen]
-    out: list[float] = []
-    src: list[int] = []
-    truth: list[list[int]] = []
-    kind_list: list[str] = []
-    pos = 0
-    for p, kind in events:
-        out.extend(rr[pos:p])
-        src.extend(range(pos, p))
-        k = len(out)
-        if kind == "ectopic":
-            d = rng.uniform(0.25, 0.4) * rr[p]
-            out.extend([rr[p] - d, rr[p + 1] + d])
-            src.extend([p, p + 1])
-            truth.append([k, k + 1])
-            pos = p + 2
-        elif kind == "missed":
-            out.append(rr[p] + rr[p + 1])
-            src.append(p)
-            truth.append([k])
-            pos = p + 2
-        elif kind == "extra":
-            a = rng.uniform(0.3, 0.7) * rr[p]
-            out.extend([a, rr[p] - a])
-            src.extend([p, p])
-            truth.append([k, k + 1])
-            pos = p + 1
-        elif kind == "long":
-            out.append(rr[p] * rng.uniform(1.3, 1.5))
-            src.append(p)
-            truth.append([k])
-            pos = p + 1
-        elif kind == "short":
-            out.append(rr[p] * rng.uniform(0.55, 0.7))
-            src.append(p)
-            truth.append([k])
-            pos = p + 1
-        else:
-            raise ValueError(f"unknown artifact kind {kind!r}")
-        kind_list.append(kind)
-    out.extend(rr[pos:])
-    src.extend(range(pos, n))
-    return Injection(np.asarray(out, dtype=np.float64), truth, kind_list,
-                     np.asarray(src, dtype=np.int64))
-
-
-@dataclass(frozen=True, slots=True)
-class DetectionScore:
-    """Event sensitivity and beat specificity of a detector against an :class:`Injection`.
-
-    An injection counts as detected when any of its positions is flagged; a flag counts as a
-    false positive when it is more than one beat away from every injected position;
-    specificity = 1 − false positives / beats more than one beat away from any injection.
-    """
-
-    detected: int
-    events: int
-    false_positives: int
-    clean_beats: int
-
-    @property
-    def sensitivity(self) -> float:
-        return self.detected / self.events if self.events else float("nan")
-
-    @property
-    def specificity(self) -> float:
-        return 1.0 - self.false_positives / self.clean_beats if self.clean_beats else float("nan")
-
-
-def score_detection(flagged: NDArray[np.bool_], injection: Injection) -> DetectionScore:
-    """Compare a per-beat flag array with the injected truth (see :class:`DetectionScore`)."""
-    flagged = np.asarray(flagged, dtype=bool)
-    n = len(flagged)
-    near = np.zeros(n, dtype=bool)
-    detected = 0
-    for positions in injection.truth:
-        if np.any(flagged[positions]):
-            detected += 1
-        for p in positions:
-            near[max(0, p - 1) : p + 2] = True
-    fp = int(np.count_nonzero(flagged & ~near))
-    return DetectionScore(detected, len(injection.truth), fp, int(np.count_nonzero(~near)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,13 +42,13 @@ class BeatSeries:
 
     @property
     def midpoints_s(self) -> NDArray[np.float64]:
-        """Midpoint of each interval in seconds (where its HR value belongs; DESIGN.md §3)."""
+        """Midpoint of each interval in seconds (where its HR value belongs; docs/design.md §3)."""
         return self.t_s - self.rr_ms / 2000.0
 
     @property
     def hr_bpm(self) -> NDArray[np.float64]:
         """Instantaneous heart rate of each interval in beats per minute."""
-        return 60000.0 / self.rr_ms
+        return cast("NDArray[np.float64]", 60000.0 / self.rr_ms)
 
     def gap_before(self, tolerance_s: float = 0.3) -> NDArray[np.bool_]:
         """True where unknown time lies between beat ``i-1`` and the start of interval ``i``."""
@@ -80,5 +81,5 @@ class BeatSeries:
     def from_rr(cls, rr_ms: NDArray[np.float64] | list[float], t0_s: float = 0.0) -> BeatSeries:
         """Contiguous beats from an RR sequence, the first interval starting at ``t0_s``."""
         rr = np.asarray(rr_ms, dtype=np.float64)
-        t = t0_s + np.cumsum(rr) / 1000.0
+        t = cast("NDArray[np.float64]", t0_s + np.cumsum(rr) / 1000.0)
         return cls(t_s=t, rr_ms=rr, valid=np.ones(len(rr), dtype=bool))

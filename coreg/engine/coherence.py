@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,7 +28,7 @@ from coreg.engine.hrv import (
     rfft_frequencies,
 )
 
-#: Coherence defaults (SCIENCE.md §4).
+#: Coherence defaults (docs/science.md §4).
 COHERENCE_WINDOW_S = 64.0
 COHERENCE_RATE_HZ = 2.0
 COHERENCE_NFFT = 8192
@@ -61,7 +62,7 @@ def short_spectrum(
     The grid has ``window_s × rate_hz`` points ending at the last beat (fewer when the beats do
     not reach that far back; pass one beat before the window so that they do). The FFT length is
     the next power of two ≥ max(``nfft_min``, samples), so the peak does not jump with where the
-    breathing frequency falls on the bins (SCIENCE.md §4). One-sided density in ms²/Hz, up to
+    breathing frequency falls on the bins (docs/science.md §4). One-sided density in ms²/Hz, up to
     ``max_hz`` inclusive when given (the live engine needs ≤ 0.5 Hz of the 1 Hz range).
     """
     t, rr = increasing_knots(np.asarray(t_s, dtype=np.float64), np.asarray(rr_ms, dtype=np.float64))
@@ -70,18 +71,18 @@ def short_spectrum(
     n = min(n_full, n_avail)
     nfft = max(nfft_min, 1 << (n - 1).bit_length())
     plan = _plan(n, nfft, rate_hz, max_hz)
-    grid = plan.back_s + float(t[-1])
+    grid = cast("NDArray[np.float64]", plan.back_s + float(t[-1]))
     first = max(0, int(t.searchsorted(grid[0], side="right")) - 1)
     nn = spline.interpolate(t[first:], rr[first:], grid)
     # Linear detrend and Hann window: w·(x − mean − slope·i) = w·x − mean·w − slope·(w·i).
-    mean, slope = (plan.mean_slope @ nn).tolist()
+    mean, slope = cast("list[float]", (plan.mean_slope @ nn).tolist())
     y = plan.win * nn
     y -= mean * plan.win
     y -= slope * plan.win_i
     spec = np.fft.rfft(y, nfft)[: plan.n_bins]
     re_im = spec.view(np.float64)
     re_im *= re_im
-    psd = re_im[0::2] + re_im[1::2]
+    psd = cast("NDArray[np.float64]", re_im[0::2] + re_im[1::2])
     psd *= plan.scale
     return ShortSpectrum(plan.freq_hz, psd, float(grid[-1] - grid[0]))
 
@@ -114,7 +115,7 @@ def _plan(n: int, nfft: int, rate_hz: float, max_hz: float | None) -> _Plan:
         n_bins = len(freq) if max_hz is None else int(freq.searchsorted(max_hz, side="right"))
         scale = np.full(n_bins, 2.0 / (rate_hz * float(np.dot(win, win))))
         scale[0] /= 2.0  # the DC bin is not doubled in a one-sided density
-        back = -np.arange(n - 1, -1, -1, dtype=np.float64) / rate_hz
+        back = cast("NDArray[np.float64]", -np.arange(n - 1, -1, -1, dtype=np.float64) / rate_hz)
         plan = _Plan(back, mean_slope, win, win * i, n_bins, scale, freq[:n_bins])
         if len(_PLANS) > 64:
             _PLANS.clear()
@@ -136,7 +137,7 @@ def coherence_ratio(spec: ShortSpectrum) -> tuple[float, float]:
     """Coherence ratio peak / (total − peak) and the peak frequency in Hz.
 
     Peak = highest PSD point in 0.04–0.26 Hz; peak power = PSD summed over ±0.015 Hz around it;
-    total = PSD summed over 0.0033–0.4 Hz (SCIENCE.md §4, after McCraty et al. 2009).
+    total = PSD summed over 0.0033–0.4 Hz (docs/science.md §4, after McCraty et al. 2009).
     """
     sel = _closed_band(spec.freq_hz, *COHERENCE_PEAK_BAND_HZ)
     if sel.stop <= sel.start:
@@ -161,7 +162,7 @@ def resonance_power(spec: ShortSpectrum, pacer_rate_bpm: float) -> float:
     """Share of total power (0.0033–0.4 Hz) within ±0.015 Hz of the pacer frequency.
 
     Unlike the coherence peak, it is tied to the pacer, so a slow drift cannot capture it
-    (SCIENCE.md §4; Lehrer et al. 2000, doi:10.1023/A:1009554825745).
+    (docs/science.md §4; Lehrer et al. 2000, doi:10.1023/A:1009554825745).
     """
     f = pacer_rate_bpm / 60.0
     total = _sum_band(spec, *COHERENCE_TOTAL_BAND_HZ)
@@ -195,8 +196,8 @@ def rsa_amplitude_bpm(
     rr = np.asarray(rr_ms, dtype=np.float64)
     if len(t) < 4 or not (breath_period_s > 0) or t[-1] - t[0] < breath_period_s:
         return math.nan
-    mid = t - rr / 2000.0
-    grid, hr = resample_nn(mid, 60000.0 / rr, 4.0)
+    mid = cast("NDArray[np.float64]", t - rr / 2000.0)
+    grid, hr = resample_nn(mid, cast("NDArray[np.float64]", 60000.0 / rr), 4.0)
     cycles = breath_cycles(grid, breath_period_s)
     keep = [i for i, c in enumerate(reversed(cycles)) if c.stop - c.start > 1]
     if not keep:

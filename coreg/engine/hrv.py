@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,7 +30,7 @@ LF_BAND_HZ: tuple[float, float] = (0.04, 0.15)
 HF_BAND_HZ: tuple[float, float] = (0.15, 0.40)
 #: The three bands' edges in one array (VLF, LF, HF), for one search per spectrum.
 _BAND_EDGES_HZ = np.array([*VLF_BAND_HZ, *LF_BAND_HZ, *HF_BAND_HZ])
-#: Minimum data length for each band (SCIENCE.md §3).
+#: Minimum data length for each band (docs/science.md §3).
 LF_MIN_S = 120.0
 HF_MIN_S = 60.0
 VLF_MIN_S = 300.0
@@ -241,7 +242,7 @@ def welch_psd(
         spec = np.fft.rfft(segs * win, nfft, axis=-1)
         psd = (spec.real**2 + spec.imag**2).mean(axis=0) * scale
     psd[1:-1] *= 2.0  # one-sided; nfft is even, so the last bin is Nyquist
-    return rfft_frequencies(nfft, rate_hz), psd
+    return rfft_frequencies(nfft, rate_hz), cast("NDArray[np.float64]", psd)
 
 
 _FREQ_CACHE: dict[tuple[int, float], NDArray[np.float64]] = {}
@@ -250,13 +251,14 @@ _FREQ_CACHE: dict[tuple[int, float], NDArray[np.float64]] = {}
 def rfft_frequencies(nfft: int, rate_hz: float) -> NDArray[np.float64]:
     """``np.fft.rfftfreq(nfft, 1 / rate_hz)``, cached (read-only)."""
     key = (nfft, rate_hz)
-    freq = _FREQ_CACHE.get(key)
-    if freq is None:
-        freq = np.fft.rfftfreq(nfft, 1.0 / rate_hz)
-        freq.flags.writeable = False
-        if len(_FREQ_CACHE) > 64:
-            _FREQ_CACHE.clear()
-        _FREQ_CACHE[key] = freq
+    cached = _FREQ_CACHE.get(key)
+    if cached is not None:
+        return cached
+    freq: NDArray[np.float64] = np.asarray(np.fft.rfftfreq(nfft, 1.0 / rate_hz), dtype=np.float64)
+    freq.flags.writeable = False
+    if len(_FREQ_CACHE) > 64:
+        _FREQ_CACHE.clear()
+    _FREQ_CACHE[key] = freq
     return freq
 
 
@@ -283,8 +285,8 @@ def frequency_domain(
 ) -> FrequencyDomain:
     """VLF, LF, HF power (ms²), LF/HF and peak frequencies of an NN series.
 
-    Method (SCIENCE.md §3): cubic spline at ``rate_hz`` with each value at its beat time, linear
-    detrend, Welch with a Hann window (see :func:`welch_psd`), trapezoid band integrals over
+    Method (docs/science.md §3): cubic spline at ``rate_hz`` with each value at its beat time,
+    linear detrend, Welch with a Hann window (see :func:`welch_psd`), trapezoid band integrals over
     VLF 0.0033–0.04, LF 0.04–0.15, HF 0.15–0.40 Hz. A band whose minimum length (VLF 5 min,
     LF 2 min, HF 1 min) is not covered is NaN.
 
@@ -333,7 +335,7 @@ def spectrum_bands(
     """Band powers and peaks from a PSD, NaN for bands the duration does not support."""
     nan = math.nan
     # The same as band_power / peak_frequency per band, with one search for all band edges.
-    edges = np.searchsorted(freq_hz, _BAND_EDGES_HZ, side="left").tolist()
+    edges = cast("list[int]", np.searchsorted(freq_hz, _BAND_EDGES_HZ, side="left").tolist())
     powers: list[float] = []
     peaks: list[float] = []
     for k, need_s in enumerate((VLF_MIN_S, LF_MIN_S, HF_MIN_S)):

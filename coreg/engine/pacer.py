@@ -196,7 +196,7 @@ def practice_schedule(rate_bpm: float, *, inhale_ratio: float = 0.5, pause_in_s:
     return (step,)
 
 
-#: Default assessment steps (SCIENCE.md §4; Lehrer et al. 2000; Shaffer & Meehan 2020).
+#: Default assessment steps (docs/science.md §4; Lehrer et al. 2000; Shaffer & Meehan 2020).
 ASSESSMENT_RATES_BPM: tuple[float, ...] = (6.5, 6.0, 5.5, 5.0, 4.5)
 
 

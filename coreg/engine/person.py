@@ -1,6 +1,6 @@
 """The live per-person engine: RR notifications in, a snapshot of every HRV metric out.
 
-Each metric has a trailing window and an update cadence (SCIENCE.md §3–§4):
+Each metric has a trailing window and an update cadence (docs/science.md §3–§4):
 
 =================  ==============  ===========  =================================
 metric             window          cadence      shown once the data covers
@@ -22,6 +22,10 @@ Lipponen–Tarvainen detector needs :data:`~coreg.engine.artifacts.LIVE_LOOKAHEA
 to be sure); the snapshot says how many there are. Spectral metrics are recomputed when a
 notification's arrival time crosses a multiple of 5 s, so the values depend only on the stored
 arrivals and replay reproduces live number for number. Nothing here reads a clock.
+
+Why one module of this size: one engine. The per-beat running windows, the spectral
+cadence and the snapshot share the final-NN buffers; splitting them would expose those
+internals to each other through a public API.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coreg.engine import coherence as coh
 from coreg.engine.artifacts import (
@@ -67,7 +72,7 @@ OK = "ok"
 OFF = "off"
 #: Verdict used for beats without skin contact (excluded, not an artifact).
 NO_CONTACT = -1
-#: Resampling rate of the NN series for VLF/LF/HF, Hz (SCIENCE.md §3).
+#: Resampling rate of the NN series for VLF/LF/HF, Hz (docs/science.md §3).
 SPECTRAL_RATE_HZ = 4.0
 
 
@@ -162,7 +167,7 @@ class PersonEngine:
     correct
         Apply artifact correction (default True); False computes on the RR as received.
     hr_window_s, rmssd_window_s, spectral_window_s, coherence_window_s, spectral_every_s
-        Windows and the spectral cadence, in s (SCIENCE.md §3–§4 defaults).
+        Windows and the spectral cadence, in s (docs/science.md §3–§4 defaults).
     """
 
     def __init__(
@@ -446,7 +451,7 @@ class PersonEngine:
         return self.timeline.series()
 
     @staticmethod
-    def _last_run(w: Corrected) -> tuple[np.ndarray, np.ndarray]:
+    def _last_run(w: Corrected) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         starts = np.flatnonzero(w.break_before)
         k = int(starts[-1]) if len(starts) else 0
         return w.t_s[k:], w.rr_ms[k:]
@@ -470,8 +475,9 @@ class PersonEngine:
         m["rmssd"] = Metric(rmssd, "ms", span, 0.0, state, cover, at_s)
         m["sdnn"] = Metric(sdnn, "ms", span, 0.0, state, cover, at_s)
 
-    def _lf_hf(self, t: np.ndarray, rr: np.ndarray, dur: float) -> FrequencyDomain:
-        """VLF/LF/HF of the window's last run (SCIENCE.md §3 method on the 4 Hz grid).
+    def _lf_hf(self, t: NDArray[np.float64], rr: NDArray[np.float64], dur: float
+               ) -> FrequencyDomain:
+        """VLF/LF/HF of the window's last run (docs/science.md §3 method on the 4 Hz grid).
 
         The grid is kept between updates and only its end is re-solved
         (:class:`~coreg.engine.spline.SlidingResampler`); the spectrum is taken over the last
@@ -657,7 +663,7 @@ class _NNStore:
 
     def arrays(
         self, lo: int, ts: list[float], rrs: list[float], brks: list[bool], srcs: list[int]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_], NDArray[np.int64]]:
         """New arrays (t, rr, break, source) of the stored beats from ``lo`` on, then a tail."""
         n = self.n
         if not ts:

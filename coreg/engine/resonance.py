@@ -12,6 +12,10 @@ Practice: :class:`BreatheRun` feeds a :class:`~coreg.engine.person.PersonEngine`
 pacer schedule (the engine's pacer rate is set from it) and keeps what the summary needs
 (coherence levels, RSA, first vs last minutes). Time is always passed in; nothing here reads a
 clock.
+
+Why one module of this size: the per-step measure, the ranking that weighs its criteria
+and the :class:`BreatheRun` that feeds them are one method (docs/science.md §4); apart, the
+criteria would drift from the weights and the confidence rule that combine them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,14 +37,14 @@ from devices.types import Message
 #: LF band (Task Force 1996).
 LF_BAND_HZ: tuple[float, float] = (0.04, 0.15)
 #: Coherence levels shown by the meter: (name, lower bound). coreg's own bands, placed on
-#: SCIENCE.md §4's reference points (spontaneous ≈ 1.5, paced at resonance ≈ 4–8).
+#: docs/science.md §4's reference points (spontaneous ≈ 1.5, paced at resonance ≈ 4–8).
 COHERENCE_LEVELS: tuple[tuple[str, float], ...] = (("low", 0.0), ("medium", 1.0),
                                                    ("high", 3.0))
 #: Weights of the criteria in the combined assessment score. The HR swing leads (Lehrer et
 #: al. 2000's primary criterion, and the least noisy on 2-min steps), mostly through the
 #: closeness of each step to the peak of a smooth curve fitted through the swings of all steps
 #: ("fit", :func:`fit_peak_rate`), so one noisy step next to the peak does not decide alone
-#: (SCIENCE.md §4); the step's own swing ("amplitude"), LF power and LF peak height break near
+#: (docs/science.md §4); the step's own swing ("amplitude"), LF power and LF peak height break near
 #: ties. The HR–pacer phase and the one-peak share are measured and shown but not scored: the
 #: phase against the *pacer* carries the client's own, unknown lag behind it (0.2–1.2 s is
 #: 7–45° at 0.1 Hz, as large as the resonance's own phase change from one step to the next),
@@ -87,7 +92,7 @@ class StepMeasure:
     smooth
         Share of LF power within ±0.015 Hz of the pacer frequency (1 = one clean peak there).
     coherence
-        Coherence ratio of the step's data (SCIENCE.md §4 formula over the whole step).
+        Coherence ratio of the step's data (docs/science.md §4 formula over the whole step).
     amplitude_se_bpm
         Standard error of ``amplitude_bpm`` from the spread of the per-breath values
         (1.2533 · sd / √n, the standard error of a median); NaN with fewer than 3 breaths.
@@ -137,7 +142,7 @@ def measure_step(t_s: NDArray[np.float64], rr_ms: NDArray[np.float64],
     """Measure one step's criteria on the NN beats ending in ``[t0_s, t1_s]``.
 
     Returns None when there are less than 50 s of beats (nothing to stand behind).
-    Spectrum: the zero-padded Hann periodogram of SCIENCE.md §4 over the step; amplitude:
+    Spectrum: the zero-padded Hann periodogram of docs/science.md §4 over the step; amplitude:
     peak-to-trough HR per breath cycle; phase: cross-spectral phase between the 4 Hz HR curve
     and the pacer's lung curve at the pacer frequency.
     """
@@ -159,8 +164,8 @@ def measure_step(t_s: NDArray[np.float64], rr_ms: NDArray[np.float64],
     near = lf & (np.abs(f - f_pace) <= coh.COHERENCE_HALF_WIDTH_HZ)
     smooth = float(np.sum(p[near]) / np.sum(p[lf])) if np.sum(p[lf]) > 0 else math.nan
     ratio = coh.coherence_ratio(spec)[0]
-    mid = t - rr / 2000.0
-    grid, hr = resample_nn(mid, 60000.0 / rr, 4.0)
+    mid = cast("NDArray[np.float64]", t - rr / 2000.0)
+    grid, hr = resample_nn(mid, cast("NDArray[np.float64]", 60000.0 / rr), 4.0)
     keep = grid >= t0_s
     grid, hr = grid[keep], hr[keep]
     cycles = cycle_amplitudes_bpm(grid, hr, 60.0 / rate_bpm)
@@ -321,7 +326,7 @@ def rank_steps(measures: Sequence[StepMeasure]) -> Assessment:
     support = _fit_support(ms, chosen) if peak is not None else None
     a1, a2 = best.measure, ranking[1].measure
     se = math.hypot(a1.amplitude_se_bpm, a2.amplitude_se_bpm)
-    if support is not None:
+    if support is not None and peak is not None:
         clear, close = support >= 0.8, support >= 0.6
         if peak < lo_r - 0.05:
             where = (f"the HR-swing curve still rises at the slowest step ({lo_r:.1f}/min); "
@@ -424,6 +429,10 @@ def summarize(points: Sequence[CoherencePoint], duration_s: float,
         float(np.mean(last)) if long_enough else None, edge_s)
 
 
+#: Seconds at the start of each assessment step that are not measured (breathing settles).
+DEFAULT_SETTLE_S = 25.0
+
+
 @dataclass
 class BreatheRun:
     """A breathing session of one person: engine, pacer schedule, coherence history.
@@ -446,7 +455,7 @@ class BreatheRun:
 
     schedule: tuple[PacerStep, ...]
     role: str = "client"
-    settle_s: float = 25.0
+    settle_s: float = DEFAULT_SETTLE_S
     assess: bool = False
     engine: PersonEngine = field(init=False)
     points: list[CoherencePoint] = field(default_factory=list, init=False)

@@ -16,6 +16,7 @@ interpolation; the not-a-knot end condition).
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,10 +60,10 @@ def _slopes(
     np.multiply(h_hi, s[:-1], out=inner)
     inner += h_lo * s[1:]
     inner *= 3.0
-    h0, h1 = h[:2].tolist()
-    s0, s1 = s[:2].tolist()
-    hm2, hm1 = h[-2:].tolist()
-    sm2, sm1 = s[-2:].tolist()
+    h0, h1 = float(h[0]), float(h[1])
+    s0, s1 = float(s[0]), float(s[1])
+    hm2, hm1 = float(h[-2]), float(h[-1])
+    sm2, sm1 = float(s[-2]), float(s[-1])
     # Not-a-knot at the left end.
     d0 = h0 + h1
     diag[0] = h1
@@ -78,7 +79,8 @@ def _slopes(
                          overwrite_b=1)
     if info != 0:
         raise np.linalg.LinAlgError("singular spline system (repeated knots?)")
-    return x, h, s
+    # numpy's stubs widen float64 - float64 to floating[Any]; the arrays are float64.
+    return x, cast("NDArray[np.float64]", h), cast("NDArray[np.float64]", s)
 
 
 def interpolate(
@@ -97,7 +99,7 @@ def interpolate(
     if len(t) < 4:
         from scipy.interpolate import CubicSpline
 
-        return CubicSpline(t, y, bc_type="not-a-knot")(grid)
+        return np.asarray(CubicSpline(t, y, bc_type="not-a-knot")(grid), dtype=np.float64)
     m, h, s = _slopes(t, y)
     m0 = m[:-1]
     m1 = m[1:]
@@ -120,7 +122,7 @@ def interpolate(
     out *= u
     out *= h[i]
     out += y[i]
-    return out
+    return cast("NDArray[np.float64]", out)
 
 
 class SlidingResampler:
@@ -142,12 +144,12 @@ class SlidingResampler:
     def __init__(self, rate_hz: float, *, margin: int = 24) -> None:
         self.rate_hz = rate_hz
         self.margin = margin
-        self._t = np.zeros(0)
-        self._y = np.zeros(0)
+        self._t: NDArray[np.float64] = np.zeros(0)
+        self._y: NDArray[np.float64] = np.zeros(0)
         self._origin = 0.0
-        self._grid_s = np.zeros(0)  # grid times by grid index
+        self._grid_s: NDArray[np.float64] = np.zeros(0)  # grid times by grid index
         self._first = 0  # grid index of self._vals[0]
-        self._vals = np.zeros(0)
+        self._vals: NDArray[np.float64] = np.zeros(0)
 
     def update(
         self, t: NDArray[np.float64], y: NDArray[np.float64]
@@ -155,7 +157,10 @@ class SlidingResampler:
         """Take the window's knots (strictly increasing ``t``); return (grid_s, values) over
         ``[t[0], t[-1]]`` on the fixed grid."""
         vals = self.update_values(t, y)
-        grid = self._origin + np.arange(self._first, self._first + len(vals)) / self.rate_hz
+        grid: NDArray[np.float64] = np.arange(self._first, self._first + len(vals),
+                                              dtype=np.float64)
+        grid /= self.rate_hz
+        grid += self._origin
         return grid, vals
 
     def update_values(self, t: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -191,7 +196,7 @@ class SlidingResampler:
         if last_needed >= len(self._grid_s):
             # Grid times origin + k / rate by grid index, extended by doubling.
             size = max(2 * len(self._grid_s), last_needed + 1, 1024)
-            self._grid_s = origin + np.arange(size) * (1.0 / rate)
+            self._grid_s = cast("NDArray[np.float64]", origin + np.arange(size) * (1.0 / rate))
         grid_new = self._grid_s[start : last_needed + 1]
         if len(grid_new):
             if lo_knot == 0 and len(t) < 4:

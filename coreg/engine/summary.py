@@ -12,7 +12,7 @@ import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +27,7 @@ from coreg.engine.hrv import (
     time_domain,
     welch_psd,
 )
+from coreg.engine.synchrony import session_synchrony
 from coreg.engine.timeline import BeatTimeline
 from devices.types import DeviceEvent, EventKind, RRSample
 
@@ -57,7 +58,7 @@ def person_beats(
 
 
 def _runs(c: Corrected) -> list[slice]:
-    starts = [*np.flatnonzero(c.break_before).tolist(), len(c.t_s)]
+    starts = [*cast("list[int]", np.flatnonzero(c.break_before).tolist()), len(c.t_s)]
     return [slice(a, b) for a, b in itertools.pairwise(starts) if b > a]
 
 
@@ -65,7 +66,7 @@ def whole_spectrum(c: Corrected) -> tuple[NDArray[np.float64], NDArray[np.float6
     """Welch PSD of a whole recording made of gap-separated runs.
 
     Runs long enough for Welch segments (≥ 384 s, see :func:`~coreg.engine.hrv.welch_psd`) get
-    SCIENCE.md §3 Welch spectra (4 Hz cubic, linear detrend per run, Hann, 256 s segments, 50 %
+    docs/science.md §3 Welch spectra (4 Hz cubic, linear detrend per run, Hann, 256 s segments, 50 %
     overlap), averaged weighted by their number of segments; without such a run the longest
     run is taken whole as one segment. Returns (freq, psd, duration_s),
     duration being that of the data used.
@@ -84,12 +85,12 @@ def whole_spectrum(c: Corrected) -> tuple[NDArray[np.float64], NDArray[np.float6
         x = detrend_linear(nn)
         n_seg = float((len(x) - seg_n) // (seg_n // 2) + 1)
         f, p = welch_psd(x, SPECTRAL_RATE_HZ, SPECTRAL_SEGMENT_S)
-        acc = p * n_seg if acc is None else acc + p * n_seg
+        acc = cast("NDArray[np.float64]", p * n_seg if acc is None else acc + p * n_seg)
         freq = f
         weight += n_seg
         used_s += float(t[-1] - t[0])
     if acc is not None and freq is not None:
-        return freq, acc / weight, used_s
+        return freq, cast("NDArray[np.float64]", acc / weight), used_s
     if not runs:
         return np.zeros(0), np.zeros(0), 0.0
     r = max(runs, key=lambda r: c.t_s[r][-1] - c.t_s[r][0])
@@ -134,7 +135,7 @@ def summarize_person(
     no_contact = ~beats.valid
     flagged = (labels != BeatClass.NORMAL) & ~no_contact
     usable = int(np.count_nonzero(~no_contact))
-    indices = np.flatnonzero(flagged).tolist()
+    indices = cast("list[int]", np.flatnonzero(flagged).tolist())
     if correct:
         nn = correct_series(beats, labels)
     else:
@@ -225,10 +226,5 @@ def summarize_recording(
         "roles": roles,
     }
     if len(nn_by_role) == 2:
-        try:
-            from coreg.engine.synchrony import session_synchrony  # type: ignore[attr-defined]
-        except ImportError:
-            session_synchrony = None
-        if session_synchrony is not None:
-            out.update(session_synchrony(nn_by_role))
+        out.update(session_synchrony(nn_by_role))
     return out

@@ -1,7 +1,7 @@
 """Chance baselines for windowed cross-correlation synchrony: surrogate pairings of windows.
 
 Two people's heart rates correlate by chance far more than intuition says (a mean peak r of about
-0.46 for independent people with 30 s windows; SCIENCE.md §5), so every synchrony statistic is
+0.46 for independent people with 30 s windows; docs/science.md §5), so every synchrony statistic is
 judged against the same statistic computed on *surrogate* pairs, in which person A's window is
 paired with a window of person B from another time. Both surrogates below are built on the
 matrix ``peak_r[i, j]`` = peak cross-correlation of A's window ``i`` with B's window ``j``
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -105,7 +106,7 @@ def separated(
     NDArray[np.bool_]
         ``(n, n)`` mask.
     """
-    return np.abs(t_s[:, None] - t_s[None, :]) >= min_separation_s
+    return cast("NDArray[np.bool_]", np.abs(t_s[:, None] - t_s[None, :]) >= min_separation_s)
 
 
 def circular_shift_null(
@@ -149,7 +150,7 @@ def segment_blocks(t_s: NDArray[np.float64], segment_s: float) -> NDArray[np.int
     """Segment index of each window (``floor((t − t0) / segment_s)``)."""
     if len(t_s) == 0:
         return np.empty(0, dtype=np.int64)
-    return np.floor((t_s - t_s[0]) / segment_s + 1e-9).astype(np.int64)
+    return cast("NDArray[np.int64]", np.floor((t_s - t_s[0]) / segment_s + 1e-9).astype(np.int64))
 
 
 def segment_shuffle_null(
@@ -195,8 +196,8 @@ def segment_shuffle_null(
     index = np.full((n_blocks, n_off), -1, dtype=np.int64)
     index[block, offset] = np.arange(n)
     starts = t_s[0] + np.arange(n_blocks) * segment_s
-    allowed = separated(starts, min_separation_s + segment_s - step_s)
-    present = (index >= 0).any(axis=1)
+    allowed = separated(cast("NDArray[np.float64]", starts), min_separation_s + segment_s - step_s)
+    present = cast("NDArray[np.bool_]", (index >= 0).any(axis=1))
     allowed &= present[None, :]
     rows = [b for b in range(n_blocks) if present[b] and allowed[b].any()]
     if not rows:
@@ -213,7 +214,7 @@ def segment_shuffle_null(
     counts = use.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         means = vals.sum(axis=(1, 2)) / counts
-    return means[counts > 0]
+    return cast("NDArray[np.float64]", means[counts > 0])
 
 
 def pair_quantile(

@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coreg.engine.beats import BeatSeries
 from devices.types import RRSample
@@ -167,7 +168,7 @@ class BeatTimeline:
         ts = [runs[run_of[k]].offset_s + s[k] / 1000.0 for k in range(start, len(s))]
         return ts, self._rr[start:]
 
-    def run_starts(self, start: int = 0) -> np.ndarray:
+    def run_starts(self, start: int = 0) -> NDArray[np.int64]:
         """True at each beat (from ``start``) that begins a run, i.e. follows a gap."""
         out = np.zeros(len(self._rr) - start, dtype=bool)
         for r in self._runs:

@@ -8,12 +8,12 @@ section "Recording format", for every field.
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +30,25 @@ FORMAT_VERSION = 1
 #: Largest interval between two fsyncs while lines keep arriving, in seconds.
 FSYNC_INTERVAL_S = 1.0
 FILE_MODE = 0o600
+
+
+def write_owner_only(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to a new file ``path`` readable by the owner only (0600).
+
+    For the one-shot outputs built from recordings (reports, exports): they are health data
+    too. The mode is set at creation and again after, whatever the umask.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0),
+                 FILE_MODE)
+    try:
+        if hasattr(os, "fchmod"):  # not on Windows, where the mode bits mean little
+            os.fchmod(fd, FILE_MODE)
+        data = text.encode("utf-8")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _t(seconds: float) -> float:
@@ -127,6 +146,9 @@ class RecordingWriter:
         Replace an existing file.
     clock
         Monotonic clock used only to pace fsyncs.
+    fd
+        An already open, empty descriptor to write to instead of creating ``path`` (used by
+        :class:`AtomicRecording` for its temporary file).
     """
 
     def __init__(
@@ -136,18 +158,28 @@ class RecordingWriter:
         *,
         overwrite: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        fd: int | None = None,
     ) -> None:
         self.path = Path(path)
         self._start_s = float(header.get("start_monotonic_s", 0.0))
         self._clock = clock
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
-        flags |= os.O_TRUNC if overwrite else os.O_EXCL
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._fd: int | None = os.open(self.path, flags, FILE_MODE)
-        except FileExistsError as exc:
-            raise RecordingError(f"{self.path} already exists") from exc
-        os.chmod(self.path, FILE_MODE)  # also when it existed, or the umask was odd
+        if fd is None:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            flags |= os.O_TRUNC if overwrite else os.O_EXCL
+            flags |= getattr(os, "O_NOFOLLOW", 0)
+            if not self.path.parent.is_dir():
+                raise RecordingError(f"{self.path.parent}: no such folder "
+                                     "(coreg does not create output folders)")
+            try:
+                fd = os.open(self.path, flags, FILE_MODE)
+            except FileExistsError as exc:
+                raise RecordingError(f"{self.path} already exists") from exc
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise RecordingError(f"{self.path} is a symbolic link") from exc
+                raise
+        self._fd: int | None = fd
+        os.fchmod(fd, FILE_MODE)  # also when it existed, or the umask was odd
         self._last_sync_s = self._clock()
         self._closed = False
         self.lines_written = 0
@@ -270,9 +302,11 @@ class RecordingWriter:
 class AtomicRecording:
     """Write a whole recording to a hidden temporary file and move it into place on success.
 
-    For commands that produce a file in one go (``coreg simulate``, ``coreg import``): if
-    anything fails, or the process is interrupted, no partial output is left at ``path``.
-    Live sessions write straight to their file instead, so a crash keeps what arrived.
+    For commands that produce a file in one go (``coreg simulate``, ``coreg import``): the
+    target is checked first (:func:`coreg.recording.output.check_output`: never over a
+    recording or an input, another existing file only with ``force``, no missing folder); if
+    anything fails, or the process is interrupted, no partial output is left anywhere. Live
+    sessions write straight to their file instead, so a crash keeps what arrived.
 
     Examples
     --------
@@ -280,16 +314,28 @@ class AtomicRecording:
     ...     writer.write_sample(sample)
     """
 
-    def __init__(self, path: str | os.PathLike[str], header: Mapping[str, Any]) -> None:
+    def __init__(self, path: str | os.PathLike[str], header: Mapping[str, Any], *,
+                 force: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
+        from coreg.recording.output import check_output
+
         self.path = Path(path)
-        if self.path.is_dir():
-            raise RecordingError(f"{self.path} is a directory")
-        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
+        self._force = force
+        self._inputs = list(inputs)
+        check_output(self.path, force=force, inputs=self._inputs)
         self._header = header
+        self._tmp: Path | None = None
         self.writer: RecordingWriter | None = None
 
     def __enter__(self) -> RecordingWriter:
-        self.writer = RecordingWriter(self._tmp, self._header, overwrite=True)
+        from coreg.recording.output import create_temp, discard
+
+        fd, self._tmp = create_temp(self.path)
+        try:
+            self.writer = RecordingWriter(self._tmp, self._header, fd=fd)
+        except BaseException:
+            os.close(fd)
+            discard(self._tmp)
+            raise
         return self.writer
 
     def __exit__(
@@ -298,12 +344,18 @@ class AtomicRecording:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self.writer is not None
+        from coreg.recording.output import commit, discard
+
+        assert self.writer is not None and self._tmp is not None
         if exc_type is None:
-            if not self.writer.closed:
-                self.writer.close("complete")
-            os.replace(self._tmp, self.path)
+            try:
+                if not self.writer.closed:
+                    self.writer.close("complete")
+            except BaseException:
+                self.writer.abandon()
+                discard(self._tmp)
+                raise
+            commit(self._tmp, self.path, force=self._force, inputs=self._inputs)
             return
         self.writer.abandon()
-        with contextlib.suppress(FileNotFoundError):
-            self._tmp.unlink()
+        discard(self._tmp)

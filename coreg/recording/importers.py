@@ -26,6 +26,7 @@ import io
 import json
 import math
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ FORMATS = ("auto", "rr-txt", "csv")
 #: (two successive differences); fewer is a wrong or empty file, not a recording.
 MIN_IMPORT_BEATS = 3
 _SECONDS_BELOW = 10.0
+#: An RR export of a week of beats is a few MB; larger inputs are refused before reading.
+_MAX_INPUT_BYTES = 256 << 20
 _RR_COLUMN = re.compile(r"(^|[^a-z])(rr|ibi|nn|interval)", re.IGNORECASE)
 
 
@@ -73,6 +76,14 @@ def _scale(values: list[float], unit: str | None) -> tuple[tuple[float, ...], st
 
 
 def _read_text(path: Path) -> str:
+    try:
+        st = path.stat()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path} is not a regular file (a pipe or device)")
+    if st.st_size > _MAX_INPUT_BYTES:
+        raise InputError(f"{path} is {st.st_size / 2**20:.0f} MiB, too large for an RR export")
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
@@ -223,12 +234,20 @@ def import_recording(
     files: Mapping[str, str | Path],
     output: str | Path,
     fmt: str = "auto",
+    *,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Import RR export files (role → file) into one recording at ``output``.
 
     Every file is read and checked before anything is written; the output appears only when
-    complete. Returns the header that was written.
+    complete; it is never written over a recording or an input file, over another existing
+    file only with ``force`` (:func:`coreg.recording.output.check_output`). Returns the header
+    that was written.
     """
+    from coreg.recording.output import check_output
+
+    inputs = list(files.values())
+    check_output(output, force=force, inputs=inputs)
     imported = {role: read_rr_file(path, fmt, role) for role, path in files.items()}
     for imp in imported.values():
         if len(imp.rr_ms) < MIN_IMPORT_BEATS:
@@ -246,7 +265,7 @@ def import_recording(
     )
     samples = [s for role, imp in imported.items() for s in rr_samples(role, imp.rr_ms)]
     samples.sort(key=lambda s: s.arrival_s)
-    with AtomicRecording(output, header) as writer:
+    with AtomicRecording(output, header, force=force, inputs=inputs) as writer:
         for s in samples:
             writer.write_sample(s)
         writer.close("imported", t_s=samples[-1].arrival_s if samples else 0.0)

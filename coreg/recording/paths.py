@@ -10,11 +10,17 @@ ENV_VAR = "COREG_RECORDINGS"
 
 
 def recordings_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    """The recordings folder: ``override``, else ``$COREG_RECORDINGS``, else ``./recordings``.
+    """The recordings folder: ``override``, else ``$COREG_RECORDINGS``, else the user's
+    settings (:mod:`coreg.recording.settings`), else ``./recordings``.
 
     The folder is created owner-only (0700) when missing.
     """
-    folder = Path(override or os.environ.get(ENV_VAR) or "recordings")
+    chosen = override or os.environ.get(ENV_VAR)
+    if not chosen:
+        from coreg.recording.settings import load_settings
+
+        chosen = load_settings().recordings_dir
+    folder = Path(chosen or "recordings").expanduser()
     if not folder.exists():
         folder.mkdir(parents=True, mode=0o700)
     return folder

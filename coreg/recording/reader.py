@@ -1,10 +1,27 @@
-"""Reading a coreg recording, including one cut off by a crash."""
+"""Reading a coreg recording, including one cut off by a crash, and refusing damaged ones.
+
+What is damage (refused with one sentence naming the line, never a traceback, never an
+allocation sized by a bad number; see ``docs/reliability.md``):
+
+* not a regular file (a FIFO, a device, a folder), or larger than :data:`MAX_FILE_BYTES`;
+* a line that is not a JSON object (except the last one, cut off by a crash), a second header;
+* a time ``t`` that is not a finite number, lies before the session start
+  (< −:data:`TIME_TOLERANCE_S`) or after :data:`MAX_SESSION_S`, runs backwards (earlier than a
+  previous line of the same role by more than :data:`TIME_TOLERANCE_S`) or jumps forward by
+  more than :data:`MAX_GAP_S` within one role (a live session writes a line of each role at
+  least every ~35 s even when its strap is lost: the reconnect events);
+* an RR value outside 0 … :data:`MAX_RR_MS` (what the 16-bit 1/1024 s field of the Heart Rate
+  Measurement characteristic 0x2A37 can hold; 0 can come from a strap and is kept, the engine
+  treats it as a gap), more than :data:`MAX_RR_PER_LINE` values in one line, an HR outside
+  0-65535, roles that are not text.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +29,22 @@ from typing import Any
 from coreg.errors import RecordingError
 from coreg.recording.format import FORMAT_NAME, FORMAT_VERSION
 from devices.types import DeviceEvent, EventKind, RRSample
+
+#: The longest plausible session, in seconds: 24 hours (a Holter-length day; coreg's sessions
+#: last minutes to hours, and ``coreg simulate`` accepts at most this). A later time is
+#: damage: the engines' grids grow with the session's span, so a time far beyond would size
+#: gigabytes of arrays.
+MAX_SESSION_S = 24 * 3600.0
+#: Largest silence between two consecutive timed lines, in seconds.
+MAX_GAP_S = 3600.0
+#: Lines may be this much out of time order (two straps' stamps, a UI marker), in seconds.
+TIME_TOLERANCE_S = 1.0
+#: Largest RR value: 65535/1024 s, the top of the 0x2A37 RR field, in ms.
+MAX_RR_MS = 65535 * 1000.0 / 1024.0
+#: More RR values than fit in the largest BLE notification (512-byte attribute) are damage.
+MAX_RR_PER_LINE = 256
+#: Larger files are refused before being read (a week of a dyad is about 200 MB).
+MAX_FILE_BYTES = 1 << 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +153,13 @@ class Recording:
 def _number(value: Any, what: str, lineno: int, *, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    try:
+        number = float(value) if isinstance(value, int | float) else math.nan
+    except OverflowError:  # an integer of hundreds of digits
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
         raise RecordingError(f"corrupt recording: line {lineno}: {what} is not a number")
-    return float(value)
+    return number
 
 
 def _sample(obj: dict[str, Any], lineno: int) -> RRSample:
@@ -130,12 +167,23 @@ def _sample(obj: dict[str, Any], lineno: int) -> RRSample:
     rr_raw = obj.get("rr")
     if not isinstance(rr_raw, list):
         raise RecordingError(f"corrupt recording: line {lineno}: rr is not a list")
+    if len(rr_raw) > MAX_RR_PER_LINE:
+        raise RecordingError(f"corrupt recording: line {lineno}: {len(rr_raw)} RR values in "
+                             f"one notification (at most {MAX_RR_PER_LINE} fit)")
     rr = tuple(float(_number(v, "an RR value", lineno) or 0.0) for v in rr_raw)
+    for v in rr:
+        if not 0.0 <= v <= MAX_RR_MS:
+            raise RecordingError(f"corrupt recording: line {lineno}: RR value {v:.6g} ms is "
+                                 f"outside 0-{MAX_RR_MS:.0f} ms")
     role = obj.get("role")
     if not isinstance(role, str):
         raise RecordingError(f"corrupt recording: line {lineno}: role is missing")
     hr = obj.get("hr", 0)
-    hr_bpm = int(_number(hr, "hr", lineno) or 0) if hr is not None else 0
+    hr_value = float(_number(hr, "hr", lineno) or 0.0) if hr is not None else 0.0
+    if not 0.0 <= hr_value <= 65535.0:
+        raise RecordingError(f"corrupt recording: line {lineno}: hr {hr_value:.6g} is outside "
+                             "0-65535")
+    hr_bpm = int(hr_value)
     contact = obj.get("contact")
     if contact is not None and not isinstance(contact, bool):
         raise RecordingError(f"corrupt recording: line {lineno}: contact is not true/false/null")
@@ -148,10 +196,29 @@ def _sample(obj: dict[str, Any], lineno: int) -> RRSample:
                     contact=contact, payload=payload)
 
 
+def _pacer(obj: dict[str, Any], lineno: int) -> PacerChange:
+    """A pacer line; rates outside 0-60 breaths/min, an inhale share outside 0.05-0.95 or pauses
+    outside 0-60 s are damage (no pacer coreg writes comes near them)."""
+    rate = _number(obj.get("rate_bpm"), "rate_bpm", lineno, allow_none=True)
+    ratio = float(_number(obj.get("inhale_ratio", 0.5), "inhale_ratio", lineno) or 0.0)
+    pause_in = float(_number(obj.get("pause_in_s", 0.0), "pause_in_s", lineno) or 0.0)
+    pause_out = float(_number(obj.get("pause_out_s", 0.0), "pause_out_s", lineno) or 0.0)
+    where = f"corrupt recording: line {lineno}: pacer"
+    if rate is not None and not 0.0 < rate <= 60.0:
+        raise RecordingError(f"{where} rate {rate:.6g} breaths/min is outside 0-60")
+    if not 0.05 < ratio < 0.95:
+        raise RecordingError(f"{where} inhale share {ratio:.6g} is outside 0.05-0.95")
+    if not (0.0 <= pause_in <= 60.0 and 0.0 <= pause_out <= 60.0):
+        raise RecordingError(f"{where} pauses must lie in 0-60 s")
+    return PacerChange(t_s=float(_number(obj.get("t"), "t", lineno) or 0.0), rate_bpm=rate,
+                       inhale_ratio=ratio, pause_in_s=pause_in, pause_out_s=pause_out,
+                       label=str(obj.get("label", "")))
+
+
 def _event(obj: dict[str, Any], lineno: int) -> DeviceEvent:
     t = _number(obj.get("t"), "t", lineno)
     try:
-        kind = EventKind(obj.get("kind"))
+        kind = EventKind(str(obj.get("kind")))
     except ValueError as exc:
         raise RecordingError(
             f"corrupt recording: line {lineno}: unknown event kind {obj.get('kind')!r}") from exc
@@ -163,17 +230,84 @@ def _event(obj: dict[str, Any], lineno: int) -> DeviceEvent:
                        detail=str(obj.get("detail", "")))
 
 
-def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and check only the header line (fast, for listings)."""
-    p = Path(path)
+def _open_regular(p: Path) -> int:
+    """Open ``p`` for reading only if it is a regular file (a FIFO never blocks the open)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with p.open("rb") as fh:
-            first = fh.readline(1 << 20)
+        fd = os.open(p, flags)
     except IsADirectoryError as exc:
         raise RecordingError(f"{p} is a directory, not a recording") from exc
     except FileNotFoundError as exc:
         raise RecordingError(f"{p}: no such file") from exc
-    return _check_header(first, p)
+    except PermissionError as exc:
+        raise RecordingError(f"{p}: permission denied") from exc
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise RecordingError(f"{p} is a directory, not a recording")
+        if not stat.S_ISREG(st.st_mode):
+            raise RecordingError(f"{p} is not a regular file (a pipe or device), not a recording")
+        if st.st_size > MAX_FILE_BYTES:
+            raise RecordingError(f"{p} is {st.st_size / 2**30:.1f} GiB, larger than any "
+                                 f"recording (at most {MAX_FILE_BYTES / 2**30:.0f} GiB)")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _read_bytes(p: Path, limit: int | None = None) -> bytes:
+    fd = _open_regular(p)
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            if limit is not None:
+                return fh.readline(limit)
+            return fh.read()  # its size was checked by _open_regular
+    except OSError as exc:
+        raise RecordingError(f"{p}: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check only the header line (fast, for listings)."""
+    p = Path(path)
+    return _check_header(_read_bytes(p, 1 << 20), p)
+
+
+class _Clock:
+    """Checks that the times of successive lines of one stream are plausible.
+
+    One clock per role (its RR lines and events: a session computed faster than real time
+    writes each strap's lines in chunks, so the roles interleave out of order) and one for
+    the lines of the session itself (markers without a role, pacer, end, other types),
+    which has no gap rule.
+    """
+
+    def __init__(self, path: Path, *, max_gap_s: float = MAX_GAP_S) -> None:
+        self.path = path
+        self.max_gap_s = max_gap_s
+        self.latest_s: float | None = None
+
+    def check(self, t_s: float, lineno: int) -> float:
+        where = f"corrupt recording: {self.path} line {lineno}"
+        if t_s < -TIME_TOLERANCE_S:
+            raise RecordingError(f"{where}: time {t_s:.6g} s is before the session start")
+        if t_s > MAX_SESSION_S:
+            raise RecordingError(f"{where}: time {t_s:.6g} s is beyond any plausible session "
+                                 f"(at most {MAX_SESSION_S / 3600:.0f} h)")
+        if self.latest_s is not None:
+            if t_s < self.latest_s - TIME_TOLERANCE_S:
+                raise RecordingError(f"{where}: time runs backwards ({t_s:.6g} s after "
+                                     f"{self.latest_s:.6g} s)")
+            if t_s > self.latest_s + self.max_gap_s:
+                raise RecordingError(f"{where}: time jumps from {self.latest_s:.6g} s to "
+                                     f"{t_s:.6g} s (more than {MAX_GAP_S / 3600:.0f} h without "
+                                     "a line)")
+            self.latest_s = max(self.latest_s, t_s)
+        else:
+            self.latest_s = t_s
+        return t_s
 
 
 def _check_header(first: bytes, path: Path) -> dict[str, Any]:
@@ -181,7 +315,7 @@ def _check_header(first: bytes, path: Path) -> dict[str, Any]:
         raise RecordingError(f"{path} is empty, not a coreg recording")
     try:
         header = json.loads(first.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RecordingError(
             f"{path} is not a coreg recording (its first line is not a JSON header)") from exc
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
@@ -212,15 +346,11 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         Not a recording, unknown (newer) version, or corrupt, with one clear sentence.
     """
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except IsADirectoryError as exc:
-        raise RecordingError(f"{p} is a directory, not a recording") from exc
-    except FileNotFoundError as exc:
-        raise RecordingError(f"{p}: no such file") from exc
+    data = _read_bytes(p)
     lines = data.split(b"\n")
     header = _check_header(lines[0], p)
     rec = Recording(path=p, header=header)
+    clocks: dict[str | None, _Clock] = {}
     # The file ends with "\n" when the last line is whole: then lines[-1] is b"".
     last_index = len(lines) - 1
     for i in range(1, len(lines)):
@@ -232,7 +362,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             obj = json.loads(raw.decode("utf-8"))
             if not isinstance(obj, dict):
                 raise ValueError("not an object")
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deep nesting too
             if i == last_index:  # no newline after it: cut off by a crash
                 rec.skipped.append(
                     f"skipped the last line ({len(raw)} bytes), cut off mid-write")
@@ -240,24 +370,27 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             raise RecordingError(
                 f"corrupt recording: {p} line {lineno} is not a valid JSON object") from exc
         kind = obj.get("type")
+        if kind not in ("header", None) and ("t" in obj or kind in ("rr", "event", "marker",
+                                                                    "pacer")):
+            stream = obj.get("role") if isinstance(obj.get("role"), str) else None
+            clock = clocks.get(stream)
+            if clock is None:
+                # markers, pacer changes and the end line come when they come: no gap rule
+                clock = clocks[stream] = _Clock(p, max_gap_s=math.inf if stream is None
+                                                else MAX_GAP_S)
+            clock.check(float(_number(obj.get("t"), "t", lineno) or 0.0), lineno)
         if kind == "rr":
             rec.samples.append(_sample(obj, lineno))
         elif kind == "event":
             rec.events.append(_event(obj, lineno))
         elif kind == "marker":
+            role = obj.get("role")
+            if role is not None and not isinstance(role, str):
+                raise RecordingError(f"corrupt recording: line {lineno}: role is not text")
             rec.markers.append(Marker(t_s=float(_number(obj.get("t"), "t", lineno) or 0.0),
-                                      note=str(obj.get("note", "")), role=obj.get("role")))
+                                      note=str(obj.get("note", "")), role=role))
         elif kind == "pacer":
-            rec.pacer.append(PacerChange(
-                t_s=float(_number(obj.get("t"), "t", lineno) or 0.0),
-                rate_bpm=_number(obj.get("rate_bpm"), "rate_bpm", lineno, allow_none=True),
-                inhale_ratio=float(_number(obj.get("inhale_ratio", 0.5), "inhale_ratio", lineno)
-                                   or 0.5),
-                pause_in_s=float(_number(obj.get("pause_in_s", 0.0), "pause_in_s", lineno) or 0.0),
-                pause_out_s=float(_number(obj.get("pause_out_s", 0.0), "pause_out_s", lineno)
-                                  or 0.0),
-                label=str(obj.get("label", "")),
-            ))
+            rec.pacer.append(_pacer(obj, lineno))
         elif kind == "end":
             rec.end = obj
         elif kind == "header":

@@ -1,7 +1,7 @@
 """Replaying a recording: its messages in the order the live session consumed them.
 
 A live session's consumer feeds the engines every RR notification and device event strictly in
-arrival order (DESIGN.md §3). :func:`replay_messages` rebuilds that order from a recording, so
+arrival order (docs/design.md §3). :func:`replay_messages` rebuilds that order from a recording, so
 any consumer (the replay window, a report, a test) can feed the same engines and get the same
 figures as the live session did. :class:`ReplayCursor` walks those messages on a replay clock
 (seconds since the session start) for play, pause and seek.
@@ -18,10 +18,24 @@ import bisect
 import logging
 from dataclasses import dataclass
 
+from coreg.engine.pacer import PacerStep
 from coreg.recording.reader import Marker, Recording
 from devices.types import Message
 
 log = logging.getLogger(__name__)
+
+
+def pacer_schedule(recording: Recording) -> tuple[PacerStep, ...]:
+    """The pacer schedule a breathing recording ran, rebuilt from its ``pacer`` lines.
+
+    The one conversion from recorded :class:`~coreg.recording.reader.PacerChange` lines to the
+    engine's :class:`~coreg.engine.pacer.PacerStep` (a rate of None or 0: pacer off), used by
+    the breathing replay and by the report's replayed assessment.
+    """
+    return tuple(PacerStep(start_s=p.t_s, rate_bpm=p.rate_bpm if p.rate_bpm else None,
+                           inhale_ratio=p.inhale_ratio, pause_in_s=p.pause_in_s,
+                           pause_out_s=p.pause_out_s, label=p.label)
+                 for p in recording.pacer)
 
 
 def replay_messages(recording: Recording) -> list[Message]:

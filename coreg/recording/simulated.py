@@ -18,16 +18,22 @@ def role_description(info: DeviceInfo) -> dict[str, Any]:
     return desc
 
 
-def write_simulation(scenario: str, duration_s: float, seed: int, output: str | Path) -> int:
+def write_simulation(scenario: str, duration_s: float, seed: int, output: str | Path, *,
+                     force: bool = False) -> int:
     """Simulate ``scenario`` for ``duration_s`` (virtual time) and record it at ``output``.
 
     Returns the number of RR notifications written. The header holds the scenario, seed and
-    its ground truth; arrival times start at 0.
+    its ground truth; arrival times start at 0. ``output`` is checked before the simulation
+    runs (:func:`coreg.recording.output.check_output`): never over a recording, another
+    existing file only with ``force``.
     """
     from devices.sim import SCENARIOS, simulate
 
     if scenario not in SCENARIOS:
         raise InputError(f"unknown scenario {scenario!r} (choose from {', '.join(SCENARIOS)})")
+    from coreg.recording.output import check_output
+
+    check_output(output, force=force)
     run = simulate(scenario, duration_s=duration_s, seed=seed)
     header = new_header(
         "dyad" if len(run.roles) > 1 else "solo",
@@ -36,7 +42,7 @@ def write_simulation(scenario: str, duration_s: float, seed: int, output: str | 
         simulation={"scenario": scenario, "seed": seed, "truth": run.truth},
     )
     count = 0
-    with AtomicRecording(output, header) as writer:
+    with AtomicRecording(output, header, force=force) as writer:
         for message in run.messages():
             writer.write(message)
             count += hasattr(message, "rr_ms")

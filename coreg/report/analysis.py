@@ -17,15 +17,16 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from coreg.engine.artifacts import Corrected
 from coreg.engine.summary import summarize_person, whole_spectrum
+from coreg.engine.synchrony import SyncSummary
 from coreg.recording import Recording
-from coreg.report.breathing import pacer_steps, rank_steps, replayed_assessment, step_table
+from coreg.report.breathing import ReplayedBreathing, replay_breathing
 from coreg.report.series import BeatTable, MetricSeries, beat_table, metric_series
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class PersonResult:
     series: MetricSeries
     nk_table: dict[str, float] = field(default_factory=dict)
     nk_note: str = ""
-    steps: list[dict[str, Any]] = field(default_factory=list)
+    breathing: ReplayedBreathing | None = None
 
 
 @dataclass(slots=True)
@@ -65,13 +66,10 @@ class SessionAnalysis:
     sync_roles: tuple[str, str] | None = None
     sync: Any = None  # coreg.engine.synchrony.PairAnalysis (slow band) or None
     breathing_sync: Any = None
-    sync_summary: dict[str, Any] | None = None
+    sync_summary: SyncSummary | None = None
     sync_details: dict[str, Any] | None = None
-    breathing_summary: dict[str, Any] | None = None
+    breathing_summary: SyncSummary | None = None
     sync_note: str = ""
-    steps_choice: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    assessment_lines: list[dict[str, Any]] = field(default_factory=list)
-    assessments: dict[str, Any] = field(default_factory=dict)
 
 
 def neurokit_table(nn: Corrected, *, nonlinear_span_s: float = NONLINEAR_SPAN_S
@@ -98,7 +96,7 @@ def neurokit_table(nn: Corrected, *, nonlinear_span_s: float = NONLINEAR_SPAN_S
         return {}, "neurokit2 is not installed (pip install neurokit2)"
     data = {"RRI": np.asarray(nn.rr_ms, dtype=float), "RRI_Time": np.asarray(nn.t_s, dtype=float)}
     out: dict[str, float] = {}
-    starts = [*np.flatnonzero(nn.break_before).tolist(), len(nn.t_s)]
+    starts = [*cast("list[int]", np.flatnonzero(nn.break_before).tolist()), len(nn.t_s)]
     runs = [(a, b) for a, b in itertools.pairwise(starts) if b > a]
     a, b = max(runs, key=lambda ab: nn.t_s[ab[1] - 1] - nn.t_s[ab[0]])
     t_run = nn.t_s[a:b]
@@ -145,7 +143,6 @@ def analyze_session(rec: Recording, *, progress: Progress = _noop,
     persons: dict[str, PersonResult] = {}
     progress("metrics over time (live engine)")
     series = metric_series(rec)
-    steps = pacer_steps(rec.pacer, rec.duration_s)
     for role in rec.roles:
         progress(f"HRV of {role}")
         samples = rec.samples_for(role)
@@ -155,24 +152,17 @@ def analyze_session(rec: Recording, *, progress: Progress = _noop,
         persons[role] = PersonResult(role=role, summary=summary, nn=nn,
                                      beats=beat_table(role, samples, events),
                                      freq_hz=freq, psd_ms2_hz=psd, series=series[role])
-        if steps:
-            persons[role].steps = step_table(steps, nn)
         if with_neurokit:
             progress(f"neurokit2 table of {role}")
             persons[role].nk_table, persons[role].nk_note = neurokit_table(nn)
     out = SessionAnalysis(rec=rec, persons=persons)
-    out.assessment_lines = [x for x in rec.extra if x.get("type") == "assessment"]
-    for role, p in persons.items():
-        out.steps_choice[role] = rank_steps(p.steps) if p.steps else None
-        if p.steps:
+    if rec.pacer:
+        for role, p in persons.items():
             progress(f"resonance assessment of {role} (replayed)")
             try:
-                found = replayed_assessment(rec, role)
+                p.breathing = replay_breathing(rec, role)
             except (ValueError, ArithmeticError) as exc:  # report the rest regardless
                 logger.info("replayed assessment of %s failed: %s", role, exc)
-                found = None
-            if found is not None:
-                out.assessments[role] = found
     usable = [r for r, p in persons.items() if len(p.nn.t_s) >= 2]
     if len(rec.roles) >= 2:
         if len(usable) < 2:

@@ -70,11 +70,12 @@ def add_markers(ax: Axes, markers: Sequence[Marker], *, label: bool = True) -> N
 
 
 def _pacer_spans(ax: Axes, an: SessionAnalysis) -> None:
-    from coreg.report.breathing import pacer_steps
+    from coreg.recording.replay import pacer_schedule
+    from coreg.report.breathing import paced_spans
 
-    for i, st in enumerate(pacer_steps(an.rec.pacer, an.rec.duration_s)):
-        ax.axvspan(st.t0_s / 60, st.t1_s / 60, color="#3a9a4a" if i % 2 else "#7fc48b",
-                   alpha=0.10, zorder=0, linewidth=0)
+    for i, span in enumerate(paced_spans(pacer_schedule(an.rec), an.rec.duration_s)):
+        ax.axvspan(span.step.start_s / 60, span.end_s / 60,
+                   color="#3a9a4a" if i % 2 else "#7fc48b", alpha=0.10, zorder=0, linewidth=0)
 
 
 #: Window of the report's HR trend line, s (longer than any breath, so breathing does not alias).
@@ -293,8 +294,8 @@ def breathing_figure(an: SessionAnalysis) -> str:
         r_p += [rate, rate]
     axes[0].plot(t_p, r_p, color="#3a9a4a", linewidth=2.0)
     axes[0].set_ylabel("pacer\n(breaths/min)")
-    for i, (role, p) in enumerate(an.persons.items()):
-        s = p.series
+    for i, (role, person) in enumerate(an.persons.items()):
+        s = person.series
         axes[1].plot(s.t_s / 60, s.columns["resonance"], color=colour(role, i), label=role)
         axes[2].plot(s.t_s / 60, s.columns["rsa_bpm"], color=colour(role, i), label=role)
     axes[1].set_ylabel("resonance power\n(share at pacer)")
@@ -305,4 +306,32 @@ def breathing_figure(an: SessionAnalysis) -> str:
     axes[-1].set_xlabel("time (min)")
     axes[-1].set_xlim(0, max(end, 1.0) / 60)
     fig.align_ylabels(axes)
+    return to_data_uri(fig)
+
+
+def swing_vs_rate_figure(measures: Sequence[Any], role: str, i: int = 0) -> str:
+    """HR swing per breath (RSA amplitude, bpm, ± its standard error) and LF power against the
+    pacer rate of each measured step (:class:`coreg.engine.resonance.StepMeasure`): the
+    resonance rate is where the swing peaks (Lehrer, Vaschillo & Vaschillo 2000,
+    doi:10.1023/A:1009554825745)."""
+    plt = _plt()
+    fig, ax = plt.subplots(1, 1, figsize=(WIDTH_IN, 2.6))
+    rows = sorted((m for m in measures if math.isfinite(m.amplitude_bpm)),
+                  key=lambda m: m.rate_bpm)
+    rates = [float(m.rate_bpm) for m in rows]
+    swing = [float(m.amplitude_bpm) for m in rows]
+    err = [float(m.amplitude_se_bpm) if math.isfinite(m.amplitude_se_bpm) else 0.0
+           for m in rows]
+    ax.errorbar(rates, swing, yerr=err, fmt="o-", color=colour(role, i), linewidth=2.0,
+                capsize=3, label="HR swing")
+    ax.set_xlabel("pacer rate (breaths/min)")
+    ax.set_ylabel("HR swing per breath\n(bpm, peak–trough)")
+    lf = [float(m.lf_power_ms2) for m in rows]
+    if any(math.isfinite(v) for v in lf):
+        twin = ax.twinx()
+        twin.plot(rates, lf, "s--", color="#777777", linewidth=1.2, label="LF power")
+        twin.set_ylabel("LF power (ms²)", color="#555555")
+    if swing:
+        ax.axvline(rates[int(np.argmax(swing))], color="#3a9a4a", linestyle=":", linewidth=1.5)
+    ax.invert_xaxis()  # an assessment goes from faster to slower breathing
     return to_data_uri(fig)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import html
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from coreg import __version__
+from coreg.engine.resonance import StepMeasure
 from coreg.report.analysis import SessionAnalysis, finite
+from coreg.report.breathing import ReplayedBreathing
 
 Progress = Callable[[str], None]
 
@@ -40,10 +43,8 @@ figcaption { color: var(--muted); font-size: 12px; margin-top: 2px; }
 .caveat { color: var(--muted); font-size: 12.5px; }
 .warn { color: #9a3412; }
 .cols { display: flex; flex-wrap: wrap; gap: 28px; }
-.nk { columns: 3; column-gap: 28px; font-size: 12px; }
-.nk div { break-inside: avoid; display: flex; justify-content: space-between;
-          border-bottom: 1px dotted var(--rule); }
-.nk span.v { font-variant-numeric: tabular-nums; }
+table.nk { font-size: 12px; }
+table.nk td.n { font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 9px; background: #fde68a;
          font-size: 12px; }
 @media print {
@@ -145,33 +146,127 @@ def _hrv_table(an: SessionAnalysis) -> str:
     return "\n".join(out)
 
 
+#: neurokit2 index (``HRV_`` prefix removed) → (unit, what it is). neurokit2 documentation
+#: (``hrv_time``, ``hrv_frequency``, ``hrv_nonlinear``; Makowski et al. 2021) and the Task Force
+#: (1996) / Shaffer & Ginsberg (2017) definitions.
+NK_GLOSSARY: dict[str, tuple[str, str]] = {
+    "MeanNN": ("ms", "mean NN interval"),
+    "SDNN": ("ms", "standard deviation of NN intervals (overall variability)"),
+    "SDANN1": ("ms", "SD of 1-min mean NN"), "SDNNI1": ("ms", "mean of 1-min SDNN"),
+    "SDANN2": ("ms", "SD of 2-min mean NN"), "SDNNI2": ("ms", "mean of 2-min SDNN"),
+    "SDANN5": ("ms", "SD of 5-min mean NN"), "SDNNI5": ("ms", "mean of 5-min SDNN"),
+    "RMSSD": ("ms", "root mean square of successive differences (beat-to-beat, vagal)"),
+    "SDSD": ("ms", "SD of successive differences"),
+    "CVNN": ("ratio", "SDNN / MeanNN"), "CVSD": ("ratio", "RMSSD / MeanNN"),
+    "MedianNN": ("ms", "median NN interval"), "MadNN": ("ms", "median absolute deviation"),
+    "MCVNN": ("ratio", "MadNN / MedianNN"), "IQRNN": ("ms", "interquartile range of NN"),
+    "SDRMSSD": ("ratio", "SDNN / RMSSD"),
+    "Prc20NN": ("ms", "20th percentile of NN"), "Prc80NN": ("ms", "80th percentile of NN"),
+    "pNN50": ("%", "share of successive differences > 50 ms (per NN interval)"),
+    "pNN20": ("%", "share of successive differences > 20 ms (per NN interval)"),
+    "MinNN": ("ms", "shortest NN interval"), "MaxNN": ("ms", "longest NN interval"),
+    "HTI": ("ratio", "HRV triangular index (beats / histogram peak)"),
+    "TINN": ("ms", "triangular interpolation of the NN histogram (base width)"),
+    "ULF": ("ms²", "power < 0.0033 Hz"), "VLF": ("ms²", "power 0.0033–0.04 Hz"),
+    "LF": ("ms²", "power 0.04–0.15 Hz (slow rhythms, resonance breathing)"),
+    "HF": ("ms²", "power 0.15–0.4 Hz (breathing-rate rhythm)"),
+    "VHF": ("ms²", "power 0.4–0.5 Hz"), "TP": ("ms²", "total power"),
+    "LFHF": ("ratio", "LF / HF"), "LFn": ("n.u.", "LF / total power"),
+    "HFn": ("n.u.", "HF / total power"), "LnHF": ("ln(ms²)", "natural log of HF"),
+    "SD1": ("ms", "Poincaré width (short-term variability)"),
+    "SD2": ("ms", "Poincaré length (long-term variability)"),
+    "SD1SD2": ("ratio", "SD1 / SD2"), "S": ("ms²", "Poincaré ellipse area"),
+    "CSI": ("ratio", "cardiac sympathetic index (SD2/SD1)"),
+    "CVI": ("log10(ms²)", "cardiac vagal index"),
+    "CSI_Modified": ("ms", "modified CSI"),
+    "PIP": ("%", "inflection points (fragmentation)"),
+    "IALS": ("1/beats", "inverse average length of acceleration/deceleration segments"),
+    "PSS": ("%", "short segments (fragmentation)"),
+    "PAS": ("%", "alternating segments (fragmentation)"),
+    "GI": ("%", "Guzik's asymmetry index"), "SI": ("%", "slope index (asymmetry)"),
+    "AI": ("%", "area index (asymmetry)"), "PI": ("%", "Porta's index (asymmetry)"),
+    "ApEn": ("—", "approximate entropy (irregularity)"),
+    "SampEn": ("—", "sample entropy (irregularity)"),
+    "ShanEn": ("bits", "Shannon entropy of the NN distribution"),
+    "FuzzyEn": ("—", "fuzzy entropy"), "MSEn": ("—", "multiscale entropy"),
+    "CMSEn": ("—", "composite multiscale entropy"),
+    "RCMSEn": ("—", "refined composite multiscale entropy"),
+    "CD": ("—", "correlation dimension"), "HFD": ("—", "Higuchi fractal dimension"),
+    "KFD": ("—", "Katz fractal dimension"), "LZC": ("—", "Lempel–Ziv complexity"),
+    "DFA_alpha1": ("—", "short-term fractal scaling (4–16 beats)"),
+    "DFA_alpha2": ("—", "long-term fractal scaling (16–64 beats)"),
+}
+
+
+def _nk_meaning(name: str) -> tuple[str, str]:
+    """Unit and meaning of a neurokit2 index (families by prefix; unknown ones say so)."""
+    if name in NK_GLOSSARY:
+        return NK_GLOSSARY[name]
+    for prefix, (unit, words) in (
+            ("C1", ("—", "contribution of decelerations/accelerations (short-term)")),
+            ("C2", ("—", "contribution of decelerations/accelerations (long-term)")),
+            ("Ca", ("—", "total contribution of accelerations")),
+            ("Cd", ("—", "total contribution of decelerations")),
+            ("SD1", ("ms", "SD1 of decelerations/accelerations")),
+            ("SD2", ("ms", "SD2 of decelerations/accelerations")),
+            ("SDNN", ("ms", "SDNN of decelerations/accelerations")),
+            ("MFDFA", ("—", "multifractal DFA feature")),
+            ("DFA", ("—", "fractal scaling exponent"))):
+        if name.startswith(prefix):
+            return unit, words
+    return "—", "see the neurokit2 documentation"
+
+
 def _nk_block(role: str, table: dict[str, float], note: str) -> str:
     if not table:
         return f"<h3>{_e(role)}</h3><p class='caveat'>{_e(note)}</p>"
-    cells = "".join(f'<div><span>{_e(k)}</span><span class="v">{_num(v, "{:.4g}")}</span></div>'
-                    for k, v in table.items())
-    return f"<h3>{_e(role)}</h3><div class='nk'>{cells}</div><p class='caveat'>{_e(note)}</p>"
+    rows = []
+    for k, v in table.items():
+        unit, words = _nk_meaning(k)
+        rows.append(f"<tr><td>{_e(k)}</td><td class='n'>{_num(v, '{:.4g}')}</td>"
+                    f"<td>{_e(unit)}</td><td>{_e(words)}</td></tr>")
+    return (f"<h3>{_e(role)}</h3><table class='nk'><tr><th>index</th><th class='n'>value</th>"
+            f"<th>unit</th><th>what it is</th></tr>{''.join(rows)}</table>"
+            f"<p class='caveat'>{_e(note)}</p>")
+
+
+def _markers(an: SessionAnalysis) -> str:
+    """The markers dropped during the session, with their notes (none: nothing)."""
+    markers = an.rec.markers
+    if not markers:
+        return ""
+    rows = "".join(
+        f"<tr><td class='n'>{_e(_clock(m.t_s))}</td><td>{_e(m.role or 'both')}</td>"
+        f"<td>{_e(m.note) if m.note else '<i>no note</i>'}</td></tr>" for m in markers)
+    return ("<h2>Markers</h2><table><tr><th class='n'>time (mm:ss)</th><th>concerns</th>"
+            f"<th>note</th></tr>{rows}</table><p class='caveat'>Dropped with M in the live "
+            "window; also in <code>coreg export --format markers-csv</code>.</p>")
+
+
+def _clock(t_s: float) -> str:
+    s = max(0, int(t_s))
+    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 def _sync_text(an: SessionAnalysis) -> str:
-    s = an.sync_summary or {}
-    if not s or not finite(s.get("mean_peak_r")):
+    s = an.sync_summary
+    if s is None or s.mean_peak_r is None or not finite(s.mean_peak_r):
         return an.sync_note or "Synchrony could not be computed."
     a, b = an.sync_roles or ("first", "second")
     chance = (an.sync_details or {}).get("chance_mean_peak_r")
     verdict = ("above what chance alignment of two unrelated heart-rate traces gives"
-               if s.get("significant") else
+               if s.significant else
                "not distinguishable from chance alignment of two unrelated heart-rate traces")
     lead = ""
-    if s.get("significant") and s.get("leader") and finite(s.get("lag_s")):
-        lead = (f" Changes in {s['leader']}'s heart rate tended to come about "
-                f"{abs(s['lag_s']):.1f} s earlier than in the other person's.")
+    if s.significant and s.leader != "none" and s.lag_s is not None and finite(s.lag_s):
+        lead = (f" Changes in {s.leader}'s heart rate tended to come about "
+                f"{abs(s.lag_s):.1f} s earlier than in the other person's.")
     return (f"Heart-rate synchrony between {a} and {b}: mean window peak r = "
-            f"{s['mean_peak_r']:.2f} against a chance level of {_num(chance, '{:.2f}')} "
-            f"(effect size {_num(s.get('effect_size'), '{:.1f}')} SD, p = "
-            f"{_num(s.get('p_value'), '{:.3f}')}; "
-            f"{_num(s.get('pct_windows_above_chance'), '{:.0f}')} % of "
-            f"{s.get('windows')} windows above the 95th percentile of chance) — {verdict}.{lead}")
+            f"{s.mean_peak_r:.2f} against a chance level of {_num(chance, '{:.2f}')} "
+            f"(effect size {_num(s.effect_size, '{:.1f}')} SD, p = "
+            f"{_num(s.p_value, '{:.3f}')}; "
+            f"{_num(s.pct_windows_above_chance, '{:.0f}')} % of "
+            f"{s.windows} windows above the 95th percentile of chance) — {verdict}.{lead}")
 
 
 def _plain_summary(an: SessionAnalysis) -> str:
@@ -187,15 +282,12 @@ def _plain_summary(an: SessionAnalysis) -> str:
             "corrected as artifacts.</li>")
     if an.sync_roles is not None or an.sync_note:
         parts.append(f"<li>{_e(_sync_text(an))}</li>")
-    for role, ch in an.steps_choice.items():
-        assessed = an.assessments.get(role)
-        if assessed is not None:
+    for role, p in an.persons.items():
+        assessed = p.breathing.assessment if p.breathing is not None else None
+        if assessed is not None and assessed.chosen_rate_bpm is not None:
             parts.append(f"<li>Resonance assessment ({_e(role)}): chosen rate "
                          f"{assessed.chosen_rate_bpm:g} breaths/min, confidence "
                          f"{_e(assessed.confidence)}.</li>")
-        elif ch:
-            parts.append(f"<li>Breathing steps ({_e(role)}): {ch['rate_bpm']:g} breaths/min ranked "
-                         f"first on {ch['wins']} of 3 criteria ({_e(ch['confidence'])}).</li>")
     caveats = [
         "coreg informs; it does not diagnose. These numbers describe this session only.",
         "Short-term HRV depends on breathing, posture, time of day, caffeine and many other "
@@ -222,48 +314,71 @@ def _breathing(an: SessionAnalysis, figures: Any, progress: Progress) -> str:
            _figure(figures.breathing_figure(an),
                    "Pacer rate; resonance power (share of spectral power at the pacer "
                    "frequency) and RSA amplitude from the live engine. Shaded: pacer steps.")]
-    if an.assessment_lines:
-        a = an.assessment_lines[-1]
-        out.append("<p><b>Assessment recorded by coreg breathe:</b> chosen rate "
-                   f"{_e(a.get('chosen_rate_bpm', a.get('rate_bpm', '?')))} breaths/min"
-                   f" ({_e(a.get('confidence', ''))}).</p>")
     for role, p in an.persons.items():
-        if not p.steps:
-            continue
-        out.append(f"<h3>Per-step assessment — {_e(role)}</h3><table><tr><th class='n'>rate "
-                   "(br/min)</th><th class='n'>from–to (min)</th><th class='n'>usable (s)</th>"
-                   "<th class='n'>mean HR</th><th class='n'>LF power (ms²)</th>"
-                   "<th class='n'>LF peak (Hz)</th><th class='n'>RSA (bpm)</th>"
-                   "<th class='n'>resonance power</th></tr>")
-        for r in p.steps:
-            out.append(
-                f"<tr><td class='n'>{r['rate_bpm']:g}</td>"
-                f"<td class='n'>{r['t0_s'] / 60:.1f}–{r['t1_s'] / 60:.1f}</td>"
-                f"<td class='n'>{r['usable_s']:.0f}</td>"
-                f"<td class='n'>{_num(r['mean_hr_bpm'], '{:.1f}')}</td>"
-                f"<td class='n'>{_num(r['lf_ms2'], '{:.0f}')}</td>"
-                f"<td class='n'>{_num(r['lf_peak_hz'], '{:.3f}')}</td>"
-                f"<td class='n'>{_num(r['rsa_bpm'], '{:.1f}')}</td>"
-                f"<td class='n'>{_num(r['resonance'], '{:.2f}')}</td></tr>")
-        out.append("</table>")
-        assessed = an.assessments.get(role)
-        if assessed is not None:
-            out.append(f"<p><b>Resonance assessment (as coreg breathe computes it): "
-                       f"{assessed.chosen_rate_bpm:g} breaths/min</b>, confidence "
-                       f"{_e(assessed.confidence)}. {_e(assessed.statement)}</p>")
-        ch = an.steps_choice.get(role)
-        if ch:
-            out.append(f"<p>This table's own ranking: <b>{ch['rate_bpm']:g} breaths/min</b> "
-                       f"(first on {ch['wins']} of 3 criteria: LF power, RSA amplitude, resonance "
-                       f"power — {_e(ch['confidence'])}). Ranking: "
-                       + ", ".join(f"{x:g}" for x in ch["ranking"]) + ".</p>")
-        else:
-            out.append("<p class='caveat'>Fewer than two steps long enough to compare "
-                       "(each needs ≥ 60 s after a 20 s settling time).</p>")
+        if p.breathing is not None:
+            out.append(_step_table(role, p.breathing))
     out.append("<p class='caveat'>Criteria after Lehrer, Vaschillo &amp; Vaschillo (2000) and "
-               "Shaffer &amp; Meehan (2020). A description of this session, not a diagnosis; the "
-               "HR–pacer phase and LF-peak smoothness are not assessed here.</p>")
+               "Shaffer &amp; Meehan (2020), measured and ranked by the same engine as "
+               "<code>coreg breathe --assess</code>. The HR–pacer phase includes the person's "
+               "own lag behind the pacer and the one-peak share does not separate paced steps, "
+               "so both are shown but not scored. A description of this session, not a "
+               "diagnosis.</p>")
     return "\n".join(out)
+
+
+def _step_table(role: str, br: ReplayedBreathing) -> str:
+    """The engine's per-step measures (ranked when the session was an assessment)."""
+    a = br.assessment
+    rows: list[tuple[int | None, float | None, StepMeasure]] = (
+        [(r.rank, r.total, r.measure) for r in a.ranking] if a is not None
+        else [(None, None, m) for m in br.measures])
+    if not rows:
+        return (f"<p class='caveat'>No pacer step of {_e(role)} was long enough to measure "
+                f"(each needs 50 s of clean beats after its {br.settle_s:g} s settle).</p>")
+    head = ("<h3>Resonance assessment — " if a is not None else "<h3>Pacer steps — ")
+    out = [head + f"{_e(role)}</h3><table><tr><th class='n'>rank</th>"
+           "<th class='n'>rate (br/min)</th><th class='n'>measured (s)</th>"
+           "<th class='n'>LF power (ms²)</th><th class='n'>LF peak (ms²/Hz)</th>"
+           "<th class='n'>HR swing (bpm)</th><th class='n'>phase (°)</th>"
+           "<th class='n'>one peak</th><th class='n'>coherence</th><th class='n'>score</th></tr>"]
+    for rank, total, m in rows:
+        swing = _num(m.amplitude_bpm, '{:.1f}')
+        if math.isfinite(m.amplitude_se_bpm):
+            swing += f" ± {m.amplitude_se_bpm:.1f}"
+        out.append(
+            f"<tr><td class='n'>{'' if rank is None else rank}</td>"
+            f"<td class='n'>{m.rate_bpm:g}</td><td class='n'>{m.duration_s:.0f}</td>"
+            f"<td class='n'>{_num(m.lf_power_ms2, '{:.0f}')}</td>"
+            f"<td class='n'>{_num(m.lf_peak_ms2_hz, '{:.0f}')}</td>"
+            f"<td class='n'>{swing}</td><td class='n'>{_num(m.phase_deg, '{:.0f}')}</td>"
+            f"<td class='n'>{_num(m.smooth, '{:.2f}')}</td>"
+            f"<td class='n'>{_num(m.coherence, '{:.2f}')}</td>"
+            f"<td class='n'>{'' if total is None else f'{total:.2f}'}</td></tr>")
+    out.append("</table>")
+    out.append("<p class='caveat'>Columns: <b>rank</b> — the assessment's order (best "
+               "first); <b>rate</b> — the pacer's breaths per minute in that step; "
+               "<b>measured</b> — seconds of clean beats measured after the step's settle; "
+               "<b>LF power</b> — heart-rate variability at 0.04–0.15 Hz, ms², the band "
+               "resonance breathing fills; <b>LF peak</b> — the height of that band's peak, "
+               "ms²/Hz; <b>HR swing</b> — heart-rate rise and fall per breath, peak to trough, "
+               "bpm (± its standard error); <b>phase</b> — how far the heart rate's swing is "
+               "ahead of the pacer, degrees (about 0° at resonance); <b>one peak</b> — 0–1, how "
+               "much of the LF band is a single clean peak; <b>coherence</b> — the live "
+               "coherence score in that step; <b>score</b> — the ranking's total over the "
+               "criteria. Higher LF power, HR swing and coherence mean the heart follows the "
+               "breath more strongly.</p>")
+    measures = [m for _, _, m in rows]
+    if len(measures) >= 2:
+        from coreg.report import figures
+
+        out.append(_figure(figures.swing_vs_rate_figure(measures, role),
+                           "HR swing per breath (bpm, ± standard error) and LF power against "
+                           "the pacer rate; dotted line: the rate with the largest swing."))
+    if a is not None and a.chosen_rate_bpm is not None:
+        out.append(f"<p><b>Resonance assessment (as coreg breathe computes it): "
+                   f"{a.chosen_rate_bpm:g} breaths/min</b>, confidence "
+                   f"{_e(a.confidence)}. {_e(a.statement)}</p>")
+    return "".join(out)
 
 
 def render_html(an: SessionAnalysis, *, progress: Progress = lambda _: None) -> str:
@@ -317,19 +432,22 @@ def render_html(an: SessionAnalysis, *, progress: Progress = lambda _: None) -> 
                                 "The real statistic against its surrogate distributions "
                                 "(what the same two people give when their time alignment is "
                                 "destroyed)."))
-        if an.breathing_summary and finite(an.breathing_summary.get("mean_peak_r")):
-            b = an.breathing_summary
+        b = an.breathing_summary
+        if b is not None and b.mean_peak_r is not None and finite(b.mean_peak_r):
             body.append(f"<p class='caveat'>Breathing-band (0.15–0.4 Hz) synchrony: mean peak r "
-                        f"{b['mean_peak_r']:.2f}, effect size "
-                        f"{_num(b.get('effect_size'), '{:.1f}')}, "
-                        f"p = {_num(b.get('p_value'), '{:.3f}')}. Two people breathing to the same "
+                        f"{b.mean_peak_r:.2f}, effect size "
+                        f"{_num(b.effect_size, '{:.1f}')}, "
+                        f"p = {_num(b.p_value, '{:.3f}')}. Two people breathing to the same "
                         "pacer are synchronised by the pacer alone.</p>")
     body.append(_breathing(an, figures, progress))
-    body.append("<h2>HRV indices (neurokit2)</h2>")
-    body.append("<p class='caveat'>Computed by neurokit2 (Makowski et al. 2021) on the corrected "
-                "NN intervals; shown for completeness and comparison with other tools.</p>")
-    for role, p in an.persons.items():
-        body.append(_nk_block(role, p.nk_table, p.nk_note))
+    body.append(_markers(an))
+    if any(p.nk_table or p.nk_note for p in an.persons.values()):  # not with --no-neurokit
+        body.append("<h2>Appendix: HRV indices computed by neurokit2</h2>")
+        body.append("<p class='caveat'>Computed by neurokit2 (Makowski et al. 2021) on the "
+                    "corrected NN intervals, for comparison with other tools; the figures a "
+                    "session is read by are the ones above. Unit “—”: a dimensionless number.</p>")
+        for role, p in an.persons.items():
+            body.append(_nk_block(role, p.nk_table, p.nk_note))
     body.append(f"<p class='caveat'>Generated by coreg {__version__}. coreg informs; it does not "
                 "diagnose.</p>")
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from coreg.recording import AtomicRecording, new_header
+from coreg.recording import AtomicRecording, RecordingWriter, new_header
 from coreg.recording.simulated import role_description
 
 
@@ -46,7 +46,7 @@ def write_sample_recording(path: str | Path, scenario: str, duration_s: float, s
         settings={"duration_s": duration_s},
         simulation={"scenario": scenario, "seed": seed, "truth": run.truth},
     )
-    extras: list[tuple[float, int, object]] = [(float(t), 0, ("pacer", float(r)))
+    extras: list[_Extra] = [(float(t), 0, ("pacer", float(r)))
                                                for t, r in schedule]
     extras += [(float(t), 1, ("marker", note)) for t, note in markers]
     extras = sorted((x for x in extras if x[0] < duration_s), key=lambda x: (x[0], x[1]))
@@ -64,11 +64,15 @@ def write_sample_recording(path: str | Path, scenario: str, duration_s: float, s
     return out
 
 
-def _write_extra(writer: object, item: tuple[float, int, object]) -> None:
-    t_s, _, (kind, value) = item  # type: ignore[misc]
+#: A pacer change or marker to interleave with the strap messages: (t_s, order, (kind, value)).
+_Extra = tuple[float, int, tuple[str, float | str]]
+
+
+def _write_extra(writer: RecordingWriter, item: _Extra) -> None:
+    t_s, _, (kind, value) = item
     if kind == "pacer":
         rate = float(value)
-        writer.write_pacer(t_s, rate if rate > 0 else None,  # type: ignore[attr-defined]
+        writer.write_pacer(t_s, rate if rate > 0 else None,
                            label=f"{rate:g}/min" if rate > 0 else "spontaneous")
     else:
-        writer.write_marker(t_s, str(value))  # type: ignore[attr-defined]
+        writer.write_marker(t_s, str(value))

@@ -72,11 +72,10 @@ def headline(path: Path) -> dict[str, Any]:
 
         pair, slow, _ = sy.session_analyses(nn, breathing=False)
         s = sy.summary(slow, pair, sy.SyncSettings().alpha)
-        entry["synchrony"] = {"roles": list(pair), "effect_size": _clean(s.get("effect_size"), 2),
-                              "mean_peak_r": _clean(s.get("mean_peak_r"), 3),
-                              "p_value": _clean(s.get("p_value"), 4),
-                              "significant": bool(s.get("significant")),
-                              "leader": s.get("leader")}
+        entry["synchrony"] = {"roles": list(pair), "effect_size": _clean(s.effect_size, 2),
+                              "mean_peak_r": _clean(s.mean_peak_r, 3),
+                              "p_value": _clean(s.p_value, 4),
+                              "significant": s.significant, "leader": s.leader}
     return entry
 
 
@@ -92,15 +91,13 @@ def _load_index(folder: Path) -> dict[str, Any]:
 
 
 def _save_index(folder: Path, entries: dict[str, Any]) -> None:
-    tmp = folder / f".{INDEX_NAME}.{os.getpid()}.partial"
+    from coreg.recording.output import write_private
+
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"version": INDEX_VERSION, "entries": entries}, fh, allow_nan=False)
-        os.replace(tmp, folder / INDEX_NAME)
-    except OSError as exc:
+        text = json.dumps({"version": INDEX_VERSION, "entries": entries}, allow_nan=False)
+        write_private(folder / INDEX_NAME, text)
+    except (OSError, CoregError, ValueError) as exc:
         logger.info("could not write the sessions index in %s: %s", folder, exc)
-        tmp.unlink(missing_ok=True)
 
 
 def list_sessions(folder: str | os.PathLike[str], *, use_cache: bool = True,

@@ -12,6 +12,9 @@ offline and prints on A4.
 The report reads the session, HRV and pseudo-dyad tables only (not the window series), so it
 stays small for large studies; long tables are cut at :data:`MAX_TABLE_ROWS` rows with a pointer
 to the CSV that holds them all.
+
+Why one module of this size: it is one page; its figures share the layout and colour
+helpers at the top, and splitting it by section would only scatter those.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -226,7 +229,7 @@ def pseudo_figure(data: StudyData) -> str:
                 by_dyad.setdefault(d, []).append(v)
         for x, i in enumerate(order):
             vals = by_dyad.get(ids[i], [])
-            jitter = np.linspace(-0.18, 0.18, len(vals)) if vals else []
+            jitter = np.linspace(-0.18, 0.18, len(vals)) if vals else np.empty(0)
             ax0.plot(x + np.asarray(jitter), vals, ".", color="#aaaaaa", markersize=3,
                      label="pseudo-dyads" if x == 0 else None)
         ax0.plot(np.arange(ids.size), real[order], "D", color="#b8242a", markersize=4,
@@ -395,7 +398,7 @@ def _people_table(data: StudyData, key: str, role: str) -> str:
     hrv = _person_hrv(data, role)
     rows = []
     for name, sel in _groups(data, key):
-        ids = s["session_id"][sel].tolist()
+        ids = cast("list[str]", s["session_id"][sel].tolist())
         dy = sel & np.isfinite(s["sync_mean_peak_r"])
         pct = s["pseudo_percentile"][sel]
         sig = s["sync_significant"][dy]
@@ -506,25 +509,18 @@ def render_study_html(data: StudyData, *, progress: Progress = lambda _: None) -
 
 
 def write_study_report(out: str | os.PathLike[str], output: str | os.PathLike[str], *,
-                       progress: Progress = lambda _: None) -> Path:
-    """Read a study folder and write its report atomically, owner-only (0600)."""
-    target = Path(output)
-    if target.is_dir():
-        raise InputError(f"{target} is a directory")
-    if not target.parent.exists():
-        raise InputError(f"{target.parent}: no such folder")
+                       progress: Progress = lambda _: None, force: bool = False) -> Path:
+    """Read a study folder and write its report atomically, owner-only (0600).
+
+    ``output`` is checked first (:func:`coreg.recording.output.check_output`): never over a
+    recording; an existing file only with ``force``.
+    """
+    from coreg.recording.output import check_output, write_output
+
+    target = check_output(output, force=force)
     data = read_study(out)  # before any progress line: a wrong folder is one line only
     progress("read the study")
     page = render_study_html(data, progress=progress)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_output(target, page, force=force)
 
 

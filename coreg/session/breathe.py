@@ -11,7 +11,7 @@ A replay of a ``mode: breathe`` recording (:func:`replay_analysis_factory`) feed
 :class:`BreatheAnalysis` from the recorded pacer lines, so it shows the same numbers as live.
 
 Resonance-frequency assessment: Lehrer, Vaschillo & Vaschillo (2000),
-doi:10.1023/A:1009554825745; the engine's definitions are in SCIENCE.md §4.
+doi:10.1023/A:1009554825745; the engine's definitions are in docs/science.md §4.
 
 Nothing here imports Qt.
 """
@@ -26,9 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from coreg.engine.pacer import PacerStep
-from coreg.engine.resonance import BreatheRun
+from coreg.engine.pacer import MAX_RATE_BPM, MIN_RATE_BPM, PacerStep, step_at
+from coreg.engine.resonance import Assessment, BreatheRun
 from coreg.errors import InputError
+from coreg.recording.replay import pacer_schedule
 from devices.types import DeviceEvent, EventKind, RRSample
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,52 @@ class BreatheAnalysis:
         elapsed = self._elapsed(now_s)
         self._pacer_due(elapsed)
         self.run.advance(elapsed)
+
+    def current_step(self) -> PacerStep | None:
+        """The pacer step in force now (None before the first)."""
+        index = step_at(self.schedule, self.run.now_s)
+        return self.schedule[index] if index >= 0 else None
+
+    def change_pacer(self, rate_bpm: float | None, *, inhale_ratio: float | None = None,
+                     label: str = "") -> PacerStep:
+        """Change the pacer now (the window's rate, IN:OUT and pause controls).
+
+        The new step starts at the run's current time and replaces every later planned step;
+        it is recorded as a ``pacer`` line exactly like a planned change, so a replay shows it.
+        The pacer's breath phase is continuous across the change (:mod:`coreg.engine.pacer`).
+
+        Parameters
+        ----------
+        rate_bpm
+            Breaths per minute (3–10), or None to pause the pacer (breathe naturally).
+        inhale_ratio
+            In-breath share of the breath (0.2–0.8); None keeps the current one.
+        label
+            Short name recorded with the change ("rate 5.5/min", "paused").
+        """
+        if rate_bpm is not None and not MIN_RATE_BPM <= rate_bpm <= MAX_RATE_BPM:
+            raise ValueError(f"the pacer runs at {MIN_RATE_BPM:g}–{MAX_RATE_BPM:g} breaths/min")
+        if inhale_ratio is not None and not 0.2 <= inhale_ratio <= 0.8:
+            raise ValueError("IN:OUT must keep the in-breath share within 0.2–0.8")
+        now_s = self.run.now_s
+        if self.duration_s is not None:
+            now_s = min(now_s, self.duration_s)
+        current = self.current_step()
+        step = PacerStep(
+            start_s=now_s, rate_bpm=rate_bpm,
+            inhale_ratio=inhale_ratio if inhale_ratio is not None else (
+                current.inhale_ratio if current is not None else 0.5),
+            pause_in_s=current.pause_in_s if current is not None else 0.0,
+            pause_out_s=current.pause_out_s if current is not None else 0.0,
+            label=label)
+        kept = tuple(s for s in self.schedule if s.start_s < now_s)
+        self.schedule = (*kept, step)
+        self.run.schedule = self.schedule
+        self._next_pacer = len(kept)
+        self._pacer_due(now_s)
+        self.run._step = -2  # the step list changed: the engine takes the new rate now
+        self.run.advance(now_s)
+        return step
 
     def feed_sample(self, sample: RRSample) -> None:
         """One RR notification of the breathing person (others are ignored)."""
@@ -210,6 +257,7 @@ def open_breathe_session(
     settle_s: float = 0.0,
     settings: dict[str, Any] | None = None,
     record: bool = True,
+    lsl: bool = False,
 ) -> BreatheSession:
     """Resolve ``--device`` and build a (not yet started) recorded breathing session.
 
@@ -235,6 +283,8 @@ def open_breathe_session(
         Extra header settings.
     record
         Write the recording (always in the app).
+    lsl
+        Publish the client's figures and markers on LSL (real time only; off by default).
 
     Raises
     ------
@@ -263,6 +313,13 @@ def open_breathe_session(
     elif spec.kind == "sim" and speed is not None and speed != 1.0:
         realtime = False
         session_speed = None if math.isinf(speed) else speed
+    publishers: tuple[Any, ...] = ()
+    if lsl:
+        if not realtime or clock is not time.monotonic:
+            raise InputError("--lsl publishes in real time: drop --speed")
+        from coreg.session.lsl import FiguresPublisher
+
+        publishers = (FiguresPublisher(("client",), synchrony=False),)
     run = None
     if spec.simulated:
         from devices.sim.breathing_client import breathing_client
@@ -300,22 +357,86 @@ def open_breathe_session(
         }
         if speed is not None:
             all_settings["speed"] = speed if math.isfinite(speed) else "max"
+        if publishers:
+            all_settings["lsl_out"] = publishers[0].names
         all_settings.update(settings or {})
         header = new_header("breathe", resolved.header_roles(), start_monotonic_s=start_s,
                             settings=all_settings, simulation=resolved.simulation)
         writer = RecordingWriter(new_recording_path("breathe", folder), header)
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=session_speed,
                       start_s=start_s, analysis=analysis, clock=clock,  # type: ignore[arg-type]
-                      duration_s=duration_s)
+                      duration_s=duration_s, publishers=publishers)
     holder["session"] = session
     return BreatheSession(session, analysis, resolved, duration_s, note)
 
 
-def schedule_from_recording(recording: Any) -> tuple[PacerStep, ...]:
-    """The pacer schedule of a breathing recording, from its recorded ``pacer`` lines."""
-    return tuple(PacerStep(start_s=p.t_s, rate_bpm=p.rate_bpm, inhale_ratio=p.inhale_ratio,
-                           pause_in_s=p.pause_in_s, pause_out_s=p.pause_out_s, label=p.label)
-                 for p in recording.pacer)
+@dataclass(frozen=True, slots=True)
+class BreatheConfig:
+    """How a breathing session is shown: what the window and the terminal view need.
+
+    Attributes
+    ----------
+    assess
+        A resonance-frequency assessment (rank the steps at the end).
+    goal_min
+        Minutes at high coherence to aim for, or None.
+    sound
+        Sound cues at each inhale and exhale start.
+    client_name
+        Whose session it is (the key of the stored default rate).
+    """
+
+    assess: bool = False
+    goal_min: float | None = None
+    sound: bool = False
+    client_name: str = "client"
+
+
+def replay_config(recording: Any) -> BreatheConfig:
+    """The :class:`BreatheConfig` of a recorded breathing session (from its header)."""
+    settings = recording.header.get("settings", {}) or {}
+    return BreatheConfig(assess=bool(settings.get("assess")),
+                         client_name=str(settings.get("client_name") or "client"))
+
+
+def source_text(bs: BreatheSession, *, seed: int | None, device: str) -> str:
+    """Which strap feeds the session, in words (SIMULATED when it is simulated)."""
+    kind = bs.resolved.specs["client"].kind
+    if kind == "sim":
+        return f"SIMULATED client (seed {seed})"
+    if kind == "ble-sim":
+        return (f"SIMULATED client (seed {seed}) on the emulated BLE strap"
+                + (f"; {bs.note}" if bs.note else ""))
+    return f"strap {device}"
+
+
+def summary_lines(br: BreatheRun, goal_min: float | None) -> list[str]:
+    """The end-of-session summary in words, and how the goal went when one was set."""
+    summary = br.summary()
+    lines = summary.lines()
+    if goal_min:
+        high = summary.level_s.get("high", 0.0) / 60.0
+        lines.append(f"Goal {goal_min:g} min at high coherence: {high:.1f} min"
+                     + (" — reached, well done." if high >= goal_min else " — keep going."))
+    return lines
+
+
+#: Stores an assessment's chosen rate as the client's default; returns the line saying so.
+RateStore = Callable[[Assessment], str]
+
+#: Header of the assessment table in the terminal (its columns are :func:`ranking_lines`').
+RANKING_HEADER = "rank  rate/min  LF power ms²  LF peak  HR swing bpm  phase°  one peak  score"
+
+
+def ranking_lines(assessment: Assessment) -> list[str]:
+    """The assessment's ranking as terminal lines, best first (header first)."""
+    lines = [RANKING_HEADER]
+    for row in assessment.ranking:
+        m = row.measure
+        lines.append(f"{row.rank:>4}  {m.rate_bpm:8.1f}  {m.lf_power_ms2:12.0f}  "
+                     f"{m.lf_peak_ms2_hz:7.0f}  {m.amplitude_bpm:12.1f}  {m.phase_deg:6.0f}  "
+                     f"{m.smooth:8.2f}  {row.total:5.2f}")
+    return lines
 
 
 def is_breathe_recording(recording: Any) -> bool:
@@ -325,7 +446,7 @@ def is_breathe_recording(recording: Any) -> bool:
 
 def replay_analysis_factory(recording: Any) -> Callable[[], BreatheAnalysis]:
     """A factory of fresh :class:`BreatheAnalysis` for replaying a breathing recording."""
-    schedule = schedule_from_recording(recording)
+    schedule = pacer_schedule(recording)
     settings = recording.header.get("settings", {}) or {}
     assess = bool(settings.get("assess"))
     settle_s = float(settings.get("settle_s") or 0.0) if assess else 0.0

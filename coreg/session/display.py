@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import TextIO
 
-from coreg.session.figures import Metric, PersonFigures, SessionFigures, SyncFigures
+from coreg.engine.person import COLLECTING, Metric
+from coreg.session.results import PersonFigures, SessionFigures, SyncFigures
 
 DISCLAIMER = "coreg informs; it does not diagnose."
 
@@ -20,9 +21,9 @@ def clock_text(seconds: float) -> str:
 
 def metric_text(metric: Metric, fmt: str = "{:.0f}", unit: str = "") -> str:
     """A value with its unit, or ``collecting… 40/60 s`` while its window fills."""
-    if metric.value is None or metric.collecting:
+    if metric.value is None or metric.state == COLLECTING:
         if metric.window_s > 0:
-            have = min(metric.have_s, metric.window_s)
+            have = min(metric.coverage_s, metric.window_s)
             if have > 0:
                 return f"collecting {have:.0f}/{metric.window_s:.0f} s"
             return "collecting…"
@@ -34,7 +35,7 @@ def window_text(metric: Metric) -> str:
     """``60 s window, every beat`` / ``64 s window, every 5 s``."""
     if metric.window_s <= 0:
         return "every beat"
-    cadence = "every beat" if metric.cadence_s <= 0 else f"every {metric.cadence_s:.0f} s"
+    cadence = "every beat" if metric.every_s <= 0 else f"every {metric.every_s:.0f} s"
     return f"{metric.window_s:.0f} s window, {cadence}"
 
 

@@ -1,12 +1,9 @@
 """The session's seam to the engine: one place that knows the engine's live API.
 
-The per-person engine (:mod:`coreg.engine.person`) and the live synchrony engine
-(:mod:`coreg.engine.synchrony`) are built in parallel with this layer; every call the session
-makes into them goes through the functions below, which turn engine objects into the plain
-values the live view shows (:class:`coreg.session.figures.Metric`, dicts).
-
-When an engine module is not importable, a minimal stand-in keeps the live view alive: HR
-from the raw RR and nothing else ("engine unavailable"); it never pretends to compute HRV.
+Every call the session makes into the per-person engine (:mod:`coreg.engine.person`) and the
+live synchrony engine (:mod:`coreg.engine.synchrony`) goes through here; what comes back is
+typed: the engine's own :class:`~coreg.engine.person.Metric` values (:class:`PersonValues`)
+and :class:`~coreg.session.results.SyncFigures`.
 """
 
 from __future__ import annotations
@@ -14,138 +11,114 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
+from coreg.engine import synchrony as sy
+from coreg.engine.artifacts import Corrected
 from coreg.engine.beats import BeatSeries
+from coreg.engine.person import COLLECTING, Metric, PersonEngine, PersonSnapshot
+from coreg.engine.synchrony import DYAD_ROLES, LiveSynchrony, LiveSyncSnapshot
+from coreg.engine.timeline import BeatTimeline
+from coreg.session.results import SyncFigures
 from devices.types import DeviceEvent, RRSample
-
-if TYPE_CHECKING:
-    from coreg.session.figures import SyncFigures
 
 log = logging.getLogger(__name__)
 
-#: Live windows and cadences (SCIENCE.md §3, §4), used for labels when the engine gives none.
+#: Live windows and cadences (docs/science.md §3, §4), for the metrics before the first snapshot.
 RMSSD_WINDOW_S, RMSSD_CADENCE_S = 60.0, 0.0
 LF_HF_WINDOW_S, LF_HF_CADENCE_S = 300.0, 5.0
 COHERENCE_WINDOW_S, COHERENCE_CADENCE_S = 64.0, 5.0
 
 
-class _RawHeart:
-    """Stand-in when :mod:`coreg.engine.person` is missing: HR of the last raw RR only."""
-
-    def __init__(self, role: str) -> None:
-        self.role = role
-        self.last_rr_ms = math.nan
-
-    def feed(self, sample: RRSample) -> None:
-        if sample.rr_ms and sample.contact is not False:
-            self.last_rr_ms = sample.rr_ms[-1]
-
-    def snapshot(self, now_s: float) -> dict[str, Any]:
-        return {"hr_bpm": 60000.0 / self.last_rr_ms if math.isfinite(self.last_rr_ms) else None}
-
-
-def person_engine(role: str) -> Any:
+def person_engine(role: str) -> PersonEngine:
     """A live per-person engine for ``role``."""
-    try:
-        from coreg.engine.person import PersonEngine
-    except ImportError:
-        log.warning("coreg.engine.person not available: showing raw HR only")
-        return _RawHeart(role)
     return PersonEngine(role)
 
 
-def feed(engine: Any, sample: RRSample) -> None:
+def feed(engine: PersonEngine, sample: RRSample) -> None:
     """Feed one RR notification."""
     engine.feed(sample)
 
 
-def feed_event(engine: Any, event: DeviceEvent) -> None:
+def feed_event(engine: PersonEngine, event: DeviceEvent) -> None:
     """Feed one device event (the engine breaks its timeline on a disconnect)."""
-    if not isinstance(engine, _RawHeart):
-        engine.feed(event)
+    engine.feed(event)
 
 
-def snapshot(engine: Any, now_s: float) -> Any:
+def snapshot(engine: PersonEngine, now_s: float) -> PersonSnapshot:
     """The engine's snapshot at ``now_s``."""
     return engine.snapshot(now_s)
 
 
-def timeline(engine: Any) -> Any:
-    """The engine's beat timeline (:class:`coreg.engine.timeline.BeatTimeline`), or None."""
-    return getattr(engine, "timeline", None)
+def timeline(engine: PersonEngine) -> BeatTimeline:
+    """The engine's beat timeline."""
+    return engine.timeline
 
 
-def beats(engine: Any, span_s: float | None = None) -> BeatSeries | None:
-    """The person's corrected NN beats (the last ``span_s`` seconds, or all), or None."""
-    if isinstance(engine, _RawHeart):
-        return None
+def beats(engine: PersonEngine, span_s: float | None = None) -> BeatSeries:
+    """The person's corrected NN beats (the last ``span_s`` seconds, or all)."""
     corrected = engine.window(span_s) if span_s is not None else engine.nn()
     return BeatSeries(np.asarray(corrected.t_s, dtype=np.float64),
                       np.asarray(corrected.rr_ms, dtype=np.float64),
                       np.asarray(corrected.valid, dtype=bool))
 
 
-def person_values(snap: Any) -> dict[str, Any]:
-    """Turn a person snapshot into the values the panel shows.
+def corrected_window(engine: PersonEngine, span_s: float) -> Corrected:
+    """The engine's corrected NN beats of the last ``span_s`` seconds, each with its source
+    index in the engine's raw beat timeline (for the HR curve's corrected-beat marks)."""
+    return engine.window(span_s)
 
-    Returns
-    -------
-    dict
-        ``hr``, ``rmssd``, ``coherence``, ``lf_hf`` (:class:`Metric`), ``pct_corrected``,
-        ``provisional``, ``gaps``.
+
+@dataclass(frozen=True, slots=True)
+class PersonValues:
+    """What the panel shows of one person's snapshot.
+
+    The metrics are the engine's :class:`~coreg.engine.person.Metric` as they are, except that
+    a non-finite value reads as "collecting" (value None).
     """
-    from coreg.session.figures import Metric
 
+    hr: Metric
+    rmssd: Metric
+    coherence: Metric
+    lf_hf: Metric
+    pct_corrected: float | None
+    provisional: int
+    gaps: int
+
+
+#: Before the first snapshot: every metric collecting over its window.
+EMPTY_VALUES = PersonValues(
+    hr=Metric(None, "bpm", 0.0, 0.0),
+    rmssd=Metric(None, "ms", RMSSD_WINDOW_S, RMSSD_CADENCE_S),
+    coherence=Metric(None, "", COHERENCE_WINDOW_S, COHERENCE_CADENCE_S),
+    lf_hf=Metric(None, "", LF_HF_WINDOW_S, LF_HF_CADENCE_S),
+    pct_corrected=None, provisional=0, gaps=0)
+
+
+def _shown(metric: Metric) -> Metric:
+    value = metric.value
+    if value is None:
+        return metric if metric.state == COLLECTING else metric._replace(state=COLLECTING)
+    if not math.isfinite(value):
+        return metric._replace(value=None, state=COLLECTING)
+    if metric.state == COLLECTING:
+        return metric._replace(value=None)
+    return metric
+
+
+def person_values(snap: PersonSnapshot | None) -> PersonValues:
+    """The values the panel shows of ``snap`` (:data:`EMPTY_VALUES` before the first one)."""
     if snap is None:
-        empty = Metric(None, 0.0, 0.0, True)
-        return {"hr": empty, "rmssd": Metric(None, RMSSD_WINDOW_S, RMSSD_CADENCE_S),
-                "coherence": Metric(None, COHERENCE_WINDOW_S, COHERENCE_CADENCE_S),
-                "lf_hf": Metric(None, LF_HF_WINDOW_S, LF_HF_CADENCE_S),
-                "pct_corrected": None, "provisional": 0, "gaps": 0}
-    if isinstance(snap, dict):  # the raw-HR stand-in
-        hr = snap.get("hr_bpm")
-        return {"hr": Metric(hr, 0.0, 0.0, hr is None),
-                "rmssd": Metric(None, RMSSD_WINDOW_S, RMSSD_CADENCE_S),
-                "coherence": Metric(None, COHERENCE_WINDOW_S, COHERENCE_CADENCE_S),
-                "lf_hf": Metric(None, LF_HF_WINDOW_S, LF_HF_CADENCE_S),
-                "pct_corrected": None, "provisional": 0, "gaps": 0}
-    return _engine_values(snap)
-
-
-def _metric(obj: Any, window_s: float, cadence_s: float) -> Any:
-    from coreg.session.figures import Metric
-
-    if obj is None:
-        return Metric(None, window_s, cadence_s, True)
-    value = getattr(obj, "value", None)
-    if value is not None:
-        value = float(value)
-        if not math.isfinite(value):
-            value = None
-    collecting = getattr(obj, "state", "collecting") == "collecting" or value is None
-    return Metric(
-        None if collecting else value,
-        float(getattr(obj, "window_s", window_s)),
-        float(getattr(obj, "every_s", cadence_s)),
-        collecting,
-        float(getattr(obj, "coverage_s", 0.0) or 0.0),
-    )
-
-
-def _engine_values(snap: Any) -> dict[str, Any]:
+        return EMPTY_VALUES
     quality = snap.quality
-    return {
-        "hr": _metric(snap.hr_bpm, 0.0, 0.0),
-        "rmssd": _metric(snap.rmssd_ms, RMSSD_WINDOW_S, RMSSD_CADENCE_S),
-        "coherence": _metric(snap.coherence, COHERENCE_WINDOW_S, COHERENCE_CADENCE_S),
-        "lf_hf": _metric(snap.lf_hf, LF_HF_WINDOW_S, LF_HF_CADENCE_S),
-        "pct_corrected": quality.corrected_pct,
-        "provisional": snap.provisional_beats,
-        "gaps": quality.gaps,
-    }
+    return PersonValues(
+        hr=_shown(snap.hr_bpm), rmssd=_shown(snap.rmssd_ms),
+        coherence=_shown(snap.coherence), lf_hf=_shown(snap.lf_hf),
+        pct_corrected=quality.corrected_pct, provisional=snap.provisional_beats,
+        gaps=quality.gaps)
 
 
 # -- synchrony ------------------------------------------------------------------------------
@@ -156,21 +129,9 @@ SYNC_SPAN_S = 420.0
 BREATHING_EVERY_S = 30.0
 
 
-def synchrony_engine(roles: Sequence[str]) -> Any:
-    """The live synchrony of a dyad, or a stand-in when the engine is not available."""
-    try:
-        from coreg.engine import synchrony
-    except ImportError:
-        log.warning("coreg.engine.synchrony not available: no synchrony panel figures")
-        return _NoSync(tuple(roles))
-    if not hasattr(synchrony, "LiveSynchrony"):
-        return _NoSync(tuple(roles))
+def synchrony_engine(roles: Sequence[str]) -> DyadSync:
+    """The live synchrony of a dyad."""
     return DyadSync(tuple(roles))
-
-
-class _NoSync:
-    def __init__(self, roles: tuple[str, ...]) -> None:
-        self.roles = roles
 
 
 class _Series:
@@ -179,13 +140,13 @@ class _Series:
     def __init__(self, columns: int) -> None:
         self.rows: list[tuple[float, ...]] = []
         self.columns = columns
-        self._cache: np.ndarray | None = None
+        self._cache: np.ndarray[Any, np.dtype[np.float64]] | None = None
 
     def append(self, *values: float) -> None:
         self.rows.append(values)
         self._cache = None
 
-    def array(self) -> np.ndarray:
+    def array(self) -> np.ndarray[Any, np.dtype[np.float64]]:
         if self._cache is None:
             self._cache = (np.asarray(self.rows, dtype=np.float64) if self.rows
                            else np.empty((0, self.columns)))
@@ -202,8 +163,6 @@ class DyadSync:
     """
 
     def __init__(self, roles: tuple[str, ...]) -> None:
-        from coreg.engine.synchrony import DYAD_ROLES, LiveSynchrony
-
         pair = DYAD_ROLES if set(DYAD_ROLES) == set(roles) else (roles[0], roles[1])
         self.live = LiveSynchrony(roles=pair)
         self.settings = self.live.settings
@@ -211,19 +170,18 @@ class DyadSync:
         self.windows = _Series(2)      # window centre (s since start), peak r
         self.smoothed = _Series(4)     # update time, recent r, chance mean, chance 95th pct
         self.breathing = _Series(2)    # window centre, breathing-band peak r
-        self.last = None
-        self.breathing_summary: dict[str, Any] | None = None
+        self.last: LiveSyncSnapshot | None = None
+        self.breathing_summary: sy.SyncSummary | None = None
         self.breathing_span_s = 0.0
         self._next_breathing_s = -math.inf
         self._last_breathing_t = -math.inf
         self.updates_ok = 0
         self.updates_above = 0
 
-    def update(self, beats: dict[str, BeatSeries | None], now_s: float,
-               start_s: float) -> None:
-        if any(beats.get(r) is None for r in self.roles):
+    def update(self, beats: dict[str, BeatSeries], now_s: float, start_s: float) -> None:
+        if any(r not in beats for r in self.roles):
             return
-        snap = self.live.update(beats, now_s)  # type: ignore[arg-type]
+        snap = self.live.update(beats, now_s)
         if snap is None:
             return
         self.last = snap
@@ -238,23 +196,17 @@ class DyadSync:
                 self.updates_above += int(snap.above_chance)
         if now_s >= self._next_breathing_s:
             self._next_breathing_s = now_s + BREATHING_EVERY_S
-            self._update_breathing(beats, now_s, start_s)  # type: ignore[arg-type]
+            self._update_breathing(beats, now_s, start_s)
 
     @property
     def windows_needed(self) -> int:
         """Windows the first chance baseline needs: ``smooth_windows`` means over pairs of
         windows at least ``min_separation_s`` apart (the baseline is then computed within
         ``baseline_every_s``)."""
-        engine_count = getattr(self.live, "windows_needed", None)
-        if engine_count is not None:
-            return int(engine_count)
-        s = self.settings
-        return int(s.smooth_windows + math.ceil(s.min_separation_s / s.step_s))
+        return self.live.windows_needed
 
     def _update_breathing(self, beats: dict[str, BeatSeries], now_s: float,
                           start_s: float) -> None:
-        from coreg.engine import synchrony as sy
-
         s = self.settings
         a, b = beats[self.roles[0]], beats[self.roles[1]]
         if len(a) < 2 or len(b) < 2:
@@ -270,35 +222,28 @@ class DyadSync:
         if analysis is None:
             return
         half = s.window_s / 2.0
-        for t, r in zip(analysis.window_t_s.tolist(), analysis.peak_r.tolist(), strict=True):
+        t_l = cast("list[float]", analysis.window_t_s.tolist())
+        r_l = cast("list[float]", analysis.peak_r.tolist())
+        for t, r in zip(t_l, r_l, strict=True):
             if t > self._last_breathing_t:
                 self.breathing.append(t + half - start_s, r)
                 self._last_breathing_t = t
 
 
-def empty_sync(engine: Any, note: str = "") -> SyncFigures:
+def empty_sync(engine: DyadSync, note: str = "") -> SyncFigures:
     """Synchrony figures before the first update."""
-    from coreg.session.figures import SyncFigures
-
     empty = np.empty(0)
-    if isinstance(engine, _NoSync):
-        note = note or "synchrony engine not available"
     return SyncFigures(
         t_s=empty, r=empty, mean_t_s=empty, mean_r=empty, chance_lo=empty, chance_hi=empty,
         breathing_t_s=empty, breathing_r=empty, state="not enough data", leader=None,
         lag_s=None, lag_uncertainty_s=None, effect_size=None, p_value=None, current_r=None,
         current_chance_s=None, pct_time_in_sync=None, breathing_state="not enough data",
-        available=not isinstance(engine, _NoSync), note=note,
-        windows_need=int(getattr(engine, "windows_needed", 0)))
+        note=note, windows_need=engine.windows_needed)
 
 
-def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
+def sync_update(engine: DyadSync, beats: dict[str, BeatSeries], now_s: float,
                 start_s: float) -> SyncFigures:
     """Update the live synchrony with both people's beats up to ``now_s``."""
-    from coreg.session.figures import SyncFigures
-
-    if isinstance(engine, _NoSync):
-        return empty_sync(engine)
     engine.update(beats, now_s, start_s)
     snap = engine.last
     if snap is None:
@@ -311,18 +256,18 @@ def sync_update(engine: Any, beats: dict[str, BeatSeries | None], now_s: float,
         state = "not enough data"
     else:
         state = "in sync" if snap.above_chance else "apart"
-    base = snap.baseline or {}
-    leader = base.get("leader")
-    lag = base.get("lag_s")
-    if leader in (None, "none") or not chance_known:
+    base = snap.baseline if snap.baseline is not None else sy.NO_SYNC
+    leader: str | None = base.leader
+    lag = base.lag_s
+    if leader == "none" or not chance_known:
         leader = None
         lag = None
-    effect = base.get("effect_size") if chance_known else None
-    p_value = base.get("p_value") if chance_known else None
-    br = engine.breathing_summary or {}
-    if br.get("windows"):
-        br_state = "in step" if br.get("significant") else "not in step"
-        br_r = br.get("mean_peak_r")
+    effect = base.effect_size if chance_known else None
+    p_value = base.p_value if chance_known else None
+    br = engine.breathing_summary if engine.breathing_summary is not None else sy.NO_SYNC
+    if br.windows:
+        br_state = "in step" if br.significant else "not in step"
+        br_r = br.mean_peak_r
         if br_r is not None:
             span_min = engine.breathing_span_s / 60.0
             when = "last 5 min" if span_min >= 4.95 else f"last {span_min:.1f} min"

@@ -13,23 +13,29 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from coreg.engine.artifacts import Corrected
+from coreg.engine.person import PersonEngine, PersonSnapshot
 from coreg.engine.timeline import BeatTimeline
 from coreg.session import engines
+from coreg.session.results import Metric, PersonFigures, SessionFigures, SyncFigures
 from devices.types import DeviceEvent, EventKind, RRSample
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "LiveAnalysis", "Metric", "PersonFigures", "SessionFigures", "SyncFigures",
+]
+
 #: Person snapshot cadence in seconds.
 TICK_S = 1.0
-#: Synchrony update cadence in seconds (SCIENCE.md §5: 5 s step).
+#: Synchrony update cadence in seconds (docs/science.md §5: 5 s step).
 SYNC_STEP_S = 5.0
-#: Beats kept for the HR curve (covers more than 60 s at any heart rate).
-HR_BUFFER_BEATS = 512
+#: Seconds of corrected beats in the HR curve (the panel shows 60 s, the client view less).
+HR_CURVE_SPAN_S = 90.0
 #: The HR number is blanked when no beat arrived for this long, in seconds.
 HR_STALE_S = 6.0
 
@@ -58,102 +64,11 @@ class _Growable:
         return self._n
 
 
-@dataclass(frozen=True, slots=True)
-class Metric:
-    """One live metric as shown: value, the window it covers, how often it updates.
-
-    ``collecting`` is True until the window holds enough data; ``have_s`` says how much it
-    holds (for "collecting… 40/60 s").
-    """
-
-    value: float | None
-    window_s: float
-    cadence_s: float
-    collecting: bool = True
-    have_s: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class PersonFigures:
-    """What the live view shows for one person (times are seconds since the session start)."""
-
-    role: str
-    name: str
-    simulated: bool
-    connection: str
-    reconnect_at_s: float | None
-    battery_pct: float | None
-    contact: bool | None
-    hr_bpm: float | None
-    hr: Metric
-    rmssd: Metric
-    coherence: Metric
-    lf_hf: Metric
-    pct_corrected: float | None
-    provisional_beats: int
-    gaps: int
-    beats: int
-    hr_curve_t_s: NDArray[np.float64]
-    hr_curve_bpm: NDArray[np.float64]
-    trend_t_s: NDArray[np.float64]
-    rmssd_trend_ms: NDArray[np.float64]
-    coherence_trend: NDArray[np.float64]
-    error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SyncFigures:
-    """The synchrony panel's content (times in seconds since the session start).
-
-    ``t_s``/``r`` are the per-window peak correlations of the slow (< 0.15 Hz) HR signals at
-    each window's centre; ``mean_t_s``/``mean_r`` the live value (mean of the last few windows)
-    with ``chance_lo``/``chance_hi`` = the chance mean and 95th percentile of that same value
-    from surrogate pairs; ``breathing_*`` the breathing-band (0.15–0.4 Hz) peak r.
-    """
-
-    t_s: NDArray[np.float64]
-    r: NDArray[np.float64]
-    mean_t_s: NDArray[np.float64]
-    mean_r: NDArray[np.float64]
-    chance_lo: NDArray[np.float64]
-    chance_hi: NDArray[np.float64]
-    breathing_t_s: NDArray[np.float64]
-    breathing_r: NDArray[np.float64]
-    state: str
-    leader: str | None
-    lag_s: float | None
-    lag_uncertainty_s: float | None
-    effect_size: float | None
-    p_value: float | None
-    current_r: float | None
-    current_chance_s: float | None
-    pct_time_in_sync: float | None
-    breathing_state: str
-    window_s: float = 30.0
-    step_s: float = 5.0
-    available: bool = True
-    note: str = ""
-    windows_have: int = 0
-    windows_need: int = 0
-    chance_known: bool = False
-    breathing_span_s: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class SessionFigures:
-    """Everything the live view needs for one frame."""
-
-    elapsed_s: float
-    persons: dict[str, PersonFigures]
-    sync: SyncFigures | None
-    markers: tuple[tuple[float, str], ...] = ()
-    version: int = 0
-
-
 @dataclass(slots=True)
 class _PersonTrack:
     role: str
-    engine: Any
+    engine: PersonEngine
+    timeline: BeatTimeline  # the engine's own: the HR curve follows its beat times
     name: str = ""
     simulated: bool = False
     connection: str = "waiting"
@@ -163,12 +78,10 @@ class _PersonTrack:
     last_beat_s: float = -math.inf
     beats: int = 0
     error: str = ""
-    snapshot: Any = None
-    timeline: Any = None
-    curve: tuple[NDArray[np.float64], NDArray[np.float64]] = field(
-        default_factory=lambda: (np.empty(0), np.empty(0)))
+    snapshot: PersonSnapshot | None = None
+    curve: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]] = field(
+        default_factory=lambda: (np.empty(0), np.empty(0), np.zeros(0, dtype=bool)))
     curve_dirty: bool = False
-    own_timeline: bool = True
     trend: _Growable = field(default_factory=lambda: _Growable(3))
 
 
@@ -196,12 +109,10 @@ class LiveAnalysis:
         self._tracks: dict[str, _PersonTrack] = {}
         for role in self.roles:
             engine = engines.person_engine(role)
-            shared = engines.timeline(engine)
             self._tracks[role] = _PersonTrack(
                 role=role, engine=engine, name=(names or {}).get(role, ""),
                 simulated=bool((simulated or {}).get(role, False)),
-                timeline=shared if shared is not None else BeatTimeline(),
-                own_timeline=shared is None)
+                timeline=engines.timeline(engine))
         self._sync = engines.synchrony_engine(self.roles) if len(self.roles) == 2 else None
         self._start_s = 0.0
         self._next_tick_s = math.inf
@@ -236,12 +147,9 @@ class LiveAnalysis:
         self._version += 1
 
     def _append_beats(self, track: _PersonTrack, sample: RRSample) -> None:
-        # The HR curve uses the engine's beat-timeline rules (RR sums anchored to arrivals,
-        # re-anchored after gaps) on a display-only timeline of its own.
-        if track.own_timeline:
-            added = track.timeline.add(sample)
-        else:  # the engine has fed its own timeline already
-            added = len(track.timeline) - track.beats
+        # The HR curve is drawn from the engine's beat timeline (RR sums anchored to arrivals,
+        # re-anchored after gaps), which the engine has just fed.
+        added = len(track.timeline) - track.beats
         if added:
             track.beats += added
             last = track.timeline.last_beat_s()
@@ -249,22 +157,44 @@ class LiveAnalysis:
                 track.last_beat_s = last - self._start_s
             track.curve_dirty = True
 
-    def _hr_curve(self, track: _PersonTrack) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def _hr_curve(self, track: _PersonTrack
+                  ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """The HR curve: corrected NN beats of the last :data:`HR_CURVE_SPAN_S` (artifact
+        spikes replaced as the engine corrects them), with the corrected beats flagged."""
         if track.curve_dirty:
-            timeline = track.timeline
-            start = max(0, len(timeline) - HR_BUFFER_BEATS)
-            series = timeline.series(start)
-            x = series.midpoints_s - self._start_s
-            with np.errstate(divide="ignore", invalid="ignore"):
-                bpm = 60000.0 / series.rr_ms
-            bpm[~series.valid | (series.rr_ms < 250.0) | (series.rr_ms > 2500.0)] = np.nan
-            breaks = np.flatnonzero(timeline.run_starts(start)[1:]) + 1
-            if breaks.size:
-                x = np.insert(x, breaks, x[breaks] - 1e-3)
-                bpm = np.insert(bpm, breaks, np.nan)
-            track.curve = (x, bpm)
+            track.curve = self._corrected_curve(
+                track, engines.corrected_window(track.engine, HR_CURVE_SPAN_S))
             track.curve_dirty = False
         return track.curve
+
+    def _corrected_curve(self, track: _PersonTrack, corrected: Corrected
+                         ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        t = np.asarray(corrected.t_s, dtype=np.float64)
+        rr = np.asarray(corrected.rr_ms, dtype=np.float64)
+        if not len(t):
+            return np.empty(0), np.empty(0), np.zeros(0, dtype=bool)
+        src = np.asarray(corrected.source_index, dtype=np.int64)
+        timeline = track.timeline
+        first = int(max(0, src.min()))
+        raw = timeline.series(first).rr_ms if len(timeline) > first else np.empty(0)
+        idx = src - first
+        inside = (idx >= 0) & (idx < len(raw))
+        fixed: NDArray[np.bool_] = np.ones(len(t), dtype=bool)
+        fixed[inside] = np.abs(raw[idx[inside]] - rr[inside]) > 0.5
+        # A split missed beat gives two outputs of one source: both are corrections.
+        dup = np.zeros(len(t), dtype=bool)
+        dup[1:] = src[1:] == src[:-1]
+        dup[:-1] |= src[:-1] == src[1:]
+        fixed |= dup
+        x = np.asarray(t - rr / 2000.0 - self._start_s, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bpm = np.asarray(60000.0 / rr, dtype=np.float64)
+        breaks = np.flatnonzero(np.asarray(corrected.break_before, dtype=bool)[1:]) + 1
+        if breaks.size:
+            x = np.insert(x, breaks, x[breaks] - 1e-3)
+            bpm = np.insert(bpm, breaks, np.nan)
+            fixed = np.insert(fixed, breaks, False)
+        return x, bpm, fixed
 
     def feed_event(self, event: DeviceEvent) -> None:
         """One device event."""
@@ -274,9 +204,6 @@ class LiveAnalysis:
         engines.feed_event(track.engine, event)
         rel_s = event.arrival_s - self._start_s
         kind = event.kind
-        if track.own_timeline and kind in (EventKind.DISCONNECTED, EventKind.CONNECTED,
-                                           EventKind.RECONNECTING):
-            track.timeline.mark_break()
         if kind == EventKind.BATTERY and event.value is not None:
             track.battery_pct = float(event.value)
         elif kind == EventKind.CONTACT_LOST:
@@ -322,8 +249,8 @@ class LiveAnalysis:
             for track in self._tracks.values():
                 track.snapshot = engines.snapshot(track.engine, t_s)
                 fig = engines.person_values(track.snapshot)
-                track.trend.append(t_s - self._start_s, _nan(fig["rmssd"].value),
-                                   _nan(fig["coherence"].value))
+                track.trend.append(t_s - self._start_s, _nan(fig.rmssd.value),
+                                   _nan(fig.coherence.value))
             if t_s >= self._next_sync_s:
                 self._update_sync(t_s)
                 self._next_sync_s += SYNC_STEP_S
@@ -364,11 +291,11 @@ class LiveAnalysis:
 
     def _person_figures(self, track: _PersonTrack, now_s: float) -> PersonFigures:
         values = engines.person_values(track.snapshot)
-        curve_t, curve_bpm = self._hr_curve(track)
+        curve_t, curve_bpm, curve_fixed = self._hr_curve(track)
         finite = curve_bpm[np.isfinite(curve_bpm)]
         last_hr = float(finite[-1]) if finite.size else math.nan
         fresh = (self._now_s - self._start_s) - track.last_beat_s <= HR_STALE_S
-        hr_metric: Metric = values["hr"]
+        hr_metric: Metric = values.hr
         hr_now = hr_metric.value if hr_metric.value is not None else (
             last_hr if math.isfinite(last_hr) else None)
         return PersonFigures(
@@ -381,15 +308,16 @@ class LiveAnalysis:
             contact=track.contact,
             hr_bpm=hr_now if fresh else None,
             hr=hr_metric,
-            rmssd=values["rmssd"],
-            coherence=values["coherence"],
-            lf_hf=values["lf_hf"],
-            pct_corrected=values["pct_corrected"],
-            provisional_beats=int(values["provisional"] or 0),
-            gaps=int(values["gaps"] or 0),
+            rmssd=values.rmssd,
+            coherence=values.coherence,
+            lf_hf=values.lf_hf,
+            pct_corrected=values.pct_corrected,
+            provisional_beats=values.provisional,
+            gaps=values.gaps,
             beats=track.beats,
             hr_curve_t_s=curve_t,
             hr_curve_bpm=curve_bpm,
+            hr_curve_corrected=curve_fixed,
             trend_t_s=track.trend.column(0),
             rmssd_trend_ms=track.trend.column(1),
             coherence_trend=track.trend.column(2),

@@ -1,7 +1,7 @@
 """A live session: strap sources on one asyncio loop in one background thread, a recorder that
 stores every message before anything else touches it, and a consumer that feeds the engines.
 
-Threads (DESIGN.md §3)::
+Threads (docs/design.md §3)::
 
     background thread ("coreg-sources")          consumer thread (Qt timer ~30 Hz / headless loop)
     ───────────────────────────────────          ──────────────────────────────────────────────────
@@ -32,7 +32,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from coreg.session.figures import LiveAnalysis, SessionFigures
@@ -135,6 +135,20 @@ class Session:
     duration_s
         Planned length: messages arriving later than this after the start are neither
         recorded nor shown (a fast session ends exactly there).
+    publishers
+        Objects told what the session sees (e.g. the LSL outlets of ``coreg stream`` and
+        ``--lsl``), each with any of ``on_message(message)`` (source thread, right after the
+        message is recorded), ``on_poll(session)`` (consumer thread, after each
+        :meth:`poll`), ``on_marker(marker)`` and ``close()``. A failing publisher is logged
+        and dropped; it never stops the session.
+
+    Notes
+    -----
+    Preview: a real-time session built without a writer but with :meth:`arm_recording` runs
+    its straps and live figures while recording nothing (no file exists). :meth:`begin_recording`
+    then opens the recording at that instant: the session clock restarts there, a fresh
+    analysis takes over, and from then on exactly the messages written to the file feed the
+    figures, so a replay of the file still equals the live figures number for number.
     """
 
     def __init__(
@@ -148,6 +162,7 @@ class Session:
         analysis: LiveAnalysis | None = None,
         clock: Callable[[], float] = time.monotonic,
         duration_s: float | None = None,
+        publishers: tuple[Any, ...] = (),
     ) -> None:
         if not sources:
             raise ValueError("a session needs at least one source")
@@ -181,6 +196,25 @@ class Session:
         self._stopped = False
         self._ended_reason = ""
         self._hit_duration = False
+        #: Messages stamped before this (sources' clock) are neither recorded nor computed.
+        self._record_from_s = -math.inf
+        self._make_writer: Callable[[float], Any] | None = None
+        self._make_analysis: Callable[[], LiveAnalysis] | None = None
+        self._last_event: dict[str, DeviceEvent] = {}
+        self.publishers: list[Any] = list(publishers)
+
+    # -- publishers ------------------------------------------------------------------------
+    def _publish(self, hook: str, *args: Any) -> None:
+        for publisher in tuple(self.publishers):
+            method = getattr(publisher, hook, None)
+            if method is None:
+                continue
+            try:
+                method(*args)
+            except Exception as exc:
+                log.error("publishing (%s) failed, stopped publishing: %s", hook, exc)
+                with contextlib.suppress(ValueError):
+                    self.publishers.remove(publisher)
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -199,6 +233,67 @@ class Session:
         self._thread.start()
         ready.wait()
         log.info("session started with %s", ", ".join(self.roles))
+
+    # -- preview, then recording ------------------------------------------------------------
+    def arm_recording(self, make_writer: Callable[[float], Any],
+                      make_analysis: Callable[[], LiveAnalysis]) -> None:
+        """Make this writer-less real-time session a preview that can start recording later.
+
+        Parameters
+        ----------
+        make_writer
+            ``make_writer(start_s)`` creates the recorder whose header starts at ``start_s``
+            (host monotonic seconds); called by :meth:`begin_recording`, not before.
+        make_analysis
+            A fresh analysis for the recorded part (the preview's figures are dropped).
+        """
+        if not self.realtime:
+            raise ValueError("only a real-time session has a preview")
+        if self.writer is not None:
+            raise ValueError("the session already records")
+        self._make_writer = make_writer
+        self._make_analysis = make_analysis
+
+    @property
+    def previewing(self) -> bool:
+        """True while the session runs its straps but records nothing yet."""
+        return self._make_writer is not None and self.writer is None and not self._stopped
+
+    @property
+    def recording(self) -> bool:
+        """True while a recording is open."""
+        return self.writer is not None and not self.writer.closed
+
+    def begin_recording(self) -> Any:
+        """Start recording now (after a preview); returns the recording's path.
+
+        The session start moves to this instant: elapsed time, markers and every figure
+        restart from zero, fed only by what is written to the file from now on. The last
+        device event of each strap is restated at the start, so the recording (and its
+        replay) knows the straps' state as the live view does.
+        """
+        if self._make_writer is None or self._make_analysis is None:
+            raise RuntimeError("this session was not opened as a preview")
+        if self.writer is not None or self._stopped:
+            raise RuntimeError("the session already records or has ended")
+        analysis = self._make_analysis()
+        with self._write_lock:
+            now_s = self._clock()
+            writer = self._make_writer(now_s)
+            self.writer = writer
+            self._record_from_s = now_s
+        self.start_s = now_s
+        self.markers = []
+        self.analysis = analysis
+        analysis.start(now_s)
+        for role in self.roles:
+            event = self._last_event.get(role)
+            if event is not None:
+                restated = replace(event, arrival_s=now_s)
+                self._record(restated)
+                self._consume(restated)
+        log.info("recording started: %s", getattr(writer, "path", ""))
+        return getattr(writer, "path", None)
 
     def _run_loop(self, ready: threading.Event) -> None:
         assert self._loop is not None
@@ -243,6 +338,8 @@ class Session:
                         await asyncio.sleep(delay_s)
                 self._record(message)
                 self._queue.put(message)
+                if self.publishers:
+                    self._publish("on_message", message)
         except asyncio.CancelledError:
             pass
         except DeviceError as exc:  # an expected failure (no adapter, strap gone): the
@@ -256,7 +353,12 @@ class Session:
             self._queue.put(_SourceEnded(role, error))
 
     def _record(self, message: Message) -> None:
-        self._write_guarded("a message", lambda w: w.write(message))
+        def write(w: Any) -> None:
+            # Checked under the writer lock that begin_recording holds while it sets both.
+            if message.arrival_s >= self._record_from_s:
+                w.write(message)
+
+        self._write_guarded("a message", write)
 
     def _write_guarded(self, what: str, write: Callable[[Any], None]) -> None:
         """Write one line to the recording under the lock, unless it is closed.
@@ -264,10 +366,10 @@ class Session:
         Losing the recording is serious but must not stop the live view: a failure is logged
         and shown (``self.error``).
         """
-        if self.writer is None:
+        if self.writer is None and self._make_writer is None:
             return
         with self._write_lock:
-            if self.writer.closed:
+            if self.writer is None or self.writer.closed:
                 return
             try:
                 write(self.writer)
@@ -316,6 +418,7 @@ class Session:
                 except Exception as exc:
                     log.error("cannot close the recording: %s", exc)
         self._ended_reason = reason
+        self._publish("close")
         log.info("session stopped (%s)", reason)
 
     async def _stop_sources(self) -> None:
@@ -401,6 +504,8 @@ class Session:
             self._release(final or not self._running_roles)
         else:
             self.analysis.advance(self._clock())
+        if self.publishers:
+            self._publish("on_poll", self)
         return count
 
     def _release(self, everything: bool) -> None:
@@ -429,6 +534,10 @@ class Session:
             self.analysis.source_error(ended.role, ended.error)
 
     def _consume(self, message: Message) -> None:
+        if isinstance(message, DeviceEvent):
+            self._last_event[message.source_id] = message
+        if message.arrival_s < self._record_from_s:
+            return  # a preview message drained after the recording began: not in the file
         self.messages_seen += 1
         self.analysis.advance(message.arrival_s)
         if isinstance(message, RRSample):
@@ -456,6 +565,8 @@ class Session:
         self.markers.append(marker)
         self.analysis.add_marker(marker.t_s, marker.note)
         self._write_guarded("a marker", lambda w: w.write_marker(now, marker.note, role=role))
+        if self.publishers:
+            self._publish("on_marker", marker)
         log.info("marker at %.1f s: %s", marker.t_s, marker.note)
         return marker
 

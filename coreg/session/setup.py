@@ -17,6 +17,18 @@ from coreg.sources import ResolvedSources, default_specs, resolve
 log = logging.getLogger(__name__)
 
 
+def live_title(resolved: ResolvedSources) -> str:
+    """The live view's title: "coreg live", and SIMULATED with the scenario and seed when it is
+    (a simulated dyad, or an emulated BLE strap)."""
+    sim = resolved.simulation
+    if sim is None:
+        return "coreg live — SIMULATED (emulated BLE strap)" if resolved.simulated else "coreg live"
+    scenario = sim["scenario"]
+    if isinstance(scenario, dict):
+        scenario = ", ".join(f"{r} {s}" for r, s in scenario.items())
+    return f"coreg live — SIMULATED ({scenario}, seed {sim['seed']})"
+
+
 def open_session(
     client: str | None = None,
     therapist: str | None = None,
@@ -30,6 +42,8 @@ def open_session(
     path: str | os.PathLike[str] | None = None,
     settings: dict[str, Any] | None = None,
     ble_speed: float | None = None,
+    preview: bool = False,
+    lsl: bool = False,
 ) -> tuple[Session, ResolvedSources]:
     """Resolve the sources of a dyad and build a (not yet started) recording session.
 
@@ -57,10 +71,25 @@ def open_session(
         Emulated straps (``ble-sim``) only: a finite multiple of real time. The emulated
         peripherals play their notifications that much faster and the straps and the session
         read one :class:`~coreg.session.runner.ScaledClock` (the real BLE code path, faster).
+    preview
+        Real time only: open the straps without recording — no file is created until
+        :meth:`~coreg.session.runner.Session.begin_recording` (the window's *Start recording*).
+    lsl
+        Publish the computed figures on LSL (:class:`coreg.session.lsl.FiguresPublisher`);
+        real time only. Off by default: nothing is published unless asked.
     """
+    from coreg.errors import InputError
     from coreg.recording import RecordingWriter, new_header
 
+    if lsl and not realtime:
+        raise InputError("--lsl publishes in real time: drop --speed")
     specs = default_specs(client, therapist)
+    publishers: tuple[Any, ...] = ()
+    if lsl:
+        from coreg.session.lsl import FiguresPublisher
+
+        active = [role for role, spec in specs.items() if spec.kind != "none"]
+        publishers = (FiguresPublisher(active, synchrony=len(active) == 2),)
     clock: Callable[[], float] = time.monotonic
     if ble_speed is not None and ble_speed != 1.0:
         clock = ScaledClock(ble_speed)
@@ -69,12 +98,18 @@ def open_session(
                        ble_clock=clock if scaled else None, ble_speed=ble_speed or 1.0)
     names = {role: info.name for role, info in resolved.info.items()}
     simulated = {role: spec.simulated for role, spec in resolved.specs.items()}
+
+    def make_analysis() -> LiveAnalysis:
+        return LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
+
     # The analysis first: it imports the engines (scipy, seconds on a cold start), which must
     # not count as session time, least of all on a clock --speed times faster.
-    analysis = LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
+    analysis = make_analysis()
     start_s = clock() if realtime else resolved.start_s
-    writer = None
-    if record:
+    if preview and not realtime:
+        raise ValueError("a preview runs in real time")
+
+    def make_writer(header_start_s: float) -> Any:
         target = Path(path) if path else new_recording_path("dyad", recordings_dir(folder))
         all_settings: dict[str, Any] = {
             "sources": {role: spec.text for role, spec in resolved.specs.items()},
@@ -84,10 +119,19 @@ def open_session(
             all_settings["duration_s"] = duration_s
         if scaled:
             all_settings["speed"] = ble_speed
+        if preview:  # the straps ran this long before the recording began
+            all_settings["preview_s"] = round(max(0.0, header_start_s - start_s), 3)
+        if lsl:
+            all_settings["lsl_out"] = publishers[0].names
         all_settings.update(settings or {})
-        header = new_header("dyad", resolved.header_roles(), start_monotonic_s=start_s,
+        header = new_header("dyad", resolved.header_roles(), start_monotonic_s=header_start_s,
                             settings=all_settings, simulation=resolved.simulation)
-        writer = RecordingWriter(target, header)
+        return RecordingWriter(target, header)
+
+    writer = make_writer(start_s) if record and not preview else None
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=speed,
-                      start_s=start_s, analysis=analysis, duration_s=duration_s, clock=clock)
+                      start_s=None if preview else start_s, analysis=analysis,
+                      duration_s=duration_s, clock=clock, publishers=publishers)
+    if preview and record:
+        session.arm_recording(make_writer, make_analysis)
     return session, resolved

@@ -1,13 +1,13 @@
 """Pseudo-dyads: each real dyad's client with other sessions' therapists, and the reverse.
 
-Two people's heart rates line up by chance far more than intuition says (SCIENCE.md §5). Within a
-session, surrogates (circular shifts, segment shuffling) give the chance level of *these two
-people at other times*. A study can do what the field calls the pseudo-dyad (pseudo-interaction)
-control: pair each person with someone they never met, from another session, aligned on session
-time (seconds from each session's start), and ask whether real dyads are more in sync than
-such pairs (Bernieri, Reznick & Rosenthal 1988, doi:10.1037/0022-3514.54.2.243; Ramseyer &
-Tschacher 2010, doi:10.1007/978-3-642-12397-9_15; Moulder et al. 2018,
-doi:10.1037/met0000172).
+Two people's heart rates line up by chance far more than intuition says (docs/science.md §5).
+Within a session, surrogates (circular shifts, segment shuffling) give the chance level of
+*these two people at other times*. A study can do what the field calls the pseudo-dyad
+(pseudo-interaction) control: pair each person with someone they never met, from another
+session, aligned on session time (seconds from each session's start), and ask whether real
+dyads are more in sync than such pairs (Bernieri, Reznick & Rosenthal 1988,
+doi:10.1037/0022-3514.54.2.243; Ramseyer & Tschacher 2010, doi:10.1007/978-3-642-12397-9_15;
+Moulder et al. 2018, doi:10.1037/met0000172).
 
 * **Signal.** Each person's slow heart rate exactly as the real analysis prepares it
   (:func:`coreg.engine.synchrony.prepare_pair`: HR at NN midpoints, 4 Hz, 0.15 Hz zero-phase
@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -273,7 +274,7 @@ def plan(dyads: Sequence[DyadInfo], settings: StudySettings) -> dict[str, tuple[
         rng = np.random.default_rng([file_seed(d.sha256), 0x5D])
         picks = np.sort(rng.choice(n_cand, size=k, replace=False))
         pairs = []
-        for c in picks.tolist():
+        for c in cast("list[int]", picks.tolist()):
             j = order[int(partners[c // 2])]
             pairs.append(PseudoPair(d.session_id, j.session_id) if c % 2 == 0
                          else PseudoPair(j.session_id, d.session_id))

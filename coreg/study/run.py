@@ -17,6 +17,10 @@ By default a ``distributed.LocalCluster`` is started on 127.0.0.1 (``workers`` p
 thread each, no dashboard, scratch space in a private temporary folder) and stopped at the end,
 so no listener outlives the command; with ``scheduler`` an existing cluster is used (its workers
 must reach the recordings under the same paths).
+
+Why one module of this size: submitting, collecting and writing share one piece of
+scheduling state (which session's series may be fetched next, in path order); split, that
+state would have to cross module boundaries.
 """
 
 from __future__ import annotations
@@ -416,7 +420,7 @@ def _analyse_all(
                     writers["windows"].write_columns(block)
             if dup is None and res.is_dyad:
                 signals[res.session_id] = {"therapist": ther_f, "client": cli_f}
-            futures[nxt] = (None, None, None)  # type: ignore[assignment]  # release
+            futures[nxt] = (None, None, None)  # release
             nxt += 1
     return results, signals
 

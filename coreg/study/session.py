@@ -237,18 +237,18 @@ def _sync_summary(
     circ = d.get("circular_shift") or {}
     seg = d.get("segment_shuffle") or {}
     return SyncSummary(
-        roles=pair, mean_peak_r=_num(s["mean_peak_r"]),
+        roles=pair, mean_peak_r=_num(s.mean_peak_r),
         chance_mean_peak_r=_num(d.get("chance_mean_peak_r")),
-        effect_size=_num(s["effect_size"]), p_value=_num(s["p_value"]),
-        significant=bool(s["significant"]), lag_s=_num(s["lag_s"]), leader=str(s["leader"]),
-        pct_windows_above_chance=_num(s["pct_windows_above_chance"]), windows=int(s["windows"]),
+        effect_size=_num(s.effect_size), p_value=_num(s.p_value),
+        significant=s.significant, lag_s=_num(s.lag_s), leader=s.leader,
+        pct_windows_above_chance=_num(s.pct_windows_above_chance), windows=s.windows,
         chance_r95_window=_num(d.get("chance_r95_window")),
         lag_ci95_lo_s=_num(ci[0]), lag_ci95_hi_s=_num(ci[1]),
         circular_shift_n=int(circ.get("n", 0)),
         segment_shuffle_effect_size=_num(seg.get("effect_size")),
         segment_shuffle_p_value=_num(seg.get("p_value")),
-        breathing_mean_peak_r=_num(b["mean_peak_r"]), breathing_effect_size=_num(b["effect_size"]),
-        breathing_p_value=_num(b["p_value"]), breathing_windows=int(b["windows"]),
+        breathing_mean_peak_r=_num(b.mean_peak_r), breathing_effect_size=_num(b.effect_size),
+        breathing_p_value=_num(b.p_value), breathing_windows=b.windows,
     )
 
 

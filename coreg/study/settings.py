@@ -38,8 +38,8 @@ class StudySettings:
     breathing
         Also analyse breathing-band (0.15–0.40 Hz) synchrony.
     sync
-        Synchrony settings (SCIENCE.md §5); each recording's ``seed`` is replaced by one derived
-        from its SHA-256 (:func:`file_seed`).
+        Synchrony settings (docs/science.md §5); each recording's ``seed`` is replaced by one
+        derived from its SHA-256 (:func:`file_seed`).
     """
 
     pair: str = "across"

@@ -109,14 +109,12 @@ def prepare_folder(out: Path, *, force: bool) -> None:
     os.chmod(out, DIR_MODE)
 
 
-def _private_file(path: Path) -> Any:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 FILE_MODE)
-    return os.fdopen(fd, "wb")
+def _private_temp(final: Path) -> tuple[Path, Any]:
+    """A fresh, unpredictable, owner-only temporary file for ``final`` (removed on signals)."""
+    from coreg.recording.output import create_temp
 
-
-def _temp_name(out: Path, name: str) -> Path:
-    return out / f".{name}.{os.getpid()}.partial"
+    fd, tmp = create_temp(final)
+    return tmp, os.fdopen(fd, "wb")
 
 
 class TableWriter:
@@ -148,8 +146,12 @@ class TableWriter:
         self._tables: list[Any] = []
         self._pending = 0
         self._finals = [out / f"{table}.parquet"] + ([out / f"{table}.csv"] if csv else [])
-        self._temps = [_temp_name(out, p.name) for p in self._finals]
-        self._files = [_private_file(p) for p in self._temps]
+        self._temps: list[Path] = []
+        self._files: list[Any] = []
+        for final in self._finals:
+            tmp, fh = _private_temp(final)
+            self._temps.append(tmp)
+            self._files.append(fh)
         self._parquet = pq.ParquetWriter(self._files[0], self.schema, compression="zstd")
         self._csv = pacsv.CSVWriter(self._files[1], self.schema) if csv else None
 
@@ -218,8 +220,10 @@ class TableWriter:
             self._csv.close()
         for f in self._files:
             f.close()
+        from coreg.recording.output import commit
+
         for tmp, final in zip(self._temps, self._finals, strict=True):
-            os.replace(tmp, final)
+            commit(tmp, final)
         if len(self._finals) == 1:  # no CSV this time: an old one would not match
             with contextlib.suppress(FileNotFoundError):
                 (self.out / f"{self.table}.csv").unlink()
@@ -232,24 +236,18 @@ class TableWriter:
         if self._csv is not None:
             with contextlib.suppress(Exception):
                 self._csv.close()
+        from coreg.recording.output import discard
+
         for tmp in self._temps:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            discard(tmp)
 
 
 def write_json(out: Path, name: str, obj: Mapping[str, Any]) -> Path:
     """Write a JSON file owner-only and atomically (NaN written as null)."""
-    final = out / name
-    tmp = _temp_name(out, name)
+    from coreg.recording.output import write_private
+
     text = json.dumps(_clean(obj), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
-    try:
-        with _private_file(tmp) as fh:
-            fh.write(text.encode("utf-8"))
-        os.replace(tmp, final)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return final
+    return write_private(out / name, text)
 
 
 def _clean(obj: Any) -> Any:

@@ -97,14 +97,25 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6 import QtCore, QtWidgets
 
-    from coreg.cli.live import _title
+    from coreg.recording.settings import load_settings
     from coreg.session import open_session
+    from coreg.session.setup import live_title
+    from coreg.ui.layouts import restore_geometry, save_geometry
     from coreg.ui.main_window import LiveWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    user = load_settings()
+    client, therapist = args.client, args.therapist
+    if client is None and therapist is None and user.default_straps and not args.screenshot:
+        client = user.default_straps.get("client") or None
+        therapist = user.default_straps.get("therapist") or None
+    # Start when ready: a window run opens in a preview (nothing recorded until *Start
+    # recording*); a timed run (--duration, --screenshot) records from the start as before.
+    preview = realtime and not args.duration and not args.screenshot
     session, resolved = open_session(
-        args.client, args.therapist, duration_s=args.duration, seed=args.seed,
-        realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed)
+        client, therapist, duration_s=args.duration, seed=args.seed,
+        realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed,
+        preview=preview, lsl=bool(getattr(args, "lsl", False)))
     saved: list[Path] = []
 
     def finished(window: LiveWindow) -> None:
@@ -113,13 +124,19 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
             app.quit()
 
     def factory(client: str, therapist: str) -> tuple[Any, Any]:
-        return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir)
+        return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir,
+                            preview=True, lsl=bool(getattr(args, "lsl", False)))
 
     names = {role: role for role in resolved.sources}
-    window = LiveWindow(session, title=_title(resolved), simulated=resolved.simulated,
+    window = LiveWindow(session, title=live_title(resolved), simulated=resolved.simulated,
                         names=names, duration_s=args.duration, on_finished=finished,
                         autostart=False, session_factory=None if args.screenshot else factory,
                         sources={role: spec.text for role, spec in resolved.specs.items()})
+    size = getattr(args, "size", None)
+    if size is not None:
+        window.resize(*size)
+    elif not args.screenshot:
+        restore_geometry(window, "live")
     window.show()
     if args.client_view or args.screenshot:
         window.toggle_client_view()
@@ -138,6 +155,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
         app.exec()
     finally:
         signals.close()
+        if not args.screenshot:
+            save_geometry(window, "live")
         window.end_session("window closed")
         window.client_view.close()
         window.close()
@@ -149,5 +168,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
         app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     for path in saved:
         print(f"screenshot: {path}")
-    print(f"recording: {session.recording_path}")
+    final = window.session
+    print(f"recording: {final.recording_path}" if final.recording_path else
+          "nothing recorded (the session stayed in its preview)")
     return signals.exit_code

@@ -2,15 +2,18 @@
 resonance power, RSA per breath, the breathing rate the heart shows, assessment steps and ranking,
 and the end summary. Calm colours (theme of :mod:`coreg.ui.theme`); never a number before its
 window fills ("collecting…").
+
+Why one module of this size: one window with the small widgets only it uses (the pacer ring,
+the coherence meter, the sound cue) and its two entry points (live and replay).
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,16 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from coreg.engine.pacer import lung_curve, pacer_state
 from coreg.engine.resonance import COHERENCE_LEVELS, coherence_level
+from coreg.session.breathe import (
+    BreatheConfig,
+    BreatheSession,
+    RateStore,
+    replay_config,
+    summary_lines,
+)
+from coreg.session.replay import ReplaySession
 from coreg.ui import theme
+from coreg.ui.layouts import fit_to_screen, flow_row, restore_geometry, save_geometry
 from coreg.ui.qt_fixes import bool_guard
 
 log = logging.getLogger(__name__)
@@ -32,6 +44,17 @@ STAGE_TEXT = {"in": "Breathe in", "hold-in": "Hold", "out": "Breathe out",
 LEVEL_COLOURS = {"low": theme.SKY_BLUE, "medium": theme.YELLOW, "high": theme.BLUISH_GREEN}
 #: Upper end of the coherence meter; each level takes a third of the meter.
 METER_MAX = 8.0
+#: IN:OUT choices of the window's ratio control → in-breath share of the breath.
+RATIO_CHOICES: dict[str, float] = {"1:1": 0.5, "4:6": 0.4, "1:2": 1 / 3, "3:7": 0.3,
+                                   "6:4": 0.6}
+
+
+def ratio_text(inhale_ratio: float) -> str:
+    """The IN:OUT words of an in-breath share (0.4 → "4:6")."""
+    for text, share in RATIO_CHOICES.items():
+        if abs(share - inhale_ratio) < 1e-6:
+            return text
+    return f"{inhale_ratio * 10:g}:{(1 - inhale_ratio) * 10:g}"
 
 
 def meter_position(value: float) -> float:
@@ -241,10 +264,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         ``analysis``.
     analysis
         The :class:`coreg.session.breathe.BreatheAnalysis` the session feeds.
-    args
-        Options: ``assess``, ``goal``, ``sound``, ``client_name``.
-    folder
-        Recordings folder for the per-client settings; None stores nothing (replay).
+    config
+        How to show it (:class:`coreg.session.breathe.BreatheConfig`).
     duration_s
         Session length in seconds.
     simulated
@@ -253,33 +274,41 @@ class BreatheWindow(QtWidgets.QMainWindow):
         True for a replay (the title says so; the end keeps the recording untouched).
     on_finished
         Called once with the window when the session ends.
+    store_rate
+        Keeps an assessment's chosen rate as the client's default and returns the line saying
+        so; None stores nothing (a replay).
     """
 
-    def __init__(self, session: Any, analysis: Any, args: argparse.Namespace,
-                 folder: Path | None, duration_s: float, *, simulated: bool = True,
-                 replay: bool = False, source_text: str = "", on_finished: Any = None,
-                 sound: SoundCue | None = None) -> None:
+    def __init__(self, session: Any, analysis: Any, config: BreatheConfig, duration_s: float,
+                 *, simulated: bool = True, replay: bool = False, source_text: str = "",
+                 on_finished: Callable[[BreatheWindow], None] | None = None,
+                 sound: SoundCue | None = None, store_rate: RateStore | None = None,
+                 opener: Callable[[], BreatheSession] | None = None) -> None:
         super().__init__()
+        #: ``opener() -> BreatheSession``: *Start* opens the recorded session only then (the
+        #: ``session`` given is an unrecorded stand-in), so nothing is written before Start.
+        self.opener = opener
         self.session = session
         self.analysis = analysis
         self.br = analysis.run
-        self.args = args
-        self.folder = folder
+        self.config = config
+        self.store_rate = store_rate
         self.duration_s = duration_s
         self.replay = replay
         self.on_finished = on_finished
         self.finished = False
         self.sound = sound if sound is not None else (
-            SoundCue.open() if getattr(args, "sound", False) else None)
+            SoundCue.open() if config.sound else None)
         fast = not getattr(session, "realtime", True) and getattr(session, "speed", 1) is None
         #: Messages per frame in fast (virtual-clock) mode, so the pacer is seen moving.
         self.max_per_frame: int | None = 4 if fast and not replay else None
         self.guard = bool_guard()
-        mode = "resonance-frequency assessment" if args.assess else "breathing practice"
+        mode = "resonance-frequency assessment" if config.assess else "breathing practice"
         tags = (["replay"] if replay else []) + (["SIMULATED"] if simulated else [])
         self.setWindowTitle(" — ".join(["coreg breathe", mode, *tags]))
         self.setStyleSheet(theme.STYLE_SHEET)
-        self.resize(1440, 900)
+        fit_to_screen(self, (1440, 900))
+        self.paused_rate_bpm: float | None = None
         root = QtWidgets.QWidget()
         self.setCentralWidget(root)
         outer = QtWidgets.QVBoxLayout(root)
@@ -295,6 +324,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             sim.setObjectName("simulated")
             top.addWidget(sim)
         outer.addLayout(top)
+        outer.addWidget(self._replay_bar() if replay else self._controls())
         if source_text:
             outer.addWidget(_label(source_text, size=theme.SMALL_PT, colour=theme.MUTED))
         body = QtWidgets.QHBoxLayout()
@@ -349,7 +379,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(
             QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.table.setVisible(bool(args.assess))
+        self.table.setVisible(config.assess)
         self.table.setMaximumHeight(220)
         right.addWidget(self.table, 2)
         outer.addWidget(_label("coreg informs; it does not diagnose.", name="disclaimer",
@@ -357,11 +387,213 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(33)
         self.timer.timeout.connect(self.tick)
+        self.started = False
+        for keys, slot in (("Ctrl+Q", self.close), ("Space", self._space)):
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(keys), self)
+            shortcut.activated.connect(slot)
+        self._update_controls()
+
+    # -- controls -------------------------------------------------------------------------
+    def _button(self, text: str, slot: Any, tip: str) -> QtWidgets.QPushButton:
+        button = QtWidgets.QPushButton(text)
+        button.setToolTip(tip)
+        button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        button.clicked.connect(slot)
+        return button
+
+    def _controls(self) -> QtWidgets.QWidget:
+        """Start / pause / stop, and the pacer's rate and IN:OUT while practising."""
+        self.start_button = self._button("▶ Start", self.start,
+                                         "start the session (the recording begins)")
+        self.pause_button = self._button("Pause pacer", self.toggle_pause,
+                                         "pause the pacer (breathe naturally) or resume it; "
+                                         "Space; recorded as a pacer change")
+        self.stop_button = self._button("■ Stop", lambda: self.finish("stopped by user"),
+                                        "end the session now and save it")
+        self.rate_box = QtWidgets.QDoubleSpinBox()
+        self.rate_box.setRange(3.0, 10.0)
+        self.rate_box.setSingleStep(0.5)
+        self.rate_box.setDecimals(2)  # a stored rate (0.1 steps) is shown as it is
+        self.rate_box.setSuffix(" breaths/min")
+        self.rate_box.setKeyboardTracking(False)
+        self.ratio_box = QtWidgets.QComboBox()
+        #: IN:OUT text → in-breath share (the choices, plus the session's own if different).
+        self.ratio_shares = dict(RATIO_CHOICES)
+        self.ratio_box.addItems(list(self.ratio_shares))
+        first = self.br.schedule[0] if self.br.schedule else None
+        if first is not None and first.rate_bpm:
+            self.rate_box.setValue(first.rate_bpm)
+            text = ratio_text(first.inhale_ratio)
+            if text not in self.ratio_shares:
+                self.ratio_shares[text] = first.inhale_ratio
+                self.ratio_box.addItem(text)
+            self.ratio_box.setCurrentText(text)
+        self.rate_box.valueChanged.connect(lambda _v: self.apply_pacer())
+        self.ratio_box.currentTextChanged.connect(lambda _t: self.apply_pacer())
+        for w in (self.rate_box, self.ratio_box):
+            w.setToolTip("change the pacer while practising (recorded as a pacer change)")
+        self.settings_button = self._button("Settings…", self.open_settings,
+                                            "recordings folder, default straps, pacer "
+                                            "defaults, sound, client-view monitor")
+        holder, row = flow_row(self.start_button, self.pause_button, self.stop_button,
+                               _label("pacer", size=theme.SMALL_PT, colour=theme.MUTED),
+                               self.rate_box,
+                               _label("IN:OUT", size=theme.SMALL_PT, colour=theme.MUTED),
+                               self.ratio_box, self.settings_button)
+        for i in range(row.count()):
+            item = row.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, QtWidgets.QLabel):
+                widget.setWordWrap(False)
+        return holder
+
+    def open_settings(self) -> Any:
+        """The settings dialog (the pacer defaults take effect from the next session)."""
+        from coreg.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self, roles=("client",))
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _replay_bar(self) -> QtWidgets.QWidget:
+        """The dyad replay's transport: play/pause, speed, seek slider, position."""
+        from coreg.session.replay import SPEEDS, speed_text
+
+        self.play_button = self._button("Pause", self.toggle_play, "play / pause (Space)")
+        self.speed_box = QtWidgets.QComboBox()
+        self.speed_box.addItems([speed_text(v) for v in SPEEDS])
+        self.speed_box.setCurrentText(speed_text(getattr(self.session, "speed", 1.0)))
+        self.speed_box.currentIndexChanged.connect(lambda i: self.session.set_speed(SPEEDS[i]))
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.slider.setRange(0, max(1, round(self.duration_s * 10)))
+        self.slider.setMinimumWidth(300)
+        self.slider.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
+        self.slider.sliderReleased.connect(lambda: self.seek_to(self.slider.value() / 10))
+        self.position = _label("00:00 / 00:00", colour=theme.TEXT)
+        self.position.setWordWrap(False)
+        replay_tag = _label("REPLAY", colour=theme.SKY_BLUE)
+        replay_tag.setWordWrap(False)
+        holder, _ = flow_row(replay_tag, self.play_button,
+                             _label("speed", size=theme.SMALL_PT, colour=theme.MUTED),
+                             self.speed_box, self.slider, self.position)
+        return holder
+
+    def _update_controls(self) -> None:
+        if self.replay:
+            return
+        practising = self.started and not self.finished
+        self.start_button.setEnabled(not self.started)
+        self.pause_button.setEnabled(practising and not self.config.assess)
+        self.stop_button.setEnabled(practising)
+        # The assessment's steps are fixed: only practice takes rate and IN:OUT changes.
+        editable = not self.config.assess and not self.finished
+        self.rate_box.setEnabled(editable and self.paused_rate_bpm is None)
+        self.ratio_box.setEnabled(editable)
+        self.pause_button.setText("Resume pacer" if self.paused_rate_bpm is not None
+                                  else "Pause pacer")
+
+    def apply_pacer(self) -> None:
+        """Rate or IN:OUT changed: the pacer follows now (recorded), or from the start."""
+        if self.replay or self.config.assess or self.finished or not self.started:
+            return
+        rate = float(self.rate_box.value())
+        share = self.ratio_shares.get(self.ratio_box.currentText(), 0.5)
+        if self.paused_rate_bpm is not None:
+            return  # takes effect on resume
+        current = self.analysis.current_step()
+        if current is not None and current.rate_bpm is not None \
+                and abs(current.rate_bpm - rate) < 0.005 \
+                and abs(current.inhale_ratio - share) < 1e-6:
+            return
+        self.analysis.change_pacer(rate, inhale_ratio=share,
+                                   label=f"{rate:g}/min {self.ratio_box.currentText()}")
+        self.redraw()
+
+    def toggle_pause(self) -> None:
+        """Pause the pacer (breathe naturally; recorded) or resume it at the chosen rate."""
+        if self.replay or self.finished or not self.started or self.config.assess:
+            return
+        if self.paused_rate_bpm is None:
+            current = self.analysis.current_step()
+            self.paused_rate_bpm = (current.rate_bpm if current is not None and current.rate_bpm
+                                    else float(self.rate_box.value()))
+            self.analysis.change_pacer(None, label="paused")
+        else:
+            self.paused_rate_bpm = None
+            self.analysis.change_pacer(
+                float(self.rate_box.value()),
+                inhale_ratio=self.ratio_shares.get(self.ratio_box.currentText(), 0.5),
+                label="resumed")
+        self._update_controls()
+        self.redraw()
+
+    def _space(self) -> None:
+        if self.replay:
+            self.toggle_play()
+        elif not self.started:
+            self.start()
+        else:
+            self.toggle_pause()
+
+    def toggle_play(self) -> None:
+        """Replay: play or pause (at the end: from the start again)."""
+        if self.session.at_end and not self.session.playing:
+            self.seek_to(0.0)
+        self.session.toggle()
+        self._update_transport()
+
+    def seek_to(self, t_s: float) -> None:
+        """Replay: go to ``t_s`` seconds."""
+        self.session.seek(t_s)
+        if self.finished and not self.session.at_end:
+            self._resume_after_end()
+        self.tick()
+
+    def _update_transport(self) -> None:
+        if not self.replay:
+            return
+        from coreg.session.display import clock_text
+
+        pos = self.session.now_s()
+        if not self.slider.isSliderDown():
+            self.slider.blockSignals(True)
+            self.slider.setValue(round(pos * 10))
+            self.slider.blockSignals(False)
+        self.position.setText(f"{clock_text(pos)} / {clock_text(self.duration_s)}")
+        label = ("Pause" if self.session.playing else
+                 "Play again" if self.session.at_end else "Play")
+        if self.play_button.text() != label:
+            self.play_button.setText(label)
+
+    def _resume_after_end(self) -> None:
+        """Replay: leaving the end (seek back, play again) shows the running view again."""
+        self.finished = False
+        self.summary.setText("")
+        self.pacer.setMinimumSize(320, 320)
+        self.pacer.setMaximumHeight(16_777_215)
+        self.steps.setVisible(bool(self.config.assess))
 
     def start(self) -> None:
         """Start the session (its sources or the replay) and the redraw timer."""
+        if self.started:
+            return
+        if self.opener is not None:
+            bs = self.opener()
+            self.session, self.analysis, self.duration_s = bs.session, bs.analysis, bs.duration_s
+            self.br = self.analysis.run
+        self.started = True
         self.session.start()
+        if not self.replay and not self.config.assess:
+            self.apply_pacer()  # a rate or IN:OUT chosen before Start
         self.timer.start()
+        if not self.replay:
+            self._update_controls()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self.started and not self.replay:
+            self.pacer.set_state(0.0, "Press Start when ready", "")
 
     @property
     def session_done(self) -> bool:
@@ -373,6 +605,10 @@ class BreatheWindow(QtWidgets.QMainWindow):
     def tick(self) -> None:
         """Feed what arrived, redraw everything; end the session at its length."""
         self.guard.check()
+        if self.replay:
+            self._update_transport()
+            if self.finished and not self.session.at_end:
+                self._resume_after_end()
         if self.finished:
             return
         self.session.poll(max_messages=self.max_per_frame)
@@ -393,7 +629,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self.sound.update(st.stage, now)
         step = br.schedule[st.step_index] if st.step_index >= 0 else None
         rate_text = f"{st.rate_bpm:.1f} breaths/min" if st.rate_bpm else ""
-        if self.args.assess and step is not None and step.rate_bpm and \
+        if self.config.assess and step is not None and step.rate_bpm and \
                 now - step.start_s < br.settle_s:
             rate_text += " · settling in (not measured yet)"
         words = "Done — well done" if self.finished else STAGE_TEXT[st.stage]
@@ -435,7 +671,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         b = snap.breathing_rate_bpm.value
         self.breath_value.setText("breathing rate the heart shows: " + (
             "collecting…" if b is None else f"{b:.1f}/min"))
-        if self.args.assess:
+        if self.config.assess:
             self.steps.setText(self._steps_text(now))
 
     def _steps_text(self, now: float) -> str:
@@ -451,13 +687,17 @@ class BreatheWindow(QtWidgets.QMainWindow):
     def finish(self, reason: str = "duration reached") -> None:
         """End: stop the session (closing the recording), show the summary (and ranking),
         store the chosen rate (not in a replay)."""
-        from coreg.cli.breathe import final_lines
-
+        if self.finished:
+            return
         self.finished = True
-        self.timer.stop()
-        self.session.stop(reason)
-        lines = final_lines(self.args, self.br, self.folder)
-        if self.args.assess:
+        if not self.replay:  # a replay's transport stays: play again, seek back
+            self.timer.stop()
+            self.session.stop(reason)
+            self._update_controls()
+        else:
+            self.session.pause()
+        lines = summary_lines(self.br, self.config.goal_min)
+        if self.config.assess:
             a = self.br.assessment()
             self.table.setRowCount(len(a.ranking))
             for i, row in enumerate(a.ranking):
@@ -469,10 +709,10 @@ class BreatheWindow(QtWidgets.QMainWindow):
                     item = QtWidgets.QTableWidgetItem(v)
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
                     self.table.setItem(i, j, item)
-            lines = [ln for ln in lines if not ln.startswith(("rank ", "   ", "coreg informs"))
-                     and not ln[:4].strip().isdigit()]
-        else:
-            lines = [ln for ln in lines if not ln.startswith("coreg informs")]
+            lines.append(a.statement)
+            stored = self.store_rate(a) if self.store_rate is not None else ""
+            if stored:
+                lines.append(stored)
         if self.analysis.error:
             lines.append(f"The strap failed: {self.analysis.error}")
         self.summary.setText("\n".join(lines))
@@ -480,6 +720,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.pacer.setMaximumHeight(300)  # make room for the summary
         self.steps.setVisible(False)
         self.redraw()
+        self._update_transport()
         if self.on_finished is not None:
             self.on_finished(self)
 
@@ -492,22 +733,24 @@ class BreatheWindow(QtWidgets.QMainWindow):
 
     def save_screenshot(self, path: str | os.PathLike[str]) -> Path:
         """Save the window as PNG."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        layout = self.centralWidget().layout()
-        layout.invalidate()
-        layout.activate()
+        from coreg.ui.pictures import save_png
+
+        central = self.centralWidget()
+        layout = central.layout() if central is not None else None
+        if layout is not None:
+            layout.invalidate()
+            layout.activate()
         QtWidgets.QApplication.processEvents()
-        self.grab().save(str(target))
-        return target
+        return save_png(self, path)
 
 
-def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> int:
+def _exec(app: QtCore.QCoreApplication, window: BreatheWindow, *, autostart: bool = True,
+          size: tuple[int, int] | None = None, geometry: str = "") -> int:
     """Show ``window``, run the Qt loop; return 0, or 128 + the signal that ended it."""
     from coreg.ui.app import QtSignals
 
     def interrupted(_signum: int) -> None:
-        if not window.finished:
+        if not window.finished and window.started:
             window.timer.stop()
             window.session.stop("interrupted")
         window.close()
@@ -516,13 +759,20 @@ def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> int:
     # Ctrl+C / kill / hang-up: stop the strap and close the recording, then leave the Qt loop
     # at once (also after the session has ended, when no timer runs).
     signals = QtSignals(app, interrupted)
+    if size is not None:
+        window.resize(*size)
+    elif geometry:
+        restore_geometry(window, geometry)
     window.show()
-    window.start()
+    if autostart:
+        window.start()
     try:
         app.exec()
     finally:
         signals.close()
-        if not window.finished:
+        if geometry:
+            save_geometry(window, geometry)
+        if not window.finished and window.started:
             window.timer.stop()
             window.session.stop("window closed")
         window.close()
@@ -531,47 +781,53 @@ def _exec(app: QtWidgets.QApplication, window: BreatheWindow) -> int:
     return signals.exit_code
 
 
-def run_window(args: argparse.Namespace, bs: Any, folder: Path) -> int:
+def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
+               screenshot: str | None = None, store_rate: RateStore | None = None,
+               opener: Callable[[], BreatheSession] | None = None,
+               size: tuple[int, int] | None = None) -> int:
     """Open the breathing window on a :class:`coreg.session.breathe.BreatheSession`; with
-    ``--screenshot`` run offscreen, save at the end and quit."""
-    if args.screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from coreg.cli.breathe import source_text
+    ``screenshot`` run offscreen, save it there at the end and quit.
 
+    With ``opener`` (an interactive window) ``bs`` is an unrecorded stand-in and the window
+    waits for *Start*, which opens the recorded session; otherwise it starts at once.
+    ``size`` (w, h) sets the window's size; else it opens as it was last closed.
+    """
+    if screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
 
     def finished(window: BreatheWindow) -> None:
-        if args.screenshot:
-            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
+        if screenshot:
+            print(f"screenshot: {window.save_screenshot(screenshot)}")
             app.quit()
 
-    window = BreatheWindow(bs.session, bs.analysis, args, folder, bs.duration_s,
-                           simulated=bs.simulated, source_text=source_text(args, bs),
-                           on_finished=finished)
-    code = _exec(app, window)
-    print(f"recording: {bs.session.recording_path}")
+    window = BreatheWindow(bs.session, bs.analysis, config, bs.duration_s,
+                           simulated=bs.simulated, source_text=source,
+                           on_finished=finished, store_rate=store_rate, opener=opener)
+    code = _exec(app, window, autostart=opener is None, size=size,
+                 geometry="" if screenshot else "breathe")
+    path = window.session.recording_path
+    print(f"recording: {path}" if path else "nothing recorded (Start was not pressed)")
     return code
 
 
-def run_replay_window(args: argparse.Namespace, replay: Any, title: str) -> int:
+def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
+                      start_s: float = 0.0, size: tuple[int, int] | None = None) -> int:
     """Replay a breathing recording in the breathing window (pacer from the recorded lines);
-    with ``--screenshot`` play to the end offscreen, save and quit."""
-    if args.screenshot:
+    with ``screenshot`` play to the end offscreen, save it there and quit."""
+    if screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     rec = replay.recording
-    settings = rec.header.get("settings", {}) or {}
-    opts = argparse.Namespace(assess=bool(settings.get("assess")), goal=None, sound=False,
-                              client_name=str(settings.get("client_name") or "client"))
 
     def finished(window: BreatheWindow) -> None:
-        if args.screenshot:
-            print(f"screenshot: {window.save_screenshot(args.screenshot)}")
+        if screenshot:
+            print(f"screenshot: {window.save_screenshot(screenshot)}")
             app.quit()
 
-    window = BreatheWindow(replay, replay.analysis, opts, None, replay.duration_s,
+    window = BreatheWindow(replay, replay.analysis, replay_config(rec), replay.duration_s,
                            simulated=rec.simulation is not None, replay=True,
                            source_text=title, on_finished=finished)
-    if getattr(args, "start", 0.0):
-        replay.seek(args.start)
-    return _exec(app, window)
+    if start_s:
+        replay.seek(start_s)
+    return _exec(app, window, size=size, geometry="" if screenshot else "breathe-replay")

@@ -2,7 +2,8 @@
 
 Two soft waves (each person's heart rate over the last 30 s, each scaled to its own range so
 only the *shape* shows) and, between them, a round shape that grows and brightens as the
-synchrony rises above its chance level. No numbers, no clinical words.
+synchrony rises above its chance level, with a line under it saying so. No numbers, no
+clinical words.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from coreg.ui.panels import ease
 
 WAVE_SPAN_S = 30.0
 BACKGROUND = "#0B1620"
+#: What the round shape shows, in calm words under it (no numbers, no clinical words).
+DISC_TEXT = "The circle grows and brightens when your two heart rhythms move together"
+#: What each wave is, in words beside it.
+WAVE_TEXT = {"client": "client's heart rhythm", "therapist": "therapist's heart rhythm"}
 
 
 def sync_level(fig: SessionFigures) -> float:
@@ -116,7 +121,26 @@ class ClientView(QtWidgets.QWidget):
         # The two hearts' waves, one above and one below the shape.
         for i, (role, data) in enumerate(sorted(self._waves.items())):
             self._draw_wave(painter, data, role, h * (0.25 if i == 0 else 0.75), h * 0.12, w)
+            self._draw_words(painter, WAVE_TEXT.get(role, role),
+                             QtCore.QRectF(w * 0.02, h * (0.01 if i == 0 else 0.93), w * 0.3,
+                                           h * 0.06),
+                             QtGui.QColor(theme.role_colour(role)),
+                             QtCore.Qt.AlignmentFlag.AlignLeft)
+        if len(self._waves) == 2:
+            self._draw_words(painter, DISC_TEXT,
+                             QtCore.QRectF(w * 0.34, h * 0.93, w * 0.64, h * 0.06),
+                             QtGui.QColor(theme.MUTED), QtCore.Qt.AlignmentFlag.AlignRight)
         painter.end()
+
+    @staticmethod
+    def _draw_words(painter: QtGui.QPainter, text: str, box: QtCore.QRectF,
+                    colour: QtGui.QColor, align: QtCore.Qt.AlignmentFlag) -> None:
+        font = painter.font()
+        font.setPixelSize(max(12, int(box.height() * 0.45)))
+        painter.setFont(font)
+        painter.setPen(colour)
+        painter.drawText(box, int(align | QtCore.Qt.AlignmentFlag.AlignVCenter
+                                  | QtCore.Qt.TextFlag.TextWordWrap), text)
 
     def _draw_wave(self, painter: QtGui.QPainter, data: np.ndarray, role: str, mid_y: float,
                    amp: float, w: float) -> None:

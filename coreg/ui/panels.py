@@ -1,6 +1,6 @@
 """The live view's panels: one per person, and the synchrony panel.
 
-pyqtgraph discipline (DESIGN.md §6): every curve is built once and only ``setData`` runs per
+pyqtgraph discipline (docs/design.md §6): every curve is built once and only ``setData`` runs per
 frame; x-ranges are fixed ("seconds before now", so the axis never re-lays out); gaps are NaN
 with ``connect="finite"``; slow trends are redrawn once a second, not every frame.
 """
@@ -165,17 +165,25 @@ class PersonPanel(QtWidgets.QFrame):
         self.hr.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         hr_box.addWidget(self.hr)
         self.hr_unit = _label("HR bpm · every beat", theme.SMALL_PT, theme.MUTED)
+        self.hr_unit.setToolTip("the curve shows corrected beats; rings mark the beats the "
+                                "artifact correction changed")
         self.hr_unit.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         hr_box.addWidget(self.hr_unit)
         top.addLayout(hr_box)
         self.hr_plot = make_plot(HR_SPAN_S, "HR (bpm)")
         self.hr_curve = self.hr_plot.plot(pen=pg.mkPen(colour, width=3), connect="finite")
+        # Beats the artifact correction changed: ringed on the (corrected) curve.
+        self.hr_fixed = self.hr_plot.plot(pen=None, symbol="o", symbolSize=9,
+                                          symbolPen=pg.mkPen(theme.TEXT, width=2),
+                                          symbolBrush=None)
         self.hr_markers = MarkerLines(self.hr_plot, HR_SPAN_S)
         top.addWidget(self.hr_plot, 1)
         layout.addLayout(top, 3)
 
         values = QtWidgets.QGridLayout()
         values.setHorizontalSpacing(18)
+        #: Point size of the metric values (the window lowers it on a narrow screen).
+        self.value_pt = theme.VALUE_PT
         self.rmssd = _label("collecting…", theme.VALUE_PT, theme.TEXT, bold=True)
         self.coherence = _label("collecting…", theme.VALUE_PT, theme.TEXT, bold=True)
         self.lf_hf = _label("collecting…", theme.VALUE_PT, theme.TEXT, bold=True)
@@ -222,13 +230,30 @@ class PersonPanel(QtWidgets.QFrame):
         small, was_small = text.startswith("collecting"), was.startswith("collecting")
         if small != was_small or key + "_style" not in self._texts:
             self._texts[key + "_style"] = "small" if small else "big"
-            pt = theme.VALUE_PT - 8 if small else theme.VALUE_PT
+            pt = self.value_pt - 8 if small else self.value_pt
             colour = theme.MUTED if small else theme.TEXT
             label.setStyleSheet(_label_style(colour, pt, True))
+
+    def set_value_size(self, pt: int) -> None:
+        """Metric values at ``pt`` points ("collecting…" 8 pt smaller), from the next update."""
+        if pt == self.value_pt:
+            return
+        self.value_pt = pt
+        for key in ("rmssd", "coh", "lfhf"):
+            self._texts.pop(key + "_style", None)
+            self._texts.pop(key, None)
+        # The notes under the values ("RMSSD · 60 s window, every beat") shrink with them.
+        note_pt = theme.SMALL_PT if pt >= theme.VALUE_PT else max(9, theme.SMALL_PT - 2)
+        for note in (self.rmssd_note, self.coherence_note, self.lf_hf_note):
+            font = note.font()
+            font.setPointSize(note_pt)
+            note.setFont(font)
+            note.setStyleSheet(_label_style(theme.MUTED, note_pt))
 
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
         self.hr_curve.setData([], [])
+        self.hr_fixed.setData([], [])
         self.rmssd_curve.setData([], [])
         self._hr_range = None
 
@@ -261,6 +286,15 @@ class PersonPanel(QtWidgets.QFrame):
         keep = x >= -HR_SPAN_S - 5.0
         bpm = person.hr_curve_bpm[keep]
         self.hr_curve.setData(x[keep], bpm, connect="finite")
+        fixed = person.hr_curve_corrected
+        if len(fixed) == len(t):
+            ring = keep & fixed
+            self.hr_fixed.setData(x[ring], person.hr_curve_bpm[ring])
+            legend = "seconds before now" + (" · ○ beat corrected (artifact)"
+                                             if ring.any() else "")
+            if self._texts.get("hr_axis") != legend:
+                self._texts["hr_axis"] = legend
+                self.hr_plot.getPlotItem().setLabel("bottom", legend, color=theme.MUTED)
         self.hr_markers.update(markers, elapsed_s)
         if slow:
             rng = _y_range(bpm, 3.0, 10.0)

@@ -19,6 +19,7 @@ from PySide6 import QtCore, QtWidgets
 from coreg.session.display import clock_text
 from coreg.session.replay import SPEEDS, ReplaySession, speed_text
 from coreg.ui import theme
+from coreg.ui.layouts import restore_geometry, save_geometry
 from coreg.ui.main_window import LiveWindow
 from coreg.ui.panels import _label
 
@@ -52,15 +53,12 @@ class ReplayWindow(LiveWindow):
         super().__init__(replay, title=title, simulated=simulated, names=names,  # type: ignore[arg-type]
                          on_finished=on_finished, autostart=False, session_factory=None)
         self.replay = replay
-        root = self.centralWidget().layout()
+        central = self.centralWidget()
+        assert central is not None  # the live window always sets one
+        root = central.layout()
         assert isinstance(root, QtWidgets.QVBoxLayout)
         # The live window's source choosers mean nothing in a replay.
-        source_row = root.itemAt(1).layout()
-        if source_row is not None:
-            for i in range(source_row.count()):
-                widget = source_row.itemAt(i).widget()
-                if widget is not None:
-                    widget.hide()
+        self.source_bar.hide()
         self.stop_button.hide()
         root.insertLayout(1, self._transport_bar())
         self.title_label.setText(title.replace("coreg replay ", ""))
@@ -202,6 +200,11 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     saved: list[Path] = []
     window = ReplayWindow(replay, title=title)
+    size = getattr(args, "size", None)
+    if size is not None:
+        window.resize(*size)
+    elif not args.screenshot:
+        restore_geometry(window, "replay")
     window.show()
     window.start()
     if getattr(args, "start", 0.0):
@@ -229,6 +232,8 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
         app.exec()
     finally:
         signals.close()
+        if not args.screenshot:
+            save_geometry(window, "replay")
         window.end_session("window closed")
         window.client_view.close()
         window.close()

@@ -43,6 +43,9 @@ QFrame#panel {{ background: {PANEL}; border-radius: 10px; }}
 QPushButton {{ background: #2A323A; border: 1px solid #3A444E; border-radius: 6px;
                padding: 6px 14px; font-size: {LABEL_PT}pt; }}
 QPushButton:hover {{ background: #34404A; }}
+QPushButton:disabled, QComboBox:disabled, QLineEdit:disabled, QDoubleSpinBox:disabled {{
+    color: #5F6A74; background: #1C2228; border-color: #262E35; }}
+QPushButton#record {{ border-color: {VERMILLION}; }}
 QComboBox, QLineEdit {{ background: #2A323A; border: 1px solid #3A444E; border-radius: 6px;
                         padding: 4px 8px; }}
 QLabel#simulated {{ background: {YELLOW}; color: {BLACK}; font-weight: bold;

@@ -8,6 +8,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bleak import BleakScanner
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
 from bleak.backends.scanner import BaseBleakScanner
@@ -62,6 +63,16 @@ class BleBackend:
         air = air if air is not None else EmulatedAir.for_running_loop()
         scanner, client = air.backend()
         return cls(scanner=scanner, client=client, label="emulated")
+
+    def scanner_args(self, service_uuids: list[str] | None = None) -> BleakScanner.ExtraArgs:
+        """Keyword arguments for bleak's scanner helpers: ``service_uuids`` when given,
+        ``backend`` only when one is set (bleak's default, the platform's scanner, otherwise)."""
+        args: BleakScanner.ExtraArgs = {}
+        if service_uuids is not None:
+            args["service_uuids"] = service_uuids
+        if self.scanner is not None:
+            args["backend"] = self.scanner
+        return args
 
 
 PLATFORM = BleBackend()

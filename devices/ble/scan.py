@@ -93,8 +93,7 @@ async def scan(
         found: dict[str, tuple[BLEDevice, AdvertisementData]] = await BleakScanner.discover(
             timeout=timeout_s,
             return_adv=True,
-            service_uuids=[HEART_RATE_SERVICE_UUID],
-            backend=backend.scanner,
+            **backend.scanner_args([HEART_RATE_SERVICE_UUID]),
         )
     except Exception as exc:
         error = _adapter_error(exc)

@@ -233,7 +233,7 @@ class BleStrap:
                 return device
         if is_address(target):
             return await BleakScanner.find_device_by_address(
-                target, timeout=self.scan_timeout_s, backend=self.backend.scanner
+                target, timeout=self.scan_timeout_s, **self.backend.scanner_args()
             )
         wanted = target.casefold()
         seen: list[BLEDevice] = []
@@ -249,8 +249,7 @@ class BleStrap:
         exact = await BleakScanner.find_device_by_filter(
             matches,
             timeout=self.scan_timeout_s,
-            service_uuids=[HEART_RATE_SERVICE_UUID],
-            backend=self.backend.scanner,
+            **self.backend.scanner_args([HEART_RATE_SERVICE_UUID]),
         )
         return exact if exact is not None else (seen[0] if seen else None)
 

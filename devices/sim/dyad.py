@@ -1,4 +1,4 @@
-"""Coupling two simulated people (SCIENCE.md §6).
+"""Coupling two simulated people (docs/science.md §6).
 
 The follower's slow (< 0.15 Hz) HR modulation becomes ``√(1−c²)·own(t) + c·leader(t − lag)``, the
 leader's slow modulation rescaled to the follower's own standard deviation so that coupling
@@ -12,6 +12,7 @@ doi:10.1177/1088868316628405).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,17 +66,16 @@ class Coupling:
         """Coupling strength over time (raised-cosine edges of :data:`RAMP_S` inside intervals)."""
         if not self.intervals:
             return np.full(len(t_s), self.strength)
-        on = np.zeros(len(t_s))
+        on: NDArray[np.float64] = np.zeros(len(t_s))
         for t0, t1 in self.intervals:
             t0, t1 = float(t0), float(t1)
             up = np.clip((t_s - t0) / RAMP_S, 0.0, 1.0) if t0 > 0.0 else np.ones(len(t_s))
             down = (np.clip((t1 - t_s) / RAMP_S, 0.0, 1.0) if t1 < duration_s
                     else np.ones(len(t_s)))
-            w = np.minimum(up, down)
-            w = 0.5 - 0.5 * np.cos(np.pi * w)
+            w = cast("NDArray[np.float64]", 0.5 - 0.5 * np.cos(np.pi * np.minimum(up, down)))
             w[(t_s < t0) | (t_s > t1)] = 0.0
             on = np.maximum(on, w)
-        return self.strength * on
+        return cast("NDArray[np.float64]", self.strength * on)
 
 
 def couple_slow(
@@ -108,4 +108,4 @@ def couple_slow(
     sd_lead = float(np.std(leader_slow_bpm))
     scale = float(np.std(follower_slow_bpm)) / sd_lead if sd_lead > 0 else 0.0
     out = np.sqrt(1.0 - c * c) * follower_slow_bpm + c * scale * lead
-    return out - out.mean()
+    return cast("NDArray[np.float64]", out - out.mean())

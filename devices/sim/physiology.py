@@ -1,4 +1,4 @@
-"""A simulated person: breathing, heart-rate modulation and beats (SCIENCE.md §6).
+"""A simulated person: breathing, heart-rate modulation and beats (docs/science.md §6).
 
 The heart rate of one person is modelled in beats per minute on a regular time grid::
 
@@ -23,6 +23,10 @@ Breathing is spontaneous (cycle-by-cycle irregular durations and depths) or foll
 schedule with a lag and a little phase wander. Beats come from an integral pulse frequency
 modulation (IPFM) generator: a beat fires each time the integral of the instantaneous heart rate
 crosses the next integer (Mateo & Laguna 2000, doi:10.1109/10.827288).
+
+Why one module of this size: one model. RSA through the baroreflex loop, breathing, the
+slow components and the IPFM beats all read the same :class:`PersonParams`, and their
+parameters are tuned against each other (docs/validation.md, the simulator).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -142,10 +147,10 @@ class PersonParams:
         f_res = self.resonance_rate_bpm / 60.0
         if self.resonance_width_hz is None:
             loop, scale = self.baroreflex_loop()
-            return scale * loop.response(f)
+            return cast("NDArray[np.complex128]", scale * loop.response(f))
         x = (f - f_res) / self.resonance_width_hz
         amp = self.rsa_bpm * (1.0 + (self.resonance_gain - 1.0) / (1.0 + x * x))
-        return amp * np.exp(-0.5j * np.arctan(x))
+        return cast("NDArray[np.complex128]", amp * np.exp(-0.5j * np.arctan(x)))
 
     def baroreflex_loop(self, dt_s: float = 1.0 / GRID_RATE_HZ) -> tuple[BaroreflexLoop, float]:
         """The person's closed baroreflex loop and the open-loop drive amplitude (bpm).
@@ -189,7 +194,7 @@ class PersonParams:
         the argument of :func:`baroreflex_response` (about +10° at the amplitude peak, within
         about ±60° over 4.5–6.5/min); Lorentzian model: ``-0.5·arctan((f − f_res) / width)``.
         """
-        return np.angle(self.rsa_response(breathing_rate_hz))
+        return cast("NDArray[np.float64]", np.angle(self.rsa_response(breathing_rate_hz)))
 
 
 #: Time constants (s) of the two first-order low-pass stages in the baroreflex loop: the
@@ -255,7 +260,8 @@ class BaroreflexLoop:
         n = math.floor(delay_s / self.dt_s)
         mu = delay_s / self.dt_s - n
         w = 2.0 * np.pi * np.asarray(f_hz, dtype=np.float64) * self.dt_s
-        return (1.0 - mu) * np.exp(-1j * w * n) + mu * np.exp(-1j * w * (n + 1))
+        return cast("NDArray[np.complex128]",
+                    (1.0 - mu) * np.exp(-1j * w * n) + mu * np.exp(-1j * w * (n + 1)))
 
     def _crossing(self, f_cross_hz: float, loop_gain: float) -> tuple[float, float]:
         """``(delay_s, K)`` putting loop phase −π and loop gain ``loop_gain`` at a frequency."""
@@ -280,7 +286,8 @@ class BaroreflexLoop:
         grid = self.resonance_hz * np.linspace(0.6, 1.6, 2001)
         delay_s, k = self._crossing(f_cross, loop_gain)
         for _ in range(12):
-            t = np.abs(1.0 / (1.0 + k * self._lowpass(grid) * self._delay(grid, delay_s)))
+            grid_hz = cast("NDArray[np.float64]", grid)
+            t = np.abs(1.0 / (1.0 + k * self._lowpass(grid_hz) * self._delay(grid_hz, delay_s)))
             i = int(np.argmax(t))
             f_cross += self.resonance_hz - float(grid[i])
             loop_gain = min(1.0 - 1e-6, max(1e-6, 1.0 - (1.0 - loop_gain) * float(t[i]) / g))
@@ -294,7 +301,8 @@ class BaroreflexLoop:
     def response(self, f_hz: NDArray[np.float64] | float) -> NDArray[np.complex128]:
         """``T(f)``: ``abs`` the amplitude factor, ``angle`` the HR phase (rad, + = HR leads)."""
         delay_s, k = self.params()
-        return 1.0 / (1.0 + k * self._lowpass(f_hz) * self._delay(f_hz, delay_s))
+        return cast("NDArray[np.complex128]",
+                    1.0 / (1.0 + k * self._lowpass(f_hz) * self._delay(f_hz, delay_s)))
 
     def run(self, drive: NDArray[np.float64]) -> NDArray[np.float64]:
         """The closed-loop output for a drive sampled every ``dt_s`` (starting from rest)."""
@@ -302,7 +310,7 @@ class BaroreflexLoop:
         n = math.floor(delay_s / self.dt_s)
         mu = delay_s / self.dt_s - n
         a1, a2 = (math.exp(-self.dt_s / tau) for tau in BAROREFLEX_LOWPASS_S)
-        u = drive.tolist()
+        u = cast("list[float]", drive.tolist())
         y = [0.0] * len(u)
         s1 = s2 = 0.0
         for j in range(len(u)):
@@ -397,7 +405,7 @@ class Modulation:
 def time_grid(duration_s: float, pad_s: float) -> NDArray[np.float64]:
     """The modulation grid from ``-pad_s`` to ``duration_s + 5`` s at :data:`GRID_RATE_HZ`."""
     n = math.ceil((duration_s + 5.0 + pad_s) * GRID_RATE_HZ) + 1
-    return -pad_s + np.arange(n, dtype=np.float64) / GRID_RATE_HZ
+    return cast("NDArray[np.float64]", -pad_s + np.arange(n, dtype=np.float64) / GRID_RATE_HZ)
 
 
 def band_noise(
@@ -425,7 +433,7 @@ def band_noise(
     spec[0] = 0.0
     x = np.fft.irfft(spec, n_fft)[:n]
     sd = float(np.std(x))
-    return x * (std / sd) if sd > 0 else x
+    return cast("NDArray[np.float64]", x * (std / sd) if sd > 0 else x)
 
 
 def _spontaneous_cycles(
@@ -441,7 +449,7 @@ def _spontaneous_cycles(
     rho = 0.5
     for i in range(1, n):
         ar[i] = rho * ar[i - 1] + math.sqrt(1 - rho * rho) * z[i]
-    return mean_s * np.exp(sigma * ar - 0.5 * sigma * sigma)
+    return cast("NDArray[np.float64]", mean_s * np.exp(sigma * ar - 0.5 * sigma * sigma))
 
 
 def _spontaneous_phase(
@@ -468,7 +476,7 @@ def pacer_phase(t: NDArray[np.float64], schedule: PacerSchedule) -> NDArray[np.f
     """
     rate_hz = pacer_rate_hz(t, schedule)
     dt = np.diff(t, prepend=t[0])
-    return 2.0 * np.pi * np.cumsum(rate_hz * dt)
+    return cast("NDArray[np.float64]", 2.0 * np.pi * np.cumsum(rate_hz * dt))
 
 
 def pacer_rate_hz(t: NDArray[np.float64], schedule: PacerSchedule) -> NDArray[np.float64]:
@@ -496,11 +504,12 @@ def breathing(
         relative breath depth (mean 1).
     """
     spont = _spontaneous_phase(rng, t, person.breathing_rate_bpm, person.breathing_cv)
-    paced_rate = pacer_rate_hz(t - person.pacer_lag_s, person.pacer)
+    t_paced = cast("NDArray[np.float64]", t - person.pacer_lag_s)
+    paced_rate = pacer_rate_hz(t_paced, person.pacer)
     paced = paced_rate > 0
     phase = spont.copy()
     if np.any(paced):
-        target = pacer_phase(t - person.pacer_lag_s, person.pacer)
+        target = pacer_phase(t_paced, person.pacer)
         wander = band_noise(rng, len(t), 0.0, 0.02, person.paced_phase_jitter_rad)
         # Piecewise: each paced run follows the pacer; each spontaneous run continues from
         # where the previous run ended. Offsets blend over ~5 s at each switch into pacing.
@@ -557,7 +566,7 @@ def inhale_warp(phase_rad: NDArray[np.float64], inhale_ratio: NDArray[np.float64
     cycles = np.floor(phase_rad / (2.0 * np.pi))
     u = phase_rad / (2.0 * np.pi) - cycles
     warped = np.where(u < r, 0.5 * u / r, 0.5 + 0.5 * (u - r) / (1.0 - r))
-    return 2.0 * np.pi * (cycles + warped)
+    return cast("NDArray[np.float64]", 2.0 * np.pi * (cycles + warped))
 
 
 def arousal_level(rng: np.random.Generator, t: NDArray[np.float64], per_min: float
@@ -657,7 +666,7 @@ def ipfm_beats(
     rr = np.diff(beats) * 1000.0
     ends = beats[1:]
     keep = (ends > 0.0) & (ends <= duration_s)
-    return BeatTruth(t_s=ends[keep], rr_ms=rr[keep])
+    return BeatTruth(t_s=ends[keep], rr_ms=cast("NDArray[np.float64]", rr[keep]))
 
 
 def simulate_person(
@@ -682,7 +691,8 @@ def simulate_person(
     """
     t = time_grid(duration_s, pad_s)
     mod = modulation(rng, t, person)
-    beats = ipfm_beats(t, person.mean_hr_bpm + mod.rsa_bpm + mod.slow_bpm,
+    hr = cast("NDArray[np.float64]", person.mean_hr_bpm + mod.rsa_bpm + mod.slow_bpm)
+    beats = ipfm_beats(t, hr,
                        float(rng.uniform()), duration_s)
     return mod, beats
 

@@ -7,9 +7,10 @@ import heapq
 import json
 import zlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from devices.sim.dyad import Coupling, couple_slow
 from devices.sim.physiology import (
@@ -118,6 +119,15 @@ class SimulationRun:
         return heapq.merge(*(self.strap[r].messages for r in self.roles),
                            key=lambda m: m.arrival_s)
 
+    def align_origin(self, origin_s: float) -> None:
+        """Real time: put simulation time 0 at ``origin_s`` on the host monotonic clock.
+
+        Two processes simulating the same scenario and seed (``coreg stream`` on one side, a
+        ``sim`` role on the other) then play one dyad; messages whose time passed before a
+        source starts are skipped.
+        """
+        self._clock.align(origin_s)
+
     def sources(self, realtime: bool = False, start_s: float = 0.0) -> dict[str, SimulatedSource]:
         """Async sources, one per role.
 
@@ -221,7 +231,7 @@ def simulate_people(
     for r in roles:
         p = persons[r]
         rng = role_rng(seed, r, 2)
-        hr = p.mean_hr_bpm + mods[r].rsa_bpm + mods[r].slow_bpm
+        hr = cast("NDArray[np.float64]", p.mean_hr_bpm + mods[r].rsa_bpm + mods[r].slow_bpm)
         beats[r] = ipfm_beats(t, hr, float(rng.uniform()), duration_s)
         strap_params[r] = straps.get(r, StrapParams()) if isinstance(straps, Mapping) else (
             straps or StrapParams())

@@ -1,4 +1,4 @@
-"""Named, seeded simulation scenarios (SCIENCE.md §6).
+"""Named, seeded simulation scenarios (docs/science.md §6).
 
 Each role's person is drawn from ``(seed, role)`` alone, so the same seed gives the same two people
 in every dyad scenario: ``independent``, ``coupled`` and ``weak`` with one seed differ only in their

@@ -24,11 +24,19 @@ class SharedClock:
     two straps of a dyad keep their simulated relative timing however late each is started.
     """
 
-    __slots__ = ("active", "origin_s")
+    __slots__ = ("active", "aligned", "origin_s")
 
     def __init__(self) -> None:
         self.origin_s: float | None = None
         self.active = 0
+        #: True when the origin was set from outside (:meth:`align`): messages whose time
+        #: passed before a source started are then skipped, not stamped late.
+        self.aligned = False
+
+    def align(self, origin_s: float) -> None:
+        """Fix the origin on the host monotonic clock (e.g. to another process's run)."""
+        self.origin_s = float(origin_s)
+        self.aligned = True
 
     def origin(self) -> float:
         """The monotonic time of simulation time 0 (set on first use)."""
@@ -38,7 +46,7 @@ class SharedClock:
 
     def reset_if_idle(self) -> None:
         """Forget the origin when no source is iterating (a fresh set of sources starts anew)."""
-        if self.active == 0:
+        if self.active == 0 and not self.aligned:
             self.origin_s = None
 
 
@@ -111,10 +119,14 @@ class SimulatedSource:
     async def _iterate(self) -> AsyncIterator[Message]:
         self._clock.active += 1
         last_t = self._start_s
+        began_s = time.monotonic()
         try:
             for i, msg in enumerate(self._messages):
                 if self._stopped:
                     break
+                if (self._realtime and self._clock.aligned
+                        and self._clock.origin() + msg.arrival_s < began_s):
+                    continue  # before this source started: never stamped late
                 if self._realtime:
                     await self._sleep_until(self._clock.origin() + msg.arrival_s)
                     if self._stopped:

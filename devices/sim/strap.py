@@ -1,4 +1,4 @@
-"""Emulation of a chest strap: from true beats to what a host receives (SCIENCE.md §1, §6).
+"""Emulation of a chest strap: from true beats to what a host receives (docs/science.md §1, §6).
 
 A real strap (e.g. Polar H10) detects R peaks on its own clock, counts RR intervals in 1/1024 s
 units and sends a Heart Rate Measurement notification (0x2A37) about once a second holding the
@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 from devices.hrm import encode, rr_raw_to_ms
 from devices.sim.physiology import BeatTruth
@@ -128,7 +129,7 @@ def _in_windows(t: float, windows: list[tuple[float, float]]) -> bool:
 
 
 def _plan_artifacts(
-    rng: np.random.Generator, beats_s: np.ndarray, params: StrapParams,
+    rng: np.random.Generator, beats_s: NDArray[np.float64], params: StrapParams,
     avoid: list[tuple[float, float]],
 ) -> dict[int, str]:
     """Choose which beat indices become which artifact (spaced, outside ``avoid`` windows)."""
@@ -158,8 +159,8 @@ def _plan_artifacts(
 
 
 def _detected_beats(
-    rng: np.random.Generator, beats_s: np.ndarray, plan: dict[int, str]
-) -> tuple[np.ndarray, list[str]]:
+    rng: np.random.Generator, beats_s: NDArray[np.float64], plan: dict[int, str]
+) -> tuple[NDArray[np.float64], list[str]]:
     """Beat times as the strap detects them, with the tag of the interval ending at each."""
     out_t: list[float] = [float(beats_s[0])]
     tags: list[str] = [_NORMAL]

@@ -1,4 +1,4 @@
-"""devices.hrm against the spec (SCIENCE.md §1) and, differentially, against Bumble's
+"""devices.hrm against the spec (docs/science.md §1) and, differentially, against Bumble's
 Heart Rate profile encoder/decoder (bumble.profiles.heart_rate_service)."""
 
 from __future__ import annotations

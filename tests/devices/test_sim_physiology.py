@@ -1,4 +1,4 @@
-"""The simulated person matches its settings (SCIENCE.md §6, §3, §4)."""
+"""The simulated person matches its settings (docs/science.md §6, §3, §4)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def peak_hz(f: np.ndarray, p: np.ndarray, lo: float, hi: float) -> float:
 
 
 def coherence_ratio(beats: BeatTruth, window_s: float = 64.0, step_s: float = 5.0) -> float:
-    """Mean coherence ratio, open formula of SCIENCE.md §4 (after McCraty et al. 2009).
+    """Mean coherence ratio, open formula of docs/science.md §4 (after McCraty et al. 2009).
 
     Last 64 s of NN, cubic-resampled at 2 Hz, linear detrend, Hann, FFT zero-padded to 8192,
     peak = highest PSD point in 0.04–0.26 Hz, peak power = PSD within ±0.015 Hz of it,
@@ -128,7 +128,7 @@ def test_rmssd_and_coherence_are_realistic() -> None:
     paced = one(dataclasses.replace(BASE, pacer=((0.0, 6.0),)), seed=6).beats["client"]
     assert 20.0 <= rmssd_ms(spont) <= 60.0
     coh_spont, coh_paced = coherence_ratio(spont), coherence_ratio(paced)
-    # SCIENCE.md §4 reference points: spontaneous 15/min ≈ 1.5, paced 5–6.5/min ≈ 4–8.
+    # docs/science.md §4 reference points: spontaneous 15/min ≈ 1.5, paced 5–6.5/min ≈ 4–8.
     assert 0.4 <= coh_spont <= 2.5
     assert 3.0 <= coh_paced <= 9.0
     assert coh_paced > 2.5 * coh_spont

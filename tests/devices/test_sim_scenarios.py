@@ -153,7 +153,8 @@ def test_switching_coupling_is_stronger_in_on_intervals() -> None:
 
 def test_paced_dyad_correlates_through_the_pacer_alone() -> None:
     lag_s, r = mean_window_xcorr(simulate("paced", 600.0, 1))
-    # SCIENCE.md §5: same pacer → high r, no coupling. The peak sits within ±2 s of 0, not at 0:
+    # docs/science.md §5: same pacer → high r, no coupling. The peak sits within ±2 s of 0, not
+    # at 0:
     # each person's HR phase relative to breathing depends on their own resonance (closed-loop
     # baroreflex, up to ~±45° at 6/min), here 6.47 vs 5.51/min → HR about 1.5 s apart.
     near = np.abs(lag_s) <= 2.0

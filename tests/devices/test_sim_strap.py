@@ -1,4 +1,4 @@
-"""The simulated strap emits what a real strap emits (SCIENCE.md §1, §6)."""
+"""The simulated strap emits what a real strap emits (docs/science.md §1, §6)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_emitted_rr_are_the_true_beats_quantised_without_drift() -> None:
     arrival = np.array([s.arrival_s for s in samples(run, "client") for _ in s.rr_ms])
     age = arrival - beat_t
     assert age.min() > 0.0
-    assert age.max() < 3.5  # SCIENCE.md §1: an RR can be seconds old when it arrives
+    assert age.max() < 3.5  # docs/science.md §1: an RR can be seconds old when it arrives
 
 
 def _local_median(rr: np.ndarray, i: int, skip: set[int]) -> float:

@@ -1,9 +1,10 @@
-"""Lipponen–Tarvainen artifact detection and correction (SCIENCE.md §2)."""
+"""Lipponen–Tarvainen artifact detection and correction (docs/science.md §2)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from artifact_injection import inject_artifacts, score_detection
 
 from coreg.engine import artifacts as A
 from coreg.engine import hrv
@@ -61,14 +62,14 @@ def test_real_ectopic_beats_mitdb100(mitdb100: dict[str, np.ndarray]) -> None:
 
 
 def test_injected_artifacts_meet_targets(mitdb100: dict[str, np.ndarray]) -> None:
-    """Sensitivity ≥ 95 %, specificity ≥ 99.5 %, RMSSD within 5 % (issue 3; table in README)."""
+    """Sensitivity ≥ 95 %, specificity ≥ 99.5 %, RMSSD within 5 % (issue 3; docs/validation.md)."""
     clean = mitdb100["nn_ms"]
     rmssd_clean = hrv.time_domain(clean).rmssd_ms
     detected = events = fp = clean_beats = 0
     for seed in range(3):
-        inj = A.inject_artifacts(clean, np.random.default_rng(seed), fraction=0.03)
+        inj = inject_artifacts(clean, np.random.default_rng(seed), fraction=0.03)
         labels = A.detect(inj.rr_ms)
-        score = A.score_detection(labels != A.BeatClass.NORMAL, inj)
+        score = score_detection(labels != A.BeatClass.NORMAL, inj)
         detected += score.detected
         events += score.events
         fp += score.false_positives
@@ -80,7 +81,7 @@ def test_injected_artifacts_meet_targets(mitdb100: dict[str, np.ndarray]) -> Non
 
 
 def test_live_detector_tracks_offline(pyhrv_long_rr: np.ndarray) -> None:
-    inj = A.inject_artifacts(pyhrv_long_rr[:1500], np.random.default_rng(3))
+    inj = inject_artifacts(pyhrv_long_rr[:1500], np.random.default_rng(3))
     offline = A.detect(inj.rr_ms)
     live = A.LiveArtifactDetector()
     final: dict[int, int] = {}
@@ -91,7 +92,7 @@ def test_live_detector_tracks_offline(pyhrv_long_rr: np.ndarray) -> None:
     labels = np.array([final[k] for k in range(len(final))])
     agree = np.mean((labels != 0) == (offline[: len(labels)] != 0))
     assert agree > 0.98
-    score = A.score_detection(np.r_[labels, np.zeros(live.n_provisional)] != 0, inj)
+    score = score_detection(np.r_[labels, np.zeros(live.n_provisional)] != 0, inj)
     assert score.sensitivity >= 0.9
 
 
@@ -137,7 +138,7 @@ def test_implausible_rr_is_flagged() -> None:
 
 def test_injection_maps_every_beat_to_its_clean_original() -> None:
     clean = _regular(400, seed=5)
-    inj = A.inject_artifacts(clean, np.random.default_rng(4), fraction=0.05)
+    inj = inject_artifacts(clean, np.random.default_rng(4), fraction=0.05)
     assert len(inj.source) == len(inj.rr_ms)
     assert np.all(np.diff(inj.source) >= 0)
     touched = np.zeros(len(inj.rr_ms), dtype=bool)
@@ -168,8 +169,8 @@ def test_threshold_floor_keeps_regular_large_rsa_clean() -> None:
 def test_threshold_floor_still_finds_injected_artifacts() -> None:
     clean = _large_regular_rsa(1200, seed=1)
     for seed in range(3):
-        inj = A.inject_artifacts(clean, np.random.default_rng(seed), fraction=0.03)
-        offline = A.score_detection(A.detect(inj.rr_ms) != 0, inj)
+        inj = inject_artifacts(clean, np.random.default_rng(seed), fraction=0.03)
+        offline = score_detection(A.detect(inj.rr_ms) != 0, inj)
         assert offline.sensitivity == 1.0
         assert offline.specificity >= 0.995
         live = A.LiveArtifactDetector()
@@ -177,4 +178,4 @@ def test_threshold_floor_still_finds_injected_artifacts() -> None:
         for value in inj.rr_ms:
             final.update(live.push(value))
         labels = np.array([final.get(k, 0) for k in range(len(inj.rr_ms))])
-        assert A.score_detection(labels != 0, inj).sensitivity >= 0.95
+        assert score_detection(labels != 0, inj).sensitivity >= 0.95

@@ -9,7 +9,8 @@ import pytest
 from engine_helpers import beats_rr, strap_samples
 
 from coreg.engine import hrv
-from coreg.engine.person import COLLECTING, OFF, OK, PersonEngine
+from coreg.engine.artifacts import LIVE_LOOKAHEAD_BEATS
+from coreg.engine.person import COLLECTING, OFF, OK, Metric, PersonEngine
 from devices.types import DeviceEvent, EventKind
 
 
@@ -177,7 +178,20 @@ def test_erratic_rr_never_crashes_the_live_engine() -> None:
             engine.feed(RRSample("client", t_s, rr, 60, True, b""))
             if i % 5 == 0:
                 engine.snapshot(t_s)
-        assert engine.snapshot(t_s) is not None
+        snap = engine.snapshot(t_s)
+        metrics = [getattr(snap, f.name) for f in dataclasses.fields(snap)
+                   if isinstance(getattr(snap, f.name), Metric)]
+        assert len(metrics) == 13
+        for m in metrics:
+            assert m.state in (OK, COLLECTING, OFF)
+            assert m.value is None or np.isfinite(m.value)
+            assert (m.value is not None) == (m.state == OK)
+        # Every RR became a beat; the plausible range of the input bounds the HR.
+        q = snap.quality
+        assert q.beats == 1200 and len(engine.timeline) == 1200
+        assert 0.0 <= q.corrected_pct <= 100.0 and q.gaps == 0
+        assert 0 <= snap.provisional_beats <= LIVE_LOOKAHEAD_BEATS
+        assert snap.hr_bpm.state == OK and 30.0 < snap.hr_bpm.value < 250.0
 
 
 def test_incremental_spectrum_equals_one_spline_over_the_run(ten_minutes: tuple) -> None:

@@ -109,7 +109,7 @@ def _coherence(seed: int, rate: float | None, res: float) -> float:
 
 
 def test_coherence_rises_from_spontaneous_to_resonance_breathing() -> None:
-    # SCIENCE.md §4: spontaneous ≈ 1.5, paced 5–6.5/min ≈ 4–8.
+    # docs/science.md §4: spontaneous ≈ 1.5, paced 5–6.5/min ≈ 4–8.
     for seed in (3, 4):
         spont = _coherence(seed, None, 5.5)
         paced = _coherence(seed, 5.5, 5.5)

@@ -153,7 +153,8 @@ rr_raw = st.integers(min_value=0, max_value=0xFFFF)
 @given(
     notifications=st.lists(
         st.tuples(
-            st.floats(min_value=0, max_value=1e5, allow_nan=False),
+            # the step to the next notification: lines are in time order, no hour-long silence
+            st.floats(min_value=0, max_value=100, allow_nan=False),
             st.lists(rr_raw, max_size=9),
             st.integers(min_value=0, max_value=0xFFFF),
             st.sampled_from([True, False, None]),
@@ -167,12 +168,14 @@ def test_round_trip_property(tmp_path_factory: pytest.TempPathFactory,
                              notifications: list, note: str) -> None:
     path = tmp_path_factory.mktemp("rt") / "r.jsonl"
     written = []
+    t = 0.0
     with RecordingWriter(path, new_header("dyad", ROLES)) as w:
-        for t, raws, hr, contact, role in notifications:
+        for step, raws, hr, contact, role in notifications:
+            t += step
             s = _sample(role, t, raws, hr, contact)
             written.append(s)
             w.write(s)
-        w.write_marker(1.0, note)
+        w.write_marker(t, note)
     rec = read_recording(path)
     assert len(rec.samples) == len(written)
     for a, b in zip(rec.samples, written, strict=True):

@@ -81,7 +81,8 @@ def test_corrupt_index_is_ignored(folder: Path) -> None:
 def test_cli_table_and_json(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sessions", "--recordings-dir", str(folder)]) == 0
     table = capsys.readouterr().out
-    assert table.count("DAMAGED") == 4 and "synchrony d=" in table and "incomplete" in table
+    assert table.count("DAMAGED") == 4 and "synchrony effect size d=" in table
+    assert " bpm RMSSD " in table and "incomplete" in table
     assert main(["sessions", "--recordings-dir", str(folder), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data[0]["file"] == "new.jsonl" and len(data) == 7
@@ -95,7 +96,7 @@ def test_headline_synchrony_equals_the_report(tmp_path: Path) -> None:
     path = write_sample_recording(tmp_path / "d.jsonl", "coupled", 240.0, seed=5)
     an = analyze_session(read_recording(path), with_neurokit=False)
     head = sessions.headline(path)["synchrony"]
-    assert an.sync_summary is not None and an.sync_summary["effect_size"] is not None
-    assert head["effect_size"] == round(an.sync_summary["effect_size"], 2)
-    assert head["mean_peak_r"] == round(an.sync_summary["mean_peak_r"], 3)
+    assert an.sync_summary is not None and an.sync_summary.effect_size is not None
+    assert head["effect_size"] == round(an.sync_summary.effect_size, 2)
+    assert head["mean_peak_r"] == round(an.sync_summary.mean_peak_r, 3)
     assert head["roles"] == list(an.sync_roles)

@@ -49,27 +49,48 @@ def test_dyad_report_is_self_contained_and_complete(
                  "SIMULATED", "@media print", "page-break", "therapist", "client"):
         assert text in page, text
     assert "Breathing pacer" not in page  # no pacer lines in this recording
+    # --no-neurokit leaves no empty heading; the markers are listed with their notes.
+    assert "neurokit2</h2>" not in page and "HRV indices" not in page
+    assert "<h2>Markers</h2>" in page
+    assert re.search(r"00:40</td><td>both</td><td>topic A", page)
+    assert "01:40</td><td>both</td><td>topic B" in page
 
 
-def test_breathing_report_has_pacer_steps_and_neurokit_table(
+def test_breathing_report_shows_the_engines_assessment_and_neurokit_table(
         breathing: Path, tmp_path: Path) -> None:
     out = tmp_path / "b.html"
     assert main(["report", str(breathing), "-o", str(out), "--quiet"]) == 0
     page = out.read_text(encoding="utf-8")
-    assert "Per-step assessment" in page
-    # schedule 6.5/min from 60 s, 6.0 from 180 s, 5.5 from 300 s: three steps in the table
-    rows = re.findall(r"<tr><td class='n'>(\d(?:\.\d)?)</td><td class='n'>\d", page)
-    assert rows == ["6.5", "6", "5.5"]
-    assert "This table's own ranking" in page
-    try:
-        import coreg.engine.resonance  # noqa: F401  (the breathing engineer's assessment)
-    except ImportError:
-        pass
-    else:
-        assert "Resonance assessment (as coreg breathe computes it)" in page
-    assert "HRV indices (neurokit2)" in page and ">RMSSD<" in page and "SampEn" in page
+    assert "Resonance assessment — client" in page
+    # schedule 6.5/min from 60 s, 6.0 from 180 s, 5.5 from 300 s: three ranked steps, ranks 1-3
+    rows = re.findall(r"<tr><td class='n'>(\d)</td><td class='n'>(\d(?:\.\d)?)</td>", page)
+    assert sorted(rank for rank, _ in rows) == ["1", "2", "3"]
+    assert sorted(rate for _, rate in rows) == ["5.5", "6", "6.5"]
+    # The chosen rate is the engine's: the rate ranked first, the same as the live assessment.
+    from coreg.recording import read_recording
+    from coreg.report.breathing import replay_breathing
+
+    replayed = replay_breathing(read_recording(breathing), "client")
+    assert replayed is not None and replayed.assessment is not None
+    chosen = replayed.assessment.chosen_rate_bpm
+    assert chosen is not None
+    assert dict((rank, rate) for rank, rate in rows)["1"] == f"{chosen:g}"
+    assert (f"Resonance assessment (as coreg breathe computes it): {chosen:g} breaths/min"
+            in page)
+    assert replayed.assessment.statement.replace("'", "&#x27;") in page
+    # One science: no second ranking of the report's own.
+    assert "own ranking" not in page and "ranked first on" not in page
+    assert "<h2>Appendix: HRV indices computed by neurokit2</h2>" in page
+    # every index with its unit and what it is
+    assert re.search(r"<td>RMSSD</td><td class='n'>[\d.]+</td><td>ms</td><td>root mean", page)
+    assert re.search(r"<td>LF</td><td class='n'>[\d.e+]+</td><td>ms²</td>", page)
+    assert "<td>SampEn</td>" in page and "sample entropy" in page
+    assert page.index("Appendix: HRV indices") > page.index("Resonance assessment — client")
+    # the assessment table explains its columns and plots HR swing against rate
+    assert "Columns: <b>rank</b>" in page and "HR swing per breath (bpm" in page
     assert "<h2>Synchrony</h2>" not in page and "relative to chance" not in page  # one person
-    assert _images(page) == 4  # metrics, tachogram, spectrum, breathing
+    assert _images(page) == 5  # metrics, tachogram, spectrum, breathing, swing vs rate
+    assert "<h2>Markers</h2>" not in page  # none dropped: no empty section
 
 
 @pytest.mark.parametrize("content", ["", "not json\n", '{"format":"coreg-recording"}\n'])
@@ -107,3 +128,25 @@ def test_failure_while_rendering_leaves_no_partial_file(
     with pytest.raises(RuntimeError):
         main(["report", str(dyad), "-o", str(tmp_path / "r.html"), "--quiet", "--no-neurokit"])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_report_and_exports_are_owner_only(dyad: Path, tmp_path: Path) -> None:
+    """Reports and exports are health data: 0600 whatever the umask (docs/design.md §8)."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "r.html"
+        assert main(["report", str(dyad), "-o", str(out), "--quiet", "--no-neurokit"]) == 0
+        assert main(["export", str(dyad), "--format", "csv", "-o",
+                     str(tmp_path / "e.csv")]) == 0
+        assert main(["export", str(dyad), "--format", "rr-txt", "-o",
+                     str(tmp_path / "e.txt")]) == 0
+    finally:
+        os.umask(old)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["e-beats.csv", "e-client.txt", "e-metrics.csv", "e-therapist.txt",
+                       "r.html"]
+    for p in tmp_path.iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name

@@ -3,7 +3,6 @@ figures equal the live session's (headless and in the breathing window)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -15,7 +14,8 @@ import pytest
 
 from coreg.cli import main as cli_main
 from coreg.recording import read_recording
-from coreg.session.breathe import BreatheAnalysis, replay_analysis_factory, schedule_from_recording
+from coreg.recording.replay import pacer_schedule
+from coreg.session.breathe import BreatheAnalysis, BreatheConfig, replay_analysis_factory
 from coreg.session.replay import ReplaySession
 from coreg.ui.breathe import BreatheWindow
 
@@ -48,7 +48,7 @@ def test_headless_replay_prints_the_live_figures(assessment, capsys) -> None:
     assert cli_main(["replay", "--headless", "--speed", "max", str(path)]) == 0
     out = capsys.readouterr().out
     assert "SIMULATED (breathe, seed 3)" in out.splitlines()[0]
-    assert "pacer 6.0/min" in out and "pacer 5.0/min" in out
+    assert "pacer 6.0 breaths/min" in out and "pacer 5.0 breaths/min" in out
     # Same summary, same ranking table, same statement as live.
     assert _tail(out, "Session ") == _tail(live_out, "Session ")
     assert "Best breathing rate" in out
@@ -58,7 +58,7 @@ def test_headless_replay_prints_the_live_figures(assessment, capsys) -> None:
 def test_replay_schedule_comes_from_the_recorded_pacer_lines(assessment) -> None:
     path, _ = assessment
     rec = read_recording(path)
-    sched = schedule_from_recording(rec)
+    sched = pacer_schedule(rec)
     assert [s.rate_bpm for s in sched] == [6.0, 5.0, None]
     assert sched[1].start_s == pytest.approx(70.0)  # 60 s + 10 s settle
     analysis = replay_analysis_factory(rec)()
@@ -70,9 +70,8 @@ def test_replay_window_shows_the_pacer_and_the_live_summary(qtbot, assessment) -
     path, live_out = assessment
     rec = read_recording(path)
     replay = ReplaySession(rec, speed=math.inf, analysis_factory=replay_analysis_factory(rec))
-    opts = argparse.Namespace(assess=True, goal=None, sound=False, client_name="client")
     done: list[BreatheWindow] = []
-    win = BreatheWindow(replay, replay.analysis, opts, None, replay.duration_s,
+    win = BreatheWindow(replay, replay.analysis, BreatheConfig(assess=True), replay.duration_s,
                         simulated=True, replay=True, on_finished=done.append)
     qtbot.addWidget(win)
     win.show()

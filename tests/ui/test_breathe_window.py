@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui
 
-from coreg.cli.breathe import build_schedule, open_session
+from coreg.cli.breathe import build_schedule, config_from_args, open_session, rate_store
 from coreg.recording import read_recording
 from coreg.ui.breathe import (
     BreatheWindow,
@@ -37,8 +37,9 @@ def _window(qtbot, args: argparse.Namespace, folder: Path, speed: float = math.i
     schedule, duration_s = build_schedule(args, folder)
     bs = open_session(args, schedule, duration_s, folder, speed)
     done: list[BreatheWindow] = []
-    win = BreatheWindow(bs.session, bs.analysis, args, folder, duration_s,
-                        simulated=bs.simulated, on_finished=done.append, sound=sound)
+    win = BreatheWindow(bs.session, bs.analysis, config_from_args(args), duration_s,
+                        simulated=bs.simulated, on_finished=done.append, sound=sound,
+                        store_rate=rate_store(folder, args.client_name))
     qtbot.addWidget(win)
     assert "collecting" in win.coh_value.text()  # nothing claimed before data
     win.show()
@@ -97,7 +98,8 @@ def test_device_state_is_shown_calmly(qtbot, tmp_path: Path) -> None:
     args = _args(tmp_path, duration=30.0, rate=6.0)
     schedule, duration_s = build_schedule(args, tmp_path)
     bs = open_session(args, schedule, duration_s, tmp_path, math.inf)
-    win = BreatheWindow(bs.session, bs.analysis, args, tmp_path, duration_s, simulated=True)
+    win = BreatheWindow(bs.session, bs.analysis, config_from_args(args), duration_s,
+                        simulated=True)
     qtbot.addWidget(win)
     win.show()
     for kind, shown in ((EventKind.CONNECTING, "Connecting"),

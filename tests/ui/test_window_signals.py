@@ -77,7 +77,8 @@ def test_a_signal_ends_the_window_after_its_session_ended(signum: int, tmp_path:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_mid_session_ends_it_interrupted(signum: int, tmp_path: Path) -> None:
-    proc = running_window(["live", "--client", "sim:coupled"], tmp_path)
+    # (--duration: a timed window records from the start; without it, it opens in a preview)
+    proc = running_window(["live", "--client", "sim:coupled", "--duration", "600"], tmp_path)
     wait_for(lambda: any(p.read_text(encoding="utf-8").count('"rr"') >= 3
                          for p in tmp_path.glob("*.jsonl")), 60.0, proc)
     assert_gone_promptly(proc, signum)

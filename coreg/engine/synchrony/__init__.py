@@ -1,6 +1,6 @@
 """Physiological synchrony of two people: windowed cross-correlation of heart rate against chance.
 
-Definitions (SCIENCE.md §5):
+Definitions (docs/science.md §5):
 
 * **Signal.** Each person's heart rate (bpm) placed at the midpoint of each NN interval, linearly
   interpolated at ``rate_hz`` (4 Hz) on a grid *shared by both people* (sample ``k`` is host time
@@ -48,7 +48,9 @@ import logging
 
 from coreg.engine.synchrony.live import LiveSynchrony, LiveSyncSnapshot, SyncWindow
 from coreg.engine.synchrony.session import (
+    NO_SYNC,
     PairAnalysis,
+    SyncSummary,
     _clean,
     _pick_roles,
     _session_grid,
@@ -90,10 +92,12 @@ __all__ = [
     "BREATHING_LABEL",
     "DYAD_ROLES",
     "MIN_CHANCE_SURROGATES",
+    "NO_SYNC",
     "LiveSyncSnapshot",
     "LiveSynchrony",
     "PairAnalysis",
     "SyncSettings",
+    "SyncSummary",
     "SyncWindow",
     "_clean",
     "_pad_samples",

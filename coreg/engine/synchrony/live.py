@@ -1,6 +1,6 @@
 """Live synchrony: each new window computed once, a trailing chance baseline.
 
-See :mod:`coreg.engine.synchrony` for the definitions (SCIENCE.md §5).
+See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 """
 
 from __future__ import annotations
@@ -9,13 +9,18 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from coreg.engine.beats import BeatSeries
-from coreg.engine.synchrony.session import PairAnalysis, analyze_signals, summary
+from coreg.engine.synchrony.session import (
+    PairAnalysis,
+    SyncSummary,
+    analyze_signals,
+    summary,
+)
 from coreg.engine.synchrony.settings import DYAD_ROLES, MIN_CHANCE_SURROGATES, SyncSettings
 from coreg.engine.synchrony.signal import _pad_samples, prepare_pair
 from coreg.engine.synchrony.windows import (
@@ -90,7 +95,7 @@ class LiveSyncSnapshot:
     effect_size: float
     above_chance: bool
     baseline_t_s: float
-    baseline: dict[str, Any] | None
+    baseline: SyncSummary | None
     chance_surrogates: int = 0
 
 
@@ -184,8 +189,11 @@ class LiveSynchrony:
             return []
         curves = window_curves(standardized_windows(x, w), standardized_windows(y, w), starts, L)
         r, i = peak_nearest_zero(curves)
+        st_l = cast("list[int]", starts.tolist())
+        r_l = cast("list[float]", r.tolist())
+        i_l = cast("list[int]", i.tolist())
         return [SyncWindow(float((k0 + st) / rate), float(rv), float((iv - L) / rate))
-                for st, rv, iv in zip(starts.tolist(), r.tolist(), i.tolist(), strict=True)]
+                for st, rv, iv in zip(st_l, r_l, i_l, strict=True)]
 
     def _recompute_baseline(self, a: BeatSeries, b: BeatSeries, end_k: int, now_s: float) -> None:
         s = self.settings

@@ -1,6 +1,6 @@
 """Pair analysis against chance, and the whole-session synchrony summary.
 
-See :mod:`coreg.engine.synchrony` for the definitions (SCIENCE.md §5).
+See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -124,7 +124,7 @@ def analyze_signals(
     zb = standardized_windows(b, w)
     peak_r, curves = pair_peak_matrix(za, zb, starts, L)
     real_r, real_i = peak_nearest_zero(curves)
-    t_s = (k0 + starts) / rate
+    t_s = cast("NDArray[np.float64]", (k0 + starts) / rate)
     mean_peak_r = float(np.mean(real_r))
     mean_curve = curves.mean(axis=0)
     lag_s = refined_lag(mean_curve, rate)
@@ -137,7 +137,7 @@ def analyze_signals(
         idx = surrogates.block_bootstrap_indices(len(starts), block, n_boot, rng)
         counts = np.zeros((n_boot, len(starts)))
         np.add.at(counts, (np.repeat(np.arange(n_boot), idx.shape[1]), idx.ravel()), 1.0)
-        boot_curves = counts @ curves / idx.shape[1]
+        boot_curves = cast("NDArray[np.float64]", counts @ curves / idx.shape[1])
         boot_lags = refined_lags(boot_curves, rate)
         lo, hi = np.nanquantile(boot_lags, [0.025, 0.975])
         lag_ci = (float(lo), float(hi))
@@ -153,7 +153,7 @@ def analyze_signals(
     return PairAnalysis(
         window_t_s=t_s,
         peak_r=real_r,
-        peak_lag_s=(real_i - L) / rate,
+        peak_lag_s=cast("NDArray[np.float64]", (real_i - L) / rate),
         lags_s=settings.lags_s,
         mean_curve=mean_curve,
         lag_s=lag_s,
@@ -192,29 +192,54 @@ def leader_of(analysis: PairAnalysis, roles: tuple[str, str], alpha: float) -> s
     return "none"
 
 
-def summary(analysis: PairAnalysis | None, roles: tuple[str, str], alpha: float) -> dict[str, Any]:
-    """The issue's ``"synchrony"`` JSON for one analysis (undefined numbers are None).
+@dataclass(frozen=True, slots=True)
+class SyncSummary:
+    """The headline of one pair analysis against its chance baseline (docs/science.md §5).
 
-    ``lag_s`` is positive when the leader's heart moves first; with ``leader == "none"`` it is the
-    estimate of how far ``roles[0]``'s heart moves before ``roles[1]``'s.
+    Undefined numbers are None. ``lag_s`` is positive when the leader's heart moves first;
+    with ``leader == "none"`` it is the estimate of how far the first role's heart moves
+    before the second's. ``significant`` is p < alpha (circular-shift test).
     """
+
+    mean_peak_r: float | None
+    lag_s: float | None
+    leader: str
+    effect_size: float | None
+    p_value: float | None
+    significant: bool
+    pct_windows_above_chance: float | None
+    windows: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``"synchrony"`` object of ``coreg analyze --json`` (keys in field order)."""
+        return {"mean_peak_r": self.mean_peak_r, "lag_s": self.lag_s, "leader": self.leader,
+                "effect_size": self.effect_size, "p_value": self.p_value,
+                "significant": self.significant,
+                "pct_windows_above_chance": self.pct_windows_above_chance,
+                "windows": self.windows}
+
+
+#: The summary of an analysis that could not be made (too little overlapping data).
+NO_SYNC = SyncSummary(None, None, "none", None, None, False, None, 0)
+
+
+def summary(analysis: PairAnalysis | None, roles: tuple[str, str], alpha: float) -> SyncSummary:
+    """The :class:`SyncSummary` of one analysis (:data:`NO_SYNC` for None)."""
     if analysis is None:
-        return {"mean_peak_r": None, "lag_s": None, "leader": "none", "effect_size": None,
-                "p_value": None, "significant": False, "pct_windows_above_chance": None,
-                "windows": 0}
+        return NO_SYNC
     leader = leader_of(analysis, roles, alpha)
     lag = analysis.lag_s if leader != roles[1] else -analysis.lag_s
     p = analysis.p_value
-    return {
-        "mean_peak_r": _clean(analysis.mean_peak_r),
-        "lag_s": _clean(lag, 2),
-        "leader": leader,
-        "effect_size": _clean(analysis.effect_size, 3),
-        "p_value": _clean(p),
-        "significant": bool(np.isfinite(p) and p < alpha),
-        "pct_windows_above_chance": _clean(analysis.pct_windows_above_chance, 1),
-        "windows": analysis.windows,
-    }
+    return SyncSummary(
+        mean_peak_r=_clean(analysis.mean_peak_r),
+        lag_s=_clean(lag, 2),
+        leader=leader,
+        effect_size=_clean(analysis.effect_size, 3),
+        p_value=_clean(p),
+        significant=bool(np.isfinite(p) and p < alpha),
+        pct_windows_above_chance=_clean(analysis.pct_windows_above_chance, 1),
+        windows=analysis.windows,
+    )
 
 
 def details(analysis: PairAnalysis | None, roles: tuple[str, str],
@@ -299,7 +324,7 @@ def session_synchrony(
     roles
         The two roles to compare, first one's lead counted positive when there is no leader.
     settings
-        Analysis settings (defaults: SCIENCE.md §5).
+        Analysis settings (defaults: docs/science.md §5).
 
     Returns
     -------
@@ -324,11 +349,11 @@ def session_synchrony(
     """
     settings = settings or SyncSettings()
     pair, slow, breathing = session_analyses(beats, roles, settings)
-    br = summary(breathing, pair, settings.alpha)
+    br = summary(breathing, pair, settings.alpha).as_json()
     br["label"] = BREATHING_LABEL
     br["band_hz"] = list(settings.breathing_band_hz)
     return {
-        "synchrony": summary(slow, pair, settings.alpha),
+        "synchrony": summary(slow, pair, settings.alpha).as_json(),
         "breathing_synchrony": br,
         "synchrony_details": details(slow, pair, settings),
     }

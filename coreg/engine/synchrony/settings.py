@@ -1,8 +1,9 @@
-"""Settings and constants of the synchrony analysis (SCIENCE.md §5)."""
+"""Settings and constants of the synchrony analysis (docs/science.md §5)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,7 +25,7 @@ BREATHING_LABEL = (
 
 @dataclass(frozen=True, slots=True)
 class SyncSettings:
-    """Parameters of the synchrony analysis (defaults from SCIENCE.md §5).
+    """Parameters of the synchrony analysis (defaults from docs/science.md §5).
 
     Parameters
     ----------
@@ -112,7 +113,8 @@ class SyncSettings:
     @property
     def lags_s(self) -> NDArray[np.float64]:
         """The lag axis in seconds."""
-        return np.arange(-self.lag_samples, self.lag_samples + 1) / self.rate_hz
+        return cast("NDArray[np.float64]",
+                    np.arange(-self.lag_samples, self.lag_samples + 1) / self.rate_hz)
 
     @property
     def min_separation_s(self) -> float:

@@ -1,9 +1,11 @@
 """Signal preparation: each person's heart rate on the shared grid, filtered run by run.
 
-See :mod:`coreg.engine.synchrony` for the definitions (SCIENCE.md §5).
+See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 """
 
 from __future__ import annotations
+
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,7 +34,7 @@ def hr_on_grid(
     Returns
     -------
     NDArray[np.float64]
-        HR linearly interpolated between interval midpoints (DESIGN.md §3) inside each run of
+        HR linearly interpolated between interval midpoints (docs/design.md §3) inside each run of
         valid, gap-free beats; NaN outside the runs (never bridged).
     """
     out = np.full(n, np.nan)
@@ -56,8 +58,9 @@ def finite_runs(x: NDArray[np.float64]) -> list[tuple[int, int]]:
     """``(start, stop)`` of each run of finite samples."""
     f = np.isfinite(x).astype(np.int8)
     d = np.diff(np.concatenate(([0], f, [0])))
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(),
-                    strict=True))
+    starts = cast("list[int]", np.flatnonzero(d == 1).tolist())
+    stops = cast("list[int]", np.flatnonzero(d == -1).tolist())
+    return list(zip(starts, stops, strict=True))
 
 
 def filter_runs(
@@ -78,11 +81,13 @@ def filter_runs(
 
 def _sos(settings: SyncSettings, band: str) -> NDArray[np.float64]:
     if band == "slow":
-        return signal.butter(settings.filter_order, settings.lowpass_hz, btype="lowpass",
-                             fs=settings.rate_hz, output="sos")
+        return np.asarray(signal.butter(settings.filter_order, settings.lowpass_hz,
+                                        btype="lowpass", fs=settings.rate_hz, output="sos"),
+                          dtype=np.float64)
     if band == "breathing":
-        return signal.butter(settings.filter_order, settings.breathing_band_hz, btype="bandpass",
-                             fs=settings.rate_hz, output="sos")
+        return np.asarray(signal.butter(settings.filter_order, settings.breathing_band_hz,
+                                        btype="bandpass", fs=settings.rate_hz, output="sos"),
+                          dtype=np.float64)
     raise ValueError(f"unknown band {band!r}")
 
 

@@ -1,9 +1,11 @@
 """The window function: windowed cross-correlation curves and their peaks (Boker et al. 2002).
 
-See :mod:`coreg.engine.synchrony` for the definitions (SCIENCE.md §5).
+See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 """
 
 from __future__ import annotations
+
+from typing import cast
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -28,7 +30,7 @@ def standardized_windows(x: NDArray[np.float64], w: int) -> NDArray[np.float64]:
     with np.errstate(invalid="ignore", divide="ignore"):
         z = c / norm
     z[~np.isfinite(norm[:, 0]) | (norm[:, 0] <= 1e-12)] = np.nan
-    return z
+    return cast("NDArray[np.float64]", z)
 
 
 def valid_window_starts(
@@ -48,7 +50,7 @@ def valid_window_starts(
     fa = np.concatenate(([0], np.cumsum(~np.isfinite(a))))
     fb = np.concatenate(([0], np.cumsum(~np.isfinite(b))))
     ok = (fa[starts + w] - fa[starts] == 0) & (fb[starts + w + L] - fb[starts - L] == 0)
-    return starts[ok]
+    return cast("NDArray[np.int64]", starts[ok])
 
 
 def window_curves(
@@ -71,7 +73,8 @@ def window_curves(
         ``(len(starts), 2L + 1)``, column ``L + τ`` = corr(a window, b window shifted by τ).
     """
     lags = np.arange(-lag_samples, lag_samples + 1)
-    return np.einsum("iw,ilw->il", za[starts], zb[starts[:, None] + lags[None, :]])
+    return cast("NDArray[np.float64]",
+                np.einsum("iw,ilw->il", za[starts], zb[starts[:, None] + lags[None, :]]))
 
 
 def pair_peak_matrix(

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from coreg.cli import main
 from coreg.errors import InputError
 from coreg.recording import AtomicRecording, new_header, read_recording
-from coreg.recording.exporters import csv_paths, export_recording, rr_txt_paths
 from coreg.recording.importers import import_recording, read_rr_file
+from coreg.report.exporters import csv_paths, export_recording, rr_txt_paths
 from devices.hrm import rr_raw_to_ms
 from devices.types import RRSample
 
@@ -131,3 +131,21 @@ def test_import_kubios_two_column_text_and_role_column(tmp_path: Path) -> None:
     assert read_rr_file(c, role="client").rr_ms == (800.0, 810.0)
     with pytest.raises(InputError, match="roles client, therapist"):
         read_rr_file(c, role="observer")
+
+
+def test_markers_csv_lists_every_marker_with_its_note_owner_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import stat
+
+    from coreg.cli import main
+    from coreg.report.samples import write_sample_recording
+
+    rec = write_sample_recording(tmp_path / "d.jsonl", "coupled", 90.0, seed=1,
+                                 markers=[(12.5, "laughed, then quiet"), (61.0, "")])
+    out = tmp_path / "markers.csv"
+    assert main(["export", str(rec), "--format", "markers-csv", "-o", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["clock"], r["role"], r["note"]) for r in rows] == [
+        ("00:12", "", "laughed, then quiet"), ("01:01", "", "")]
+    assert float(rows[0]["t_s"]) == 12.5
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

@@ -1,0 +1,1 @@
+"""Package data: the Linux desktop entry and the app icon (``coreg install-desktop``)."""

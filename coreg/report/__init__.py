@@ -1,0 +1,1 @@
+"""Reports: HTML session and study reports built from recordings and the engine's results."""
