@@ -57,6 +57,7 @@ class QtSignals:
                                                  warn_on_full_buffer=False)
         for sig in ENDING_SIGNALS:
             self._previous[sig] = signal.signal(sig, self._handler)
+        log.info("Ctrl+C, kill or a closed terminal end the app")
 
     def _drain(self, *_: object) -> None:
         # Running this slot is what lets Python call _handler; the bytes only wake us up.

@@ -86,8 +86,19 @@ def test_a_signal_mid_session_ends_it_interrupted(signum: int, tmp_path: Path) -
     assert end is not None and end["reason"] == "interrupted"
 
 
-def test_a_signal_ends_the_breathing_window_after_its_session(tmp_path: Path) -> None:
-    proc = running_window(["breathe", "--duration", "20", "--speed", "20"], tmp_path)
-    wait_for(lambda: ended(tmp_path) is not None, 60.0, proc)
-    time.sleep(1.0)
+def test_a_signal_ends_the_idle_breathing_window_at_once(tmp_path: Path) -> None:
+    """The interactive breathing window waits for Start: no timer runs, nothing recorded."""
+    proc = running_window(["-v", "breathe", "--duration", "20"], tmp_path)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if "end the app" in line:
+            break
+        if not line and proc.poll() is not None:
+            raise AssertionError(f"exited early: {proc.communicate()}")
+    else:
+        proc.kill()
+        raise AssertionError("the window never came up")
+    time.sleep(1.0)  # idle
     assert_gone_promptly(proc, signal.SIGTERM)
