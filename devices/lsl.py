@@ -54,6 +54,12 @@ EVENTS_SUFFIX = "-events"
 INSTALL_HINT = "LSL support needs pylsl and pyxdf: pip install 'coreg[lsl]'"
 #: How long the ``lsl:`` source waits for its stream in one resolve attempt, in s.
 RESOLVE_WAIT_S = 2.0
+#: RR values outside this range (ms) are counted as bad and dropped: below 1 ms is no heart
+#: beat, above 64 s is beyond what a strap's 16-bit 1/1024-s field can carry.
+MIN_RR_MS = 1.0
+MAX_RR_MS = 65535 * 1000.0 / 1024.0
+#: The clock offset used is the median of this many estimates (one every 5 s).
+CORRECTION_MEDIAN_OF = 5
 #: A stream that sent nothing for this long and can no longer be resolved is lost, in s.
 SILENCE_S = 6.0
 
@@ -211,6 +217,31 @@ class StrapOutlets:
             self._events = None
 
 
+def parse_event_marker(text: object) -> tuple[EventKind, float | None, str] | None:
+    """One events-stream sample → (kind, value, detail), or None when it is not one of ours.
+
+    Never raises: a marker stream is free text, and other senders' markers are skipped.
+    """
+    if not isinstance(text, str):
+        return None
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    try:
+        kind = EventKind(str(obj.get("event")))
+    except ValueError:
+        return None
+    raw = obj.get("value")
+    value = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+    if value is not None and not math.isfinite(value):
+        value = None
+    detail = obj.get("detail", "")
+    return kind, value, detail if isinstance(detail, str) else str(detail)
+
+
 def _channel_unit(info: Any) -> str:
     with contextlib.suppress(Exception):
         units = info.get_channel_units()
@@ -266,6 +297,8 @@ class LslSource:
         self._last_beat_s = -math.inf
         self.time_correction_s: float | None = None
         self.duplicates_dropped = 0
+        #: Samples that were not a usable RR value (NaN, ≤ 0, out of range): counted, dropped.
+        self.bad_values = 0
         self.connections = 0
         #: ``{"scenario", "seed", "origin_host_s"}`` when the sender streams a simulated strap.
         self.sim_origin: dict[str, Any] | None = None
@@ -422,9 +455,14 @@ class LslSource:
     def _refresh_correction(self, inlet: Any, correction: list[float],
                             done: threading.Event) -> None:
         pylsl = self._pylsl
+        # Each estimate is off by up to half its probe's round trip, which a busy machine or
+        # network stretches now and then: the median of the last few is used.
+        recent = [correction[0]]
         while not done.wait(5.0):
             with contextlib.suppress(pylsl.util.TimeoutError, pylsl.util.LostError):
-                correction[0] = float(inlet.time_correction(timeout=2.0))
+                recent = [*recent[-(CORRECTION_MEDIAN_OF - 1):],
+                          float(inlet.time_correction(timeout=2.0))]
+                correction[0] = sorted(recent)[len(recent) // 2]
                 self.time_correction_s = correction[0]
 
     def _pull(self, inlet: Any, full: Any, correction: list[float], scale: float | None,
@@ -462,15 +500,16 @@ class LslSource:
 
     def _beat(self, value: float, lsl_s: float, scale: float | None,
               contact: bool | None) -> RRSample | None:
-        if not math.isfinite(value) or value <= 0:
-            return None
         rr_ms = value * (scale if scale is not None else (1000.0 if value < 10.0 else 1.0))
+        if not (math.isfinite(rr_ms) and MIN_RR_MS <= rr_ms <= MAX_RR_MS and math.isfinite(lsl_s)):
+            self.bad_values += 1
+            return None
         t_s = lsl_s + self._offset_s
         if t_s <= self._last_beat_s + 1e-4:
             self.duplicates_dropped += 1
             return None
         self._last_beat_s = t_s
-        return RRSample(self.source_id, t_s, (rr_ms,), min(65535, round(60000.0 / rr_ms)),
+        return RRSample(self.source_id, t_s, (rr_ms,), max(1, round(60000.0 / rr_ms)),
                         contact, b"")
 
     def _open_events(self, full: Any) -> Any:
@@ -496,19 +535,14 @@ class LslSource:
         except pylsl.util.LostError:
             return contact
         for value, stamp in zip(values, stamps, strict=True):
-            try:
-                obj = json.loads(value[0])
-                kind = EventKind(obj["event"])
-            except (ValueError, KeyError, TypeError):
+            parsed = parse_event_marker(value[0] if value else None)
+            if parsed is None or parsed[0] is EventKind.STOPPED:
                 continue
-            if kind is EventKind.STOPPED:
-                continue
+            kind, number, detail = parsed
             if kind is EventKind.CONTACT_LOST:
                 contact = False
             elif kind is EventKind.CONTACT_REGAINED:
                 contact = True
-            raw = obj.get("value")
-            number = float(raw) if isinstance(raw, int | float) else None
             emit(DeviceEvent(self.source_id, float(stamp) + correction_s + self._offset_s, kind,
-                             number, f"sender: {obj.get('detail', '')}".rstrip(": ")))
+                             number, f"sender: {detail}".rstrip(": ")))
         return contact

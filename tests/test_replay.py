@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coreg.errors import InputError
 from coreg.recording import read_recording
 from coreg.recording.replay import ReplayCursor, replay_messages
 from coreg.session import open_session
 from coreg.session.figures import SessionFigures
-from coreg.session.replay import ReplaySession, parse_speed
+from coreg.session.replay import SPEEDS, ReplaySession
+from coreg.session.runner import parse_speed
 from devices.types import RRSample
 
 DURATION_S = 200.0
@@ -158,8 +160,12 @@ def test_cursor_limits_batches(tmp_path: Path) -> None:
     assert not cursor.done
 
 
-def test_parse_speed() -> None:
-    assert parse_speed("max") == math.inf
-    assert parse_speed("4") == 4.0
-    with pytest.raises(ValueError):
-        parse_speed("3")
+def test_parse_speed_is_one_path_for_live_and_replay() -> None:
+    assert parse_speed(None) is None
+    assert parse_speed("max") == parse_speed(" MAX ") == math.inf
+    assert parse_speed("4", choices=SPEEDS) == 4.0
+    assert parse_speed("3") == 3.0  # live: any positive multiple
+    for bad, choices in (("3", SPEEDS), ("0", None), ("-2", None), ("fast", None)):
+        with pytest.raises(InputError) as err:
+            parse_speed(bad, choices=choices)
+        assert "\n" not in str(err.value)

@@ -101,6 +101,13 @@ def _synchrony_lines(sync: Any) -> list[str]:
         parts.append(f"lag {_fmt(s.get('lag_s'), '{:+.2f} s')}")
         parts.append(f"leader {s.get('leader', '—')}")
         out.append(f"{label}: " + ", ".join(parts))
+    slow = sync.get("synchrony")
+    live = slow.get("live") if isinstance(slow, dict) else None
+    if isinstance(live, dict):
+        pct = live.get("in_sync_pct")
+        said = "never decided" if pct is None else f"said in sync {pct:.0f} %"
+        out.append(f"live display (as coreg replay): {said} of {live.get('updates', 0)} updates, "
+                   f"{live.get('windows', 0)} windows")
     if len(out) == 1:
         out.append("synchrony: " + json.dumps(sync, default=str)[:200])
     return out
@@ -125,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
         events_by_role={role: rec.events_for(role) for role in rec.roles},
         correct=not args.no_correct,
     )
+    if isinstance(summary.get("synchrony"), dict):
+        from coreg.session.replay import live_synchrony_summary
+
+        summary["synchrony"]["live"] = live_synchrony_summary(rec)
     if args.json:
         print(json.dumps(summary, indent=2, allow_nan=False))
     else:

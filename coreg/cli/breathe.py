@@ -176,14 +176,14 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg breathe``."""
-    from coreg.cli.live import parse_speed_option
     from coreg.recording.paths import recordings_dir
     from coreg.recording.settings import load_settings
     from coreg.session.breathe import _breathe_spec
+    from coreg.session.runner import parse_speed
 
     spec = _breathe_spec(args.device)  # a bad SRC fails before anything is created
     args.sound = bool(args.sound or load_settings().sound)
-    speed = parse_speed_option(args.speed)
+    speed = parse_speed(args.speed)
     if args.screenshot and speed is None and spec.kind == "sim":
         speed = math.inf
     folder = recordings_dir(args.recordings_dir)
@@ -272,11 +272,12 @@ def rate_store(folder: Path, client_name: str) -> RateStore:
 def final_lines(config: BreatheConfig, br: Any, store: RateStore | None) -> list[str]:
     """Summary lines, and for an assessment its table and statement; ``store`` keeps the
     chosen rate (None stores nothing, as in a replay)."""
-    from coreg.session.breathe import ranking_lines, summary_lines
+    from coreg.session.breathe import breathe_result, ranking_lines
 
-    lines = summary_lines(br, config.goal_min)
-    if config.assess:
-        a = br.assessment()
+    result = breathe_result(br, config)
+    lines = result.lines()
+    a = result.assessment
+    if a is not None:
         lines += ranking_lines(a)
         lines.append(a.statement)
         stored = store(a) if store is not None else ""

@@ -52,28 +52,15 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
-def parse_speed_option(text: str | None) -> float | None:
-    """Parse ``--speed``: None = real time, inf = as fast as possible."""
-    if text is None:
-        return None
-    if text.lower() == "max":
-        return math.inf
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise InputError(f"--speed must be a number or 'max', not {text!r}") from exc
-    if not value > 0:
-        raise InputError("--speed must be positive")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg live``."""
     from coreg.sources import default_specs
 
     if args.duration is not None and not args.duration > 0:
         raise InputError("--duration must be positive")
-    speed = parse_speed_option(args.speed)
+    from coreg.session.runner import parse_speed
+
+    speed = parse_speed(args.speed)
     specs = default_specs(args.client, args.therapist)
     kinds = {s.kind for s in specs.values() if s.kind != "none"}
     all_sim = kinds <= {"sim"}
@@ -107,7 +94,7 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
                   ble_speed: float | None = None) -> int:
     from coreg.cli.signals import SessionSignals, exit_code
     from coreg.session import open_session
-    from coreg.session.display import session_lines, show_lines
+    from coreg.session.display import session_lines, show_final, show_lines
     from coreg.session.setup import live_title
 
     session, resolved = open_session(
@@ -151,10 +138,7 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
         finally:
             guard.disarm()  # a second Ctrl+C must not cut the end line off
             session.stop(reason)
-    lines = session_lines(session.view, title)
-    if tty and shown:
-        out.write(f"\x1b[{shown}F")
-    out.write("".join(f"\x1b[K{line}\n" for line in lines) if tty else "\n".join(lines) + "\n")
+    show_final(out, session_lines(session.view, title), shown, tty=tty)
     print(f"session ended ({reason}); recording: {session.recording_path}", flush=True)
     for role, error in session.source_errors.items():
         print(f"coreg live: the {role} strap failed: {error}", file=sys.stderr, flush=True)

@@ -40,12 +40,12 @@ def add_parser(subparsers: Any) -> None:
 
 def _open(args: argparse.Namespace) -> Any:
     from coreg.recording import read_recording
-    from coreg.session.replay import ReplaySession, parse_speed
+    from coreg.session.replay import SPEEDS, ReplaySession
+    from coreg.session.runner import parse_speed
 
-    try:
-        speed = parse_speed(args.speed)
-    except ValueError as exc:
-        raise InputError(f"--speed: {exc}") from exc
+    speed = parse_speed(args.speed, choices=SPEEDS)
+    if speed is None:
+        speed = 1.0
     path = Path(args.file)
     if not path.is_file():
         raise InputError(f"no such recording: {path}")
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_headless(args: argparse.Namespace, replay: Any) -> int:
-    from coreg.session.display import session_lines, show_lines
+    from coreg.session.display import session_lines, show_final, show_lines
 
     for line in replay.recording.skipped:
         print(f"note: {line}", file=sys.stderr)
@@ -135,10 +135,7 @@ def _run_headless(args: argparse.Namespace, replay: Any) -> int:
                 time.sleep(1 / 30)
     except KeyboardInterrupt:
         return 130
-    lines = session_lines(replay.view, head)
-    if tty and shown:
-        out.write(f"\x1b[{shown}F")
-    out.write("".join(f"\x1b[K{line}\n" for line in lines) if tty else "\n".join(lines) + "\n")
+    show_final(out, session_lines(replay.view, head), shown, tty=tty)
     print(f"replay ended at {replay.now_s():.0f} s", flush=True)
     return 0
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from coreg.recording.format import (
-    FORMAT_NAME,
-    FORMAT_VERSION,
     AtomicRecording,
     RecordingWriter,
     new_header,
 )
+from coreg.recording.names import FORMAT_NAME, FORMAT_VERSION
 from coreg.recording.reader import Marker, PacerChange, Recording, read_header, read_recording
 
 __all__ = [

@@ -21,12 +21,11 @@ from typing import Any
 
 from coreg import __version__
 from coreg.errors import RecordingError
+from coreg.recording.names import FORMAT_NAME, FORMAT_VERSION
 from devices.types import DeviceEvent, RRSample
 
 log = logging.getLogger(__name__)
 
-FORMAT_NAME = "coreg-recording"
-FORMAT_VERSION = 1
 #: Largest interval between two fsyncs while lines keep arriving, in seconds.
 FSYNC_INTERVAL_S = 1.0
 FILE_MODE = 0o600

@@ -38,7 +38,7 @@ from types import FrameType
 from typing import Any
 
 from coreg.errors import InputError
-from coreg.recording.format import FORMAT_NAME
+from coreg.recording.names import FORMAT_NAME
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from coreg.errors import RecordingError
-from coreg.recording.format import FORMAT_NAME, FORMAT_VERSION
+from coreg.recording.names import FORMAT_NAME, FORMAT_VERSION
 from devices.types import DeviceEvent, EventKind, RRSample
 
 #: The longest plausible session, in seconds: 24 hours (a Holter-length day; coreg's sessions

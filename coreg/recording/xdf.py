@@ -21,7 +21,6 @@ coreg recording is the start of the first interval of either person. A coreg eve
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from numpy.typing import NDArray
 
 from coreg.errors import InputError
 from coreg.recording.format import AtomicRecording, new_header
+from devices.lsl import MAX_RR_MS, MIN_RR_MS, parse_event_marker
 from devices.types import DeviceEvent, EventKind, RRSample
 
 RR_TYPES = ("rr", "ibi", "nn")
@@ -131,9 +131,17 @@ def _rr_beats(stream: Mapping[str, Any]) -> XdfBeats:
         scale, unit_text = 1000.0, "s (from the values)"
     else:
         scale, unit_text = 1.0, "ms (from the values)"
+    rr_ms = values * scale
+    usable = (rr_ms >= MIN_RR_MS) & (rr_ms <= MAX_RR_MS) & np.isfinite(stamps)
+    dropped = int(len(rr_ms) - usable.sum())
+    rr_ms, stamps = rr_ms[usable], stamps[usable]
+    if len(rr_ms) == 0:
+        raise InputError(f"XDF stream {name!r} holds no RR value between 1 ms and 64 s")
     order = np.argsort(stamps, kind="stable")
-    return XdfBeats(name, "RR", f"RR intervals in {unit_text}", stamps[order],
-                    values[order] * scale)
+    method = f"RR intervals in {unit_text}"
+    if dropped:
+        method += f", {dropped} values out of range skipped"
+    return XdfBeats(name, "RR", method, stamps[order], rr_ms[order])
 
 
 def _ecg_beats(stream: Mapping[str, Any], channel: int) -> XdfBeats:
@@ -165,8 +173,12 @@ def _ecg_beats(stream: Mapping[str, Any], channel: int) -> XdfBeats:
         raise InputError(f"no heartbeats found in the XDF ECG stream {name!r}")
     times = stamps[peaks]
     rr_ms = np.asarray(np.diff(times) * 1000.0, dtype=np.float64)
+    keep = (rr_ms >= MIN_RR_MS) & (rr_ms <= MAX_RR_MS)  # stamps out of order or a long gap
+    times, rr_ms = times[1:][keep], rr_ms[keep]
+    if len(rr_ms) == 0:
+        raise InputError(f"no heartbeats found in the XDF ECG stream {name!r}")
     return XdfBeats(name, "ECG", f"ECG at {fs:g} Hz → RR by neurokit2 R-peak detection "
-                    "(ecg_clean + ecg_peaks, method neurokit)", times[1:], rr_ms)
+                    "(ecg_clean + ecg_peaks, method neurokit)", times, rr_ms)
 
 
 def _attach_events(beats: XdfBeats, streams: list[dict[str, Any]],
@@ -179,14 +191,9 @@ def _attach_events(beats: XdfBeats, streams: list[dict[str, Any]],
                 or (sid and _info(s, "source_id") == sid + "-events")):
             continue
         for value, stamp in zip(s["time_series"], s["time_stamps"], strict=False):
-            try:
-                obj = json.loads(value[0])
-                kind = EventKind(obj["event"])
-            except (ValueError, KeyError, TypeError, IndexError):
-                continue
-            raw = obj.get("value")
-            number = float(raw) if isinstance(raw, int | float) else None
-            beats.events.append((float(stamp), kind, number, str(obj.get("detail", ""))))
+            parsed = parse_event_marker(value[0] if len(value) else None)
+            if parsed is not None:
+                beats.events.append((float(stamp), *parsed))
 
 
 def _describe(streams: list[dict[str, Any]]) -> str:
@@ -276,7 +283,7 @@ def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
         rr_list: list[float] = [float(x) for x in b.rr_ms]
         for t, rr in zip(t_list, rr_list, strict=True):
             lines.append((t - t0_s, 1, RRSample(role, t - t0_s, (rr,),
-                                                min(65535, round(60000.0 / rr)), None, b"")))
+                                                max(1, round(60000.0 / rr)), None, b"")))
         for t, kind, value, detail in b.events:
             if kind is EventKind.STOPPED:
                 continue

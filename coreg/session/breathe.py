@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from coreg.engine.pacer import MAX_RATE_BPM, MIN_RATE_BPM, PacerStep, step_at
-from coreg.engine.resonance import Assessment, BreatheRun
+from coreg.engine.resonance import Assessment, BreatheRun, PracticeSummary
 from coreg.errors import InputError
 from coreg.recording.replay import pacer_schedule
 from devices.types import DeviceEvent, EventKind, RRSample
@@ -410,15 +410,36 @@ def source_text(bs: BreatheSession, *, seed: int | None, device: str) -> str:
     return f"strap {device}"
 
 
-def summary_lines(br: BreatheRun, goal_min: float | None) -> list[str]:
-    """The end-of-session summary in words, and how the goal went when one was set."""
-    summary = br.summary()
-    lines = summary.lines()
-    if goal_min:
-        high = summary.level_s.get("high", 0.0) / 60.0
-        lines.append(f"Goal {goal_min:g} min at high coherence: {high:.1f} min"
-                     + (" — reached, well done." if high >= goal_min else " — keep going."))
-    return lines
+@dataclass(frozen=True, slots=True)
+class BreatheResult:
+    """What a breathing session came to: the practice summary, the goal, and for an
+    assessment the engine's ranking (the views render this; they compute nothing)."""
+
+    summary: PracticeSummary
+    goal_min: float | None
+    assessment: Assessment | None
+
+    @property
+    def goal_reached(self) -> bool | None:
+        """Whether the minutes at high coherence reached the goal (None without a goal)."""
+        if not self.goal_min:
+            return None
+        return self.summary.level_s.get("high", 0.0) / 60.0 >= self.goal_min
+
+    def lines(self) -> list[str]:
+        """The summary in words, and how the goal went when one was set."""
+        lines = self.summary.lines()
+        if self.goal_min:
+            high = self.summary.level_s.get("high", 0.0) / 60.0
+            lines.append(f"Goal {self.goal_min:g} min at high coherence: {high:.1f} min"
+                         + (" — reached, well done." if self.goal_reached else " — keep going."))
+        return lines
+
+
+def breathe_result(br: BreatheRun, config: BreatheConfig) -> BreatheResult:
+    """The :class:`BreatheResult` of a run so far (the assessment only when ``config.assess``)."""
+    return BreatheResult(br.summary(), config.goal_min,
+                         br.assessment() if config.assess else None)
 
 
 #: Stores an assessment's chosen rate as the client's default; returns the line saying so.

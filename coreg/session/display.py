@@ -7,6 +7,7 @@ from typing import TextIO
 
 from coreg.engine.person import COLLECTING, Metric
 from coreg.session.results import PersonFigures, SessionFigures, SyncFigures
+from coreg.session.sync_words import sync_detail, sync_headline
 
 DISCLAIMER = "coreg informs; it does not diagnose."
 
@@ -127,6 +128,12 @@ def sync_text(sync: SyncFigures | None) -> str:
         return "synchrony: needs two people"
     if not sync.available:
         return f"synchrony: {sync.note or 'not available'}"
+    if sync.verdict is not None:
+        detail = sync_detail(sync.verdict)
+        if sync.verdict.state == "collecting" and sync.windows_need:
+            detail += f" · the chance test needs {sync.windows_need}"
+        return (f"synchrony: {sync_headline(sync.verdict)} | {detail} | "
+                f"breathing band: {sync.breathing_state}")
     parts = [f"synchrony: {sync.state}"]
     if sync.current_r is not None:
         chance = ""
@@ -175,3 +182,11 @@ def show_lines(out: TextIO, lines: list[str], shown: int, *, tty: bool) -> int:
         out.write("\n".join(lines) + "\n\n")
     out.flush()
     return shown
+
+
+def show_final(out: TextIO, lines: list[str], shown: int, *, tty: bool) -> None:
+    """Write the last frame: in place of the live one on a terminal, below it otherwise."""
+    if tty and shown:
+        out.write(f"\x1b[{shown}F")
+    out.write("".join(f"\x1b[K{line}\n" for line in lines) if tty else "\n".join(lines) + "\n")
+    out.flush()

@@ -24,6 +24,7 @@ from typing import Any
 from coreg.recording import Recording
 from coreg.recording.replay import ReplayCursor
 from coreg.session.figures import LiveAnalysis, SessionFigures
+from coreg.session.playback import consume
 from devices.types import DeviceEvent, RRSample
 
 log = logging.getLogger(__name__)
@@ -33,16 +34,6 @@ SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 10.0, math.inf)
 #: Messages fed per batch while catching up (seek, max speed); the time budget is checked
 #: between batches.
 BATCH_MESSAGES = 200
-
-
-def parse_speed(text: str) -> float:
-    """``1``, ``2``, ``4``, ``10`` or ``max`` → a multiple of real time (inf for max)."""
-    if text.strip().lower() == "max":
-        return math.inf
-    value = float(text)
-    if value not in SPEEDS:
-        raise ValueError(f"speed must be one of 1, 2, 4, 10, max (not {text})")
-    return value
 
 
 def speed_text(speed: float) -> str:
@@ -147,6 +138,15 @@ class ReplaySession:
     def view(self) -> SessionFigures:
         """The figures at the replay position."""
         return self.analysis.figures(self.cursor.position_s)
+
+    @property
+    def previewing(self) -> bool:
+        """Never: a replay has no preview before it records (it never records)."""
+        return False
+
+    def begin_recording(self) -> Any:
+        """A replay never records (:attr:`previewing` is always False)."""
+        raise RuntimeError("a replay does not record")
 
     def sync_recording(self) -> None:
         """Nothing to sync: a replay never writes."""
@@ -261,8 +261,26 @@ class ReplaySession:
 
     def _consume(self, message: RRSample | DeviceEvent) -> None:
         self.messages_seen += 1
-        self.analysis.advance(message.arrival_s)
-        if isinstance(message, RRSample):
-            self.analysis.feed_sample(message)
-        elif isinstance(message, DeviceEvent):
-            self.analysis.feed_event(message)
+        consume(self.analysis, message)
+
+
+def live_synchrony_summary(recording: Recording) -> dict[str, Any]:
+    """The recording run through the live synchrony path exactly as ``coreg replay`` runs it.
+
+    Returns
+    -------
+    dict
+        ``{"in_sync_pct", "updates", "windows"}``: the share (%) of 5-s updates in which the
+        display said "in sync", counted from the first update that could say anything (None
+        when it never could), the number of those updates, and the number of synchrony windows
+        the live path computed. Zeros/None for a recording of fewer than two people.
+    """
+    session = ReplaySession(recording, speed=math.inf)
+    session.run_to_end()
+    sync = session.view.sync
+    verdict = getattr(sync, "verdict", None)
+    if verdict is None:
+        return {"in_sync_pct": None, "updates": 0, "windows": 0}
+    pct = verdict.in_sync_pct
+    return {"in_sync_pct": round(float(pct), 2) if math.isfinite(pct) else None,
+            "updates": int(verdict.updates), "windows": int(verdict.windows)}

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coreg.engine.person import Metric
+from coreg.engine.synchrony.verdict import SyncVerdict
 
 __all__ = ["Metric", "PersonFigures", "SessionFigures", "SyncFigures"]
 
@@ -86,6 +87,7 @@ class SyncFigures:
     windows_need: int = 0
     chance_known: bool = False
     breathing_span_s: float = 0.0
+    verdict: SyncVerdict | None = None
 
 
 @dataclass(frozen=True, slots=True)

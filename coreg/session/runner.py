@@ -31,18 +31,46 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from coreg.errors import InputError
 from coreg.session.figures import LiveAnalysis, SessionFigures
+from coreg.session.playback import consume
 from devices.errors import DeviceError
-from devices.types import DeviceEvent, Message, RRSample, Source
+from devices.types import DeviceEvent, Message, Source
 
 log = logging.getLogger(__name__)
 
 #: How long :meth:`Session.stop` waits for the sources to stop before cancelling them, in s.
 STOP_TIMEOUT_S = 5.0
+
+
+def parse_speed(text: str | None, *, choices: Sequence[float] | None = None) -> float | None:
+    """The one reading of ``--speed``: None (not given) is real time, ``max`` is as fast as
+    possible (inf), anything else a positive multiple of real time (one of ``choices`` when
+    given, as for a replay's transport bar).
+
+    Raises
+    ------
+    InputError
+        Not a number, not positive, or not one of ``choices`` (one line).
+    """
+    if text is None:
+        return None
+    if text.strip().lower() == "max":
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise InputError(f"--speed must be a number or 'max', not {text!r}") from exc
+    if not value > 0:
+        raise InputError("--speed must be positive")
+    if choices is not None and value not in choices:
+        listed = ", ".join("max" if math.isinf(c) else f"{c:g}" for c in choices)
+        raise InputError(f"--speed must be one of {listed} (not {text})")
+    return value
 
 
 class ScaledClock:
@@ -539,11 +567,7 @@ class Session:
         if message.arrival_s < self._record_from_s:
             return  # a preview message drained after the recording began: not in the file
         self.messages_seen += 1
-        self.analysis.advance(message.arrival_s)
-        if isinstance(message, RRSample):
-            self.analysis.feed_sample(message)
-        elif isinstance(message, DeviceEvent):
-            self.analysis.feed_event(message)
+        consume(self.analysis, message)
 
     # -- markers and figures --------------------------------------------------------------
     def mark(self, note: str = "", role: str | None = None,

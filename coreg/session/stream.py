@@ -64,8 +64,9 @@ def open_stream_session(
     DeviceError
         pylsl missing, or the strap cannot be opened.
     """
-    from devices.lsl import StrapOutlets
+    from devices.lsl import StrapOutlets, load_pylsl
 
+    load_pylsl()  # a missing extra is said before a strap is connected or simulated
     if role not in ROLES:
         raise InputError(f"--role must be client or therapist, not {role!r}")
     spec = parse_src(device)

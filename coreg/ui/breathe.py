@@ -27,12 +27,13 @@ from coreg.session.breathe import (
     BreatheConfig,
     BreatheSession,
     RateStore,
+    breathe_result,
     replay_config,
-    summary_lines,
 )
 from coreg.session.replay import ReplaySession
 from coreg.ui import theme
 from coreg.ui.layouts import fit_to_screen, flow_row, restore_geometry, save_geometry
+from coreg.ui.loop import exec_window
 from coreg.ui.qt_fixes import bool_guard
 
 log = logging.getLogger(__name__)
@@ -279,7 +280,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         so; None stores nothing (a replay).
     """
 
-    def __init__(self, session: Any, analysis: Any, config: BreatheConfig, duration_s: float,
+    def __init__(self, session: Any, analysis: Any, config: BreatheConfig,
+                 duration_s: float,
                  *, simulated: bool = True, replay: bool = False, source_text: str = "",
                  on_finished: Callable[[BreatheWindow], None] | None = None,
                  sound: SoundCue | None = None, store_rate: RateStore | None = None,
@@ -598,8 +600,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
     @property
     def session_done(self) -> bool:
         """True when the session reached its length or its source ended."""
-        if self.replay:
-            return bool(self.session.at_end)
+        if isinstance(self.session, ReplaySession):
+            return self.session.at_end
         return bool(self.session.finished or self.session.elapsed_s() >= self.duration_s)
 
     def tick(self) -> None:
@@ -696,9 +698,10 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self._update_controls()
         else:
             self.session.pause()
-        lines = summary_lines(self.br, self.config.goal_min)
-        if self.config.assess:
-            a = self.br.assessment()
+        result = breathe_result(self.br, self.config)
+        lines = result.lines()
+        a = result.assessment
+        if a is not None:
             self.table.setRowCount(len(a.ranking))
             for i, row in enumerate(a.ranking):
                 m = row.measure
@@ -747,38 +750,27 @@ class BreatheWindow(QtWidgets.QMainWindow):
 def _exec(app: QtCore.QCoreApplication, window: BreatheWindow, *, autostart: bool = True,
           size: tuple[int, int] | None = None, geometry: str = "") -> int:
     """Show ``window``, run the Qt loop; return 0, or 128 + the signal that ended it."""
-    from coreg.ui.app import QtSignals
 
-    def interrupted(_signum: int) -> None:
+    def interrupted() -> None:
         if not window.finished and window.started:
             window.timer.stop()
             window.session.stop("interrupted")
-        window.close()
-        app.quit()
 
-    # Ctrl+C / kill / hang-up: stop the strap and close the recording, then leave the Qt loop
-    # at once (also after the session has ended, when no timer runs).
-    signals = QtSignals(app, interrupted)
-    if size is not None:
-        window.resize(*size)
-    elif geometry:
-        restore_geometry(window, geometry)
-    window.show()
-    if autostart:
-        window.start()
-    try:
-        app.exec()
-    finally:
-        signals.close()
+    def stop() -> None:
         if geometry:
             save_geometry(window, geometry)
         if not window.finished and window.started:
             window.timer.stop()
             window.session.stop("window closed")
-        window.close()
-        window.deleteLater()
-        app.processEvents()
-    return signals.exit_code
+
+    if size is not None:
+        window.resize(*size)
+    elif geometry:
+        restore_geometry(window, geometry)
+    window.show()
+    # Closing the window stops the session: the recording ends with "window closed".
+    return exec_window(app, window, interrupted=interrupted,
+                       start=window.start if autostart else None, stop=stop)
 
 
 def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",

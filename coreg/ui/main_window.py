@@ -16,6 +16,7 @@ from coreg.recording.settings import StrapChoice, load_settings, save_settings
 from coreg.session import Session
 from coreg.session.display import DISCLAIMER, clock_text
 from coreg.session.figures import SessionFigures
+from coreg.session.playback import Playback
 from coreg.ui import theme
 from coreg.ui.client_view import ClientView
 from coreg.ui.layouts import FlowLayout, fit_to_screen
@@ -110,7 +111,8 @@ class HelpOverlay(QtWidgets.QLabel):
 
 
 class LiveWindow(QtWidgets.QMainWindow):
-    """The live dyad view over a running :class:`Session`.
+    """The live dyad view over a running :class:`Session` (or any
+    :class:`~coreg.session.playback.Playback`, e.g. a replay).
 
     Parameters
     ----------
@@ -135,7 +137,7 @@ class LiveWindow(QtWidgets.QMainWindow):
 
     def __init__(
         self,
-        session: Session,
+        session: Playback,
         *,
         title: str = "coreg live",
         simulated: bool = False,

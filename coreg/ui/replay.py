@@ -20,6 +20,7 @@ from coreg.session.display import clock_text
 from coreg.session.replay import SPEEDS, ReplaySession, speed_text
 from coreg.ui import theme
 from coreg.ui.layouts import restore_geometry, save_geometry
+from coreg.ui.loop import exec_window
 from coreg.ui.main_window import LiveWindow
 from coreg.ui.panels import _label
 
@@ -50,7 +51,7 @@ class ReplayWindow(LiveWindow):
                  on_finished: Callable[[LiveWindow], None] | None = None) -> None:
         simulated = any(replay.analysis._tracks[r].simulated for r in replay.roles)
         names = {role: role for role in replay.roles}
-        super().__init__(replay, title=title, simulated=simulated, names=names,  # type: ignore[arg-type]
+        super().__init__(replay, title=title, simulated=simulated, names=names,
                          on_finished=on_finished, autostart=False, session_factory=None)
         self.replay = replay
         central = self.centralWidget()
@@ -220,27 +221,13 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
         watcher.timeout.connect(check_end)
         watcher.start(50)
 
-    from coreg.ui.app import QtSignals
-
-    def interrupted(_signum: int) -> None:
-        window.client_view.close()
-        window.close()
-        app.quit()
-
-    signals = QtSignals(app, interrupted)  # Ctrl+C / kill end it at once, even when idle
-    try:
-        app.exec()
-    finally:
-        signals.close()
+    def stop() -> None:
         if not args.screenshot:
             save_geometry(window, "replay")
         window.end_session("window closed")
-        window.client_view.close()
-        window.close()
-        window.client_view.deleteLater()
-        window.deleteLater()
-        app.processEvents()
-        app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+
+    code = exec_window(app, window, interrupted=window.close, stop=stop,
+                       also_close=(window.client_view,))
     for path in saved:
         print(f"screenshot: {path}")
-    return signals.exit_code
+    return code

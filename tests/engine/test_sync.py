@@ -10,7 +10,6 @@ from scipy import signal, stats
 from coreg.engine import surrogates
 from coreg.engine.beats import BeatSeries
 from coreg.engine.synchrony import (
-    MIN_CHANCE_SURROGATES,
     LiveSynchrony,
     LiveSyncSnapshot,
     SyncSettings,
@@ -215,9 +214,9 @@ def test_block_bootstrap_shapes() -> None:
 # --------------------------------------------------------------------------- simulated dyads
 
 
-def sim_beats(scenario: str, seed: int) -> dict[str, BeatSeries]:
+def sim_beats(scenario: str, seed: int, duration_s: float = 600.0) -> dict[str, BeatSeries]:
     sim = pytest.importorskip("devices.sim")
-    run = sim.simulate(scenario, 600.0, seed)
+    run = sim.simulate(scenario, duration_s, seed)
     return {r: BeatSeries(run.beats[r].t_s, run.beats[r].rr_ms,
                           np.ones(len(run.beats[r]), dtype=bool)) for r in run.roles}
 
@@ -315,20 +314,55 @@ def test_live_windows_equal_the_session_windows() -> None:
     assert np.median(diffs) < 0.02
 
 
-def test_live_chance_band_appears_once_enough_windows_exist() -> None:
-    live, snaps = run_live(sim_beats("coupled", 2), 200.0)
+def test_live_verdict_waits_for_enough_surrogates() -> None:
+    live, snaps = run_live(sim_beats("coupled", 2), 330.0)
     need = live.windows_needed
-    assert need == 15
+    assert need == 8 + 7 + 24 - 1  # separation, 7·8 ≥ 1/0.02 − 1 surrogates, the block
     first_window = next(s.t_s for s in snaps if s.window is not None)
     assert 40.0 <= first_window <= 60.0
+    n_windows = 0
     for s in snaps:
-        n_windows = sum(1 for x in snaps if x.t_s <= s.t_s for _ in x.new_windows)
+        n_windows += len(s.new_windows)
+        assert s.verdict.windows == n_windows
         if n_windows < need:
-            assert s.chance_surrogates == 0 and np.isnan(s.chance_r95) and not s.above_chance
-        else:  # the band appears at the very update that completes the needed windows
-            assert s.chance_surrogates >= MIN_CHANCE_SURROGATES
+            assert s.verdict.state == "collecting" and np.isnan(s.chance_r95)
+            assert not s.above_chance and np.isnan(s.verdict.p_value)
+        else:  # the verdict appears at the very update that completes the needed windows
+            assert s.verdict.state in ("in_sync", "not_in_sync")
+            assert s.chance_surrogates >= live.min_surrogates
             assert np.isfinite(s.chance_r) and s.chance_r < s.chance_r95
-    assert snaps[-1].chance_surrogates > 100  # warm-up: recomputed as the data grow
+
+
+def test_live_verdict_is_one_test() -> None:
+    """State, p, threshold, effect size and the in-sync share agree at every update."""
+    live, snaps = run_live(sim_beats("coupled", 3, 900.0), 900.0)
+    alpha = live.settings.live_alpha
+    said = 0
+    decided = 0
+    for s in snaps:
+        v = s.verdict
+        if not v.decided:
+            continue
+        decided += 1
+        said += v.state == "in_sync"
+        assert (v.state == "in_sync") == (v.p_value <= alpha) == (s.recent_r > s.chance_r95)
+        assert v.p_at_floor == (v.p_value == pytest.approx(1.0 / (v.n_surrogates + 1)))
+        assert np.sign(v.effect_size) == np.sign(s.recent_r - s.chance_r)
+        if v.leader is not None:
+            assert v.state == "in_sync" and v.lag_s >= live.settings.leader_min_lag_s
+        assert v.in_sync_pct == pytest.approx(100.0 * said / decided)
+    assert snaps[-1].verdict.updates == decided > 100
+    # Coupled, therapist 3 s ahead: in sync most of the time, and the leader is the therapist.
+    assert snaps[-1].verdict.in_sync_pct > 50.0
+    leaders = {s.verdict.leader for s in snaps if s.verdict.state == "in_sync"}
+    assert leaders <= {"therapist", None} and "therapist" in leaders
+
+
+@pytest.mark.parametrize("scenario", ["independent", "paced"])
+def test_live_rarely_in_sync_between_uncoupled_people(scenario: str) -> None:
+    pcts = [run_live(sim_beats(scenario, seed, 900.0), 900.0)[1][-1].verdict.in_sync_pct
+            for seed in (11, 12)]
+    assert max(pcts) <= 10.0, pcts
 
 
 def test_live_reads_only_the_trailing_data() -> None:
@@ -337,7 +371,7 @@ def test_live_reads_only_the_trailing_data() -> None:
     live_trail, trail = run_live(beats, 600.0, span_s=420.0)
     assert [w.peak_r for w in live_full.windows] == [w.peak_r for w in live_trail.windows]
     assert full[-1].chance_r95 == trail[-1].chance_r95
-    assert full[-1].baseline == trail[-1].baseline
+    assert str(full[-1].verdict) == str(trail[-1].verdict)  # (str: NaN equals NaN)
 
 
 def test_live_gap_is_reported_not_bridged() -> None:

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import os
 import time
 
 import pylsl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coreg.errors import InputError
 from coreg.sources import parse_src
-from devices.lsl import LslSource, StrapOutlets, beat_times_s, stable_source_id
+from devices.lsl import (
+    LslSource,
+    StrapOutlets,
+    beat_times_s,
+    parse_event_marker,
+    stable_source_id,
+)
 from devices.types import DeviceEvent, DeviceInfo, EventKind, Message, RRSample
 
 
@@ -127,3 +137,27 @@ def test_a_lab_stream_in_seconds_is_read_in_ms() -> None:
     beats = [m for m in asyncio.run(scenario()) if isinstance(m, RRSample)]
     assert [b.rr_ms[0] for b in beats] == pytest.approx([750.0, 800.0, 850.0], abs=1e-3)
     assert all(b.source_id == "therapist" for b in beats)
+
+
+@given(st.one_of(st.text(max_size=80), st.none(), st.integers(),
+                 st.builds(lambda k, v: json.dumps({"event": k, "value": v}),
+                           st.sampled_from([*[str(k) for k in EventKind], "nope"]),
+                           st.one_of(st.none(), st.floats(allow_nan=True), st.booleans(),
+                                     st.text(max_size=5)))))
+def test_event_markers_never_raise(text: object) -> None:
+    parsed = parse_event_marker(text)
+    if parsed is not None:
+        kind, value, detail = parsed
+        assert isinstance(kind, EventKind) and isinstance(detail, str)
+        assert value is None or math.isfinite(value)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True), st.floats(-1e6, 1e6))
+def test_a_hostile_sample_value_never_becomes_a_bad_beat(value: float, stamp: float) -> None:
+    source = LslSource.__new__(LslSource)
+    source.source_id, source._offset_s, source._last_beat_s = "client", 0.0, -math.inf
+    source.duplicates_dropped = source.bad_values = 0
+    beat = source._beat(value, stamp, None, None)
+    assert (beat is None) == (source.bad_values == 1)
+    if beat is not None:
+        assert math.isfinite(beat.rr_ms[0]) and beat.rr_ms[0] > 0 and 0 < beat.hr_bpm <= 65535

@@ -19,7 +19,7 @@ from tests.lsl.helpers import start, wait_for_line
 
 
 def _inlet(name: str) -> pylsl.StreamInlet:
-    found = pylsl.resolve_byprop("name", name, 1, 10.0)
+    found = pylsl.resolve_byprop("name", name, 1, 45.0)  # a process starting on a busy machine
     assert found, name
     inlet = pylsl.StreamInlet(found[0], max_buflen=360, recover=False)
     inlet.open_stream(timeout=10.0)
@@ -168,7 +168,7 @@ def test_missing_extra_is_one_line(args: list[str], tmp_path: Path,
 
 
 def test_breathe_lsl_read_back(tmp_path: Path, lsl_env: dict[str, str]) -> None:
-    proc = start(["breathe", "--headless", "--lsl", "--duration", "12",
+    proc = start(["breathe", "--headless", "--lsl", "--duration", "20",
                   "--recordings-dir", str(tmp_path)], lsl_env)
     figures = _inlet("coreg-client-figures")
     assert figures.info(5.0).get_channel_labels() == ["hr", "rmssd", "coherence"]

@@ -64,7 +64,6 @@ from coreg.engine.synchrony.session import (
 from coreg.engine.synchrony.settings import (
     BREATHING_LABEL,
     DYAD_ROLES,
-    MIN_CHANCE_SURROGATES,
     SyncSettings,
 )
 from coreg.engine.synchrony.signal import (
@@ -91,7 +90,6 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "BREATHING_LABEL",
     "DYAD_ROLES",
-    "MIN_CHANCE_SURROGATES",
     "NO_SYNC",
     "LiveSyncSnapshot",
     "LiveSynchrony",

@@ -1,6 +1,21 @@
-"""Live synchrony: each new window computed once, a trailing chance baseline.
+"""Live synchrony: each new window computed once, one block test against a within-session null.
 
-See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
+See :mod:`coreg.engine.synchrony` for the window function and docs/live-synchrony.md for the
+test. In short, at every update (every ``step_s``):
+
+* **Statistic.** The cross-correlation curves ``r_i(τ)`` of the last ``K = live_block_windows``
+  windows (12 windows = 85 s of data) are averaged *at each lag* and the local maximum closest
+  to lag 0 of that mean curve is taken (:func:`peak_nearest_zero`, as for the session lag). One
+  lag serves the whole block: a coupling holds its lag for a minute, chance alignments do not.
+* **Chance.** The same statistic for every pairing of person A's block ``a`` with person B's
+  block ``b`` (``a ≠ b``) inside the trailing pool (``live_pool_s``, 10 min) whose blocks share
+  no data (``|a − b| ≥ K − 1 + (window + 2·lag)/step`` windows): surrogates built exactly like
+  the real value, including the choice of lag (Moulder et al. 2018, doi:10.1037/met0000172).
+* **Verdict.** ``p = (k + 1)/(n + 1)`` with ``k`` of the ``n`` surrogates at or above the real
+  value; *in sync* when ``p ≤ live_alpha`` (0.01): the expected share of false "in sync" updates
+  is then at most ``live_alpha``. Effect size ``(real − mean)/sd`` of the same surrogates; the
+  leader is the role whose heart moves first at the block's lag, named only when in sync and
+  ``|lag| ≥ leader_min_lag_s``.
 """
 
 from __future__ import annotations
@@ -9,25 +24,27 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from coreg.engine.beats import BeatSeries
-from coreg.engine.synchrony.session import (
-    PairAnalysis,
-    SyncSummary,
-    analyze_signals,
-    summary,
-)
-from coreg.engine.synchrony.settings import DYAD_ROLES, MIN_CHANCE_SURROGATES, SyncSettings
+from coreg.engine.synchrony.settings import DYAD_ROLES, SyncSettings
 from coreg.engine.synchrony.signal import _pad_samples, prepare_pair
+from coreg.engine.synchrony.verdict import (
+    COLLECTING,
+    GAP,
+    IN_SYNC,
+    NOT_IN_SYNC,
+    SyncVerdict,
+    VerdictTracker,
+    p_floor,
+)
 from coreg.engine.synchrony.windows import (
     peak_nearest_zero,
+    refined_lag,
     standardized_windows,
     valid_window_starts,
-    window_curves,
 )
 
 
@@ -66,22 +83,23 @@ class LiveSyncSnapshot:
     new_windows
         Windows computed in this update (oldest first).
     recent_r
-        Mean peak r of the last ``smooth_windows`` windows (NaN if any is missing).
+        The block statistic: peak of the mean curve of the last ``live_block_windows`` windows
+        (NaN if any of them is missing).
     chance_r, chance_r95
-        Chance mean and 95th percentile of that mean, from the trailing baseline (NaN until the
-        first baseline).
+        Mean of the block statistic's surrogates, and the in-sync threshold: the value the
+        statistic must exceed for ``p ≤ live_alpha`` (NaN while there are fewer than
+        ``1/live_alpha − 1`` surrogates).
     effect_size
-        ``(recent_r − chance_r) / sd`` of that chance distribution.
+        ``(recent_r − chance_r) / sd`` of the surrogates.
     above_chance
-        ``recent_r > chance_r95``.
-    baseline_t_s
-        When the baseline was last computed (NaN if never).
-    baseline
-        Summary of the trailing-baseline analysis (same keys as the session ``synchrony``), or
-        None.
+        ``recent_r > chance_r95`` (the verdict is in sync).
+    lag_s
+        Lag of the block's peak (positive: the first role moves first), NaN if undefined.
     chance_surrogates
-        How many surrogate values the chance band rests on (0 while there are fewer than
-        :data:`MIN_CHANCE_SURROGATES`; the chance figures are then NaN).
+        Number of surrogates.
+    verdict
+        What the display says (:class:`SyncVerdict`): state, leader, effect size, p and the
+        in-sync share, all from this one test.
     """
 
     t_s: float
@@ -94,9 +112,120 @@ class LiveSyncSnapshot:
     chance_r95: float
     effect_size: float
     above_chance: bool
-    baseline_t_s: float
-    baseline: SyncSummary | None
-    chance_surrogates: int = 0
+    lag_s: float
+    chance_surrogates: int
+    verdict: SyncVerdict
+
+
+class _Pool:
+    """The trailing windows of both people and the block statistic of every block pairing.
+
+    A ring of ``capacity`` windows (slot = window number mod capacity) holds A's standardized
+    window and B's standardized lagged windows; ``peak[i, j]`` is the block statistic of A's
+    block ending at slot ``i`` with B's block ending at slot ``j`` (NaN when a block has a
+    missing window). Each new window costs two curve products against the ring, ``2K`` gathers
+    and ``2·capacity`` peak searches: O(capacity · lags · (w + K)), independent of the session
+    length.
+    """
+
+    def __init__(self, capacity: int, w: int, n_lags: int, k: int, h: int = 0) -> None:
+        self.capacity, self.k, self.h = capacity, k, max(h, k)
+        depth = self.h
+        self.za = np.full((capacity, w), np.nan)
+        self.zb = np.full((capacity, n_lags, w), np.nan)
+        self.seq = np.full(capacity, -10**9, dtype=np.int64)
+        # rows[d][j]: curve of A's window (newest − d) with B's window in slot j; cols likewise.
+        self.rows = np.full((depth, capacity, n_lags), np.nan)
+        self.cols = np.full((depth, capacity, n_lags), np.nan)
+        self.peak = np.full((capacity, capacity), np.nan)
+        self.block_curve = np.full(n_lags, np.nan)
+        self.lag_curve = np.full(n_lags, np.nan)
+        self.last_seq: int | None = None
+
+    def push(self, seq: int, za: NDArray[np.float64] | None, zb: NDArray[np.float64] | None
+             ) -> None:
+        """Add window number ``seq`` (``None`` data: a missing window)."""
+        if self.last_seq is not None:
+            for missing in range(max(self.last_seq + 1, seq - self.capacity), seq):
+                self._add(missing, None, None)
+        self._add(seq, za, zb)
+        self.last_seq = seq
+
+    def _add(self, seq: int, za: NDArray[np.float64] | None,
+             zb: NDArray[np.float64] | None) -> None:
+        cap, k, h = self.capacity, self.k, self.h
+        slot = seq % cap
+        self.seq[slot] = seq
+        self.rows[1:] = self.rows[:-1].copy()
+        self.cols[1:] = self.cols[:-1].copy()
+        if za is None or zb is None:
+            self.za[slot] = np.nan
+            self.zb[slot] = np.nan
+            self.rows[0] = np.nan
+            self.cols[0] = np.nan
+            self.peak[slot, :] = np.nan
+            self.peak[:, slot] = np.nan
+            self.block_curve = np.full_like(self.block_curve, np.nan)
+            self.lag_curve = np.full_like(self.block_curve, np.nan)
+            return
+        self.za[slot] = za
+        self.zb[slot] = zb
+        # einsum, not BLAS: small products, and no thread pool to contend with the UI.
+        self.rows[0] = np.einsum("jlw,w->jl", self.zb, za)
+        self.cols[0] = np.einsum("iw,lw->il", self.za, zb)
+        # Block ending at (newest, j): sum over d of curve(A newest−d, B window seq_j − d).
+        slots = np.arange(cap)
+        row_sum = np.zeros((cap, self.rows.shape[2]))
+        col_sum = np.zeros_like(row_sum)
+        row_long = np.zeros_like(row_sum)
+        col_long = np.zeros_like(row_sum)
+        row_n = np.zeros((cap, 1))
+        col_n = np.zeros((cap, 1))
+        for d in range(h):
+            back = (slots - d) % cap
+            ok = (self.seq[back] == self.seq - d)[:, None]
+            r = np.where(ok, self.rows[d][back], np.nan)
+            c = np.where(ok, self.cols[d][back], np.nan)
+            if d < k:
+                row_sum += r
+                col_sum += c
+            # The lag span takes the windows that exist among the last h (at least k of them).
+            r_ok = np.isfinite(r[:, :1])
+            c_ok = np.isfinite(c[:, :1])
+            row_long += np.where(r_ok, r, 0.0)
+            col_long += np.where(c_ok, c, 0.0)
+            row_n += r_ok
+            col_n += c_ok
+        fresh = (self.seq > seq - cap)[:, None]
+        row_blk: NDArray[np.float64] = np.where(fresh, row_sum / k, np.nan)
+        col_blk: NDArray[np.float64] = np.where(fresh, col_sum / k, np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            row_lag: NDArray[np.float64] = np.where(fresh & (row_n >= k), row_long / row_n,
+                                                    np.nan)
+            col_lag: NDArray[np.float64] = np.where(fresh & (col_n >= k), col_long / col_n,
+                                                    np.nan)
+        self.peak[slot, :] = self._statistic(row_blk, row_lag)
+        self.peak[:, slot] = self._statistic(col_blk, col_lag)
+        self.block_curve = row_blk[slot]
+        self.lag_curve = row_lag[slot] if h > k else row_blk[slot]
+
+    def _statistic(self, block: NDArray[np.float64], long: NDArray[np.float64]
+                   ) -> NDArray[np.float64]:
+        if self.h == self.k:
+            return peak_nearest_zero(block)[0]
+        ok: NDArray[np.bool_] = np.asarray(np.all(np.isfinite(long), axis=1))
+        _, i = peak_nearest_zero(np.where(ok[:, None], long, 0.0))
+        out = np.take_along_axis(block, i[:, None], axis=1)[:, 0]
+        return np.where(ok, out, np.nan)
+
+    def null(self, gap: int) -> NDArray[np.float64]:
+        """Block statistics of every pairing whose blocks share no data (finite only)."""
+        if self.last_seq is None:
+            return np.empty(0)
+        live = self.seq > self.last_seq - self.capacity
+        far = np.abs(self.seq[:, None] - self.seq[None, :]) >= gap
+        vals: NDArray[np.float64] = self.peak[live[:, None] & live[None, :] & far]
+        return np.asarray(vals[np.isfinite(vals)], dtype=np.float64)
 
 
 class LiveSynchrony:
@@ -104,17 +233,13 @@ class LiveSynchrony:
 
     Feed it snapshots of both people's beats (growing :class:`BeatSeries`, host clock) and the
     current host time; each window is computed once, from the trailing data only, with the same
-    window function as :func:`session_synchrony`. The chance baseline (and leader) is recomputed
-    over the trailing ``baseline_s`` every ``baseline_every_s``.
+    signal preparation (:func:`prepare_pair`) and window function as :func:`session_synchrony`.
+    The verdict comes from the block test described in the module notes.
 
     Warm-up (defaults): the first window needs 30 s of both people plus the ±5 s lags and the
-    5 s filter edge, so the first peak r comes about 50 s after both straps start; the live value
-    (mean of the last 4 windows) follows 15 s later. The chance band needs surrogate pairs that
-    share no data (windows at least ``min_separation_s`` = 40 s apart) and at least
-    :data:`MIN_CHANCE_SURROGATES` surrogate values, i.e. :attr:`windows_needed` = 15 windows,
-    about 2 min of data. Until the baseline spans the full ``baseline_s`` it is recomputed at
-    every update that brings a new window (over all that is available), then every
-    ``baseline_every_s``.
+    5 s filter edge (about 45 s); the first block needs ``live_block_windows`` windows; the test
+    needs at least ``1/live_alpha − 1`` = 99 surrogates, i.e. :attr:`windows_needed` windows
+    (about 3.5 min of data) — until then the verdict is ``"collecting"``.
 
     Parameters
     ----------
@@ -140,30 +265,40 @@ class LiveSynchrony:
         history: int = 1440,
     ) -> None:
         self.roles = roles
-        self.settings = settings or SyncSettings()
+        self.settings = s = settings or SyncSettings()
         self.windows: deque[SyncWindow] = deque(maxlen=history)
         self._last_start_k: int | None = None
         self._next_update_s = -math.inf
-        self._next_baseline_s = -math.inf
-        self._baseline: PairAnalysis | None = None
-        self._baseline_t_s = float("nan")
-        self._running: NDArray[np.float64] = np.empty(0)
+        capacity = max(s.live_block_windows + self.gap_windows + 2,
+                       round(s.live_pool_s / s.step_s))
+        self._pool = _Pool(capacity, s.window_samples, 2 * s.lag_samples + 1,
+                           s.live_block_windows, s.live_lag_windows)
+        self._tracker = VerdictTracker()
+        self.windows_total = 0
+
+    @property
+    def gap_windows(self) -> int:
+        """Least block offset (in windows) at which two blocks share no data."""
+        s = self.settings
+        return math.ceil(s.min_separation_s / s.step_s - 1e-9)
+
+    @property
+    def min_surrogates(self) -> int:
+        """Surrogates needed before ``p ≤ live_alpha`` is possible at all."""
+        return max(1, math.ceil(1.0 / self.settings.live_alpha - 1.0 - 1e-9))
 
     @property
     def windows_needed(self) -> int:
-        """Consecutive windows before the first chance band (see the class notes).
+        """Consecutive windows before the first verdict (see the class notes).
 
-        ``n`` windows give ``(n − m0 − k + 1)(n − m0 − k + 2)`` surrogate running means, ``m0``
-        the minimum separation in steps and ``k`` the smoothing; the least ``n`` reaching
-        :data:`MIN_CHANCE_SURROGATES`.
+        ``m`` block ends give ``(m − g)(m − g + 1)`` surrogate pairs, ``g`` = :attr:`gap_windows`;
+        the least ``m`` reaching :attr:`min_surrogates`, plus the block length minus one.
         """
-        s = self.settings
-        m0 = math.ceil(s.min_separation_s / s.step_s - 1e-9)
-        k = max(1, s.smooth_windows)
+        g, need = self.gap_windows, self.min_surrogates
         j = 1
-        while j * (j + 1) < MIN_CHANCE_SURROGATES:
+        while j * (j + 1) < need:
             j += 1
-        return m0 + k - 1 + j
+        return g + j + self.settings.live_block_windows - 1
 
     def _data_end_s(self, beats: Mapping[str, BeatSeries]) -> float | None:
         ends = []
@@ -176,7 +311,7 @@ class LiveSynchrony:
 
     def _compute_windows(
         self, a: BeatSeries, b: BeatSeries, first_k: int, last_k: int
-    ) -> list[SyncWindow]:
+    ) -> list[tuple[SyncWindow, NDArray[np.float64], NDArray[np.float64]]]:
         s = self.settings
         w, L, rate = s.window_samples, s.lag_samples, s.rate_hz
         margin = _pad_samples(s) * 4
@@ -187,24 +322,15 @@ class LiveSynchrony:
         starts = starts[(starts + k0 >= first_k) & (starts + k0 <= last_k)]
         if starts.size == 0:
             return []
-        curves = window_curves(standardized_windows(x, w), standardized_windows(y, w), starts, L)
+        za = standardized_windows(x, w)[starts]
+        zb_all = standardized_windows(y, w)
+        lags = np.arange(-L, L + 1)
+        zb = zb_all[starts[:, None] + lags[None, :]]  # (n, 2L+1, w)
+        curves = np.einsum("iw,ilw->il", za, zb)
         r, i = peak_nearest_zero(curves)
-        st_l = cast("list[int]", starts.tolist())
-        r_l = cast("list[float]", r.tolist())
-        i_l = cast("list[int]", i.tolist())
-        return [SyncWindow(float((k0 + st) / rate), float(rv), float((iv - L) / rate))
-                for st, rv, iv in zip(st_l, r_l, i_l, strict=True)]
-
-    def _recompute_baseline(self, a: BeatSeries, b: BeatSeries, end_k: int, now_s: float) -> None:
-        s = self.settings
-        n_base = round(s.baseline_s * s.rate_hz)
-        k0 = end_k - n_base
-        x, y = prepare_pair(a, b, k0, n_base + 1, s, "slow")
-        self._baseline = analyze_signals(x, y, k0, s, n_surrogates=200, n_bootstrap=200,
-                                         running_k=s.smooth_windows)
-        self._baseline_t_s = now_s
-        self._running = (self._baseline.running_null if self._baseline is not None
-                         else np.empty(0))
+        return [(SyncWindow(float((k0 + int(starts[j])) / rate), float(r[j]),
+                            float((int(i[j]) - L) / rate)), za[j], zb[j])
+                for j in range(len(starts))]
 
     def update(self, beats: Mapping[str, BeatSeries], now_s: float) -> LiveSyncSnapshot | None:
         """Bring the live synchrony up to ``now_s``.
@@ -238,42 +364,75 @@ class LiveSynchrony:
             if self._last_start_k is not None:
                 first_k = max(first_k, self._last_start_k + step)
             if last_k >= first_k:
-                first_k = max(first_k, last_k - 59 * step)  # at most 60 windows per call
-                new = self._compute_windows(a, b, first_k, last_k)
-                self.windows.extend(new)
+                first_k = max(first_k, last_k - (self._pool.capacity - 1) * step)
+                computed = self._compute_windows(a, b, first_k, last_k)
+                done = {round(win.t_s * s.rate_hz): (win, za, zb) for win, za, zb in computed}
+                for k in range(first_k, last_k + 1, step):
+                    item = done.get(k)
+                    if item is None:
+                        if self._pool.last_seq is not None:
+                            self._pool.push(k // step, None, None)
+                        continue
+                    win, za, zb = item
+                    self._pool.push(k // step, za, zb)
+                    self.windows.append(win)
+                    new.append(win)
+                self.windows_total += len(new)
                 self._last_start_k = last_k
-            warming = bool(new) and len(self.windows) * s.step_s < s.baseline_s
-            if now_s >= self._next_baseline_s or warming:
-                self._next_baseline_s = now_s + s.baseline_every_s
-                self._recompute_baseline(a, b, end_k - edge, now_s)
         return self._snapshot(now_s, tuple(new))
+
+    def _test(self) -> tuple[float, float, float, float, float, int, float]:
+        """(statistic, lag_s, chance mean, threshold, effect size, n surrogates, p)."""
+        s = self.settings
+        nan = float("nan")
+        pool = self._pool
+        curve, lag_curve = pool.block_curve, pool.lag_curve
+        if not (np.all(np.isfinite(curve)) and np.all(np.isfinite(lag_curve))):
+            return nan, nan, nan, nan, nan, 0, nan
+        stat = float(pool._statistic(curve[None, :], lag_curve[None, :])[0])
+        lag = refined_lag(lag_curve, s.rate_hz)  # column L+τ: B shifted by +τ: τ > 0, A leads
+        null = self._pool.null(self.gap_windows)
+        n = int(null.size)
+        if n < self.min_surrogates:
+            return stat, lag, nan, nan, nan, n, nan
+        mean = float(np.mean(null))
+        sd = float(np.std(null, ddof=1))
+        eff = (stat - mean) / sd if sd > 0 else nan
+        p = (int(np.count_nonzero(null >= stat)) + 1) / (n + 1)
+        # p ≤ α ⇔ fewer than α(n+1) surrogates reach the statistic ⇔ it exceeds the c-th largest.
+        c = math.floor(s.live_alpha * (n + 1) + 1e-9) - 1
+        threshold = float(-np.partition(-null, c)[c])
+        return stat, lag, mean, threshold, eff, n, p
 
     def _snapshot(self, now_s: float, new: tuple[SyncWindow, ...]) -> LiveSyncSnapshot:
         s = self.settings
         latest = self.windows[-1] if self.windows else None
-        k = s.smooth_windows
-        recent = float("nan")
         status = "collecting" if latest is None else "ok"
-        if len(self.windows) >= k:
-            last = list(self.windows)[-k:]
-            contiguous = abs((last[-1].t_s - last[0].t_s) - (k - 1) * s.step_s) < 1e-6
-            if contiguous:
-                recent = float(np.mean([x.peak_r for x in last]))
         if latest is not None and now_s - latest.t_s > (
                 s.window_s + s.max_lag_s + s.live_edge_s + 3 * s.step_s):
             status = "gap"
-        run = self._running
-        if run.size < MIN_CHANCE_SURROGATES:
-            run = np.empty(0)
-        chance = float(np.mean(run)) if run.size else float("nan")
-        sd = float(np.std(run, ddof=1)) if run.size > 1 else float("nan")
-        r95 = float(np.quantile(run, 0.95)) if run.size else float("nan")
-        eff = (recent - chance) / sd if np.isfinite(sd) and sd > 0 else float("nan")
-        baseline = (summary(self._baseline, self.roles, s.alpha)
-                    if self._baseline is not None else None)
+        stat, lag, chance, threshold, eff, n, p = self._test()
+        decided = np.isfinite(p) and status == "ok"
+        above = bool(decided and p <= s.live_alpha)
+        if status == "gap" and self._tracker.updates:
+            state = GAP
+        elif not decided:
+            state = GAP if self._tracker.updates else COLLECTING
+        else:
+            state = IN_SYNC if above else NOT_IN_SYNC
+        since, pct, updates = self._tracker.observe(state, now_s)
+        leader: str | None = None
+        if state == IN_SYNC and np.isfinite(lag) and abs(lag) >= s.leader_min_lag_s:
+            leader = self.roles[0] if lag > 0 else self.roles[1]
+        verdict = SyncVerdict(
+            state=state, since_s=since, leader=leader,
+            lag_s=abs(lag) if state == IN_SYNC and np.isfinite(lag) else float("nan"),
+            effect_size=eff if decided else float("nan"),
+            p_value=p if decided else float("nan"), n_surrogates=n if decided else 0,
+            p_at_floor=bool(decided and abs(p - p_floor(n)) < 1e-12),
+            in_sync_pct=pct, updates=updates, windows=self.windows_total)
         return LiveSyncSnapshot(
             t_s=now_s, roles=self.roles, status=status, window=latest, new_windows=new,
-            recent_r=recent, chance_r=chance, chance_r95=r95, effect_size=eff,
-            above_chance=bool(np.isfinite(recent) and np.isfinite(r95) and recent > r95),
-            baseline_t_s=self._baseline_t_s, baseline=baseline, chance_surrogates=int(run.size),
+            recent_r=stat, chance_r=chance, chance_r95=threshold, effect_size=eff,
+            above_chance=above, lag_s=lag, chance_surrogates=n, verdict=verdict,
         )

@@ -13,10 +13,6 @@ from coreg.errors import InputError
 #: Default role order of a therapy dyad: positive internal lags mean the therapist moves first.
 DYAD_ROLES = ("therapist", "client")
 
-#: Live: the chance band is shown only once it rests on at least this many surrogate values (so
-#: that its 95th percentile is not just the largest of a handful).
-MIN_CHANCE_SURROGATES = 20
-
 BREATHING_LABEL = (
     "breathing-band synchrony (heart rate 0.15-0.40 Hz, the RSA band): two people breathing alike, "
     "not slow autonomic coupling"
@@ -48,13 +44,28 @@ class SyncSettings:
     alpha
         Significance level.
     gap_tolerance_s
-        Unknown time between beats beyond which a run is broken (:meth:`BeatSeries.segments`).
+        Unknown time between consecutive NN beats beyond which a run is broken
+        (:meth:`BeatSeries.segments`): the one gap rule of live and offline synchrony. 2.5 s is
+        the beat timeline's own gap threshold ("no beat for several seconds"); shorter holes
+        left by artifact correction (an interpolated beat placed after its predecessor, a
+        provisional beat not yet corrected) are bridged by the linear HR interpolation.
     seed
         Seed of every random draw (results are deterministic).
-    baseline_s, baseline_every_s
-        Live: span and cadence of the chance-baseline recomputation.
-    smooth_windows
-        Live: the live value is the mean peak r of this many latest windows.
+    baseline_s
+        Live: span of the breathing-band analysis shown beside the verdict.
+    live_block_windows
+        Live: the test's block, in windows (24 windows = two minutes of window starts, 145 s
+        of data).
+    live_lag_windows
+        Live: the lag of the test is held from the mean curve of up to this many latest windows
+        (48 = 4 min; at least ``live_block_windows`` of them); ``0``: the block's own peak.
+    live_pool_s
+        Live: the trailing span whose block pairings form the chance distribution.
+    live_alpha
+        Live: per-update significance level of "in sync" (the expected share of false "in sync"
+        updates between uncoupled people).
+    leader_min_lag_s
+        Live: the leader is named only when the block's lag is at least this large.
     live_edge_s
         Live: a window is computed only once the data reach this far past its lagged end (the
         zero-phase filter is unreliable at the very end of the data).
@@ -71,16 +82,19 @@ class SyncSettings:
     n_surrogates: int = 1000
     n_bootstrap: int = 1000
     alpha: float = 0.05
-    gap_tolerance_s: float = 0.3
+    gap_tolerance_s: float = 2.5
     seed: int = 0
     baseline_s: float = 300.0
-    baseline_every_s: float = 30.0
-    smooth_windows: int = 4
     live_edge_s: float = 5.0
+    live_block_windows: int = 24
+    live_lag_windows: int = 48
+    live_pool_s: float = 600.0
+    live_alpha: float = 0.02
+    leader_min_lag_s: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("window_s", "step_s", "rate_hz", "lowpass_hz", "segment_s", "baseline_s",
-                     "baseline_every_s"):
+                     "live_pool_s"):
             if not getattr(self, name) > 0:
                 raise InputError(f"synchrony setting {name} must be positive")
         if self.max_lag_s < 0:
@@ -92,8 +106,10 @@ class SyncSettings:
             raise InputError("synchrony low-pass must be below half the sampling rate")
         if self.window_samples < 4 or self.step_samples < 1:
             raise InputError("synchrony window and step must span at least a few samples")
-        if not 0 < self.alpha < 1:
+        if not 0 < self.alpha < 1 or not 0 < self.live_alpha < 1:
             raise InputError("synchrony alpha must lie in (0, 1)")
+        if self.live_block_windows < 1 or self.live_lag_windows < 0:
+            raise InputError("synchrony live_block_windows must be at least 1")
 
     @property
     def window_samples(self) -> int:

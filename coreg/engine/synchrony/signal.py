@@ -5,6 +5,7 @@ See :mod:`coreg.engine.synchrony` for the definitions (docs/science.md §5).
 
 from __future__ import annotations
 
+import functools
 from typing import cast
 
 import numpy as np
@@ -80,15 +81,20 @@ def filter_runs(
 
 
 def _sos(settings: SyncSettings, band: str) -> NDArray[np.float64]:
+    return _butter(settings.filter_order, settings.lowpass_hz, settings.breathing_band_hz,
+                   settings.rate_hz, band).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _butter(order: int, lowpass_hz: float, band_hz: tuple[float, float], rate_hz: float,
+            band: str) -> NDArray[np.float64]:
     if band == "slow":
-        return np.asarray(signal.butter(settings.filter_order, settings.lowpass_hz,
-                                        btype="lowpass", fs=settings.rate_hz, output="sos"),
-                          dtype=np.float64)
-    if band == "breathing":
-        return np.asarray(signal.butter(settings.filter_order, settings.breathing_band_hz,
-                                        btype="bandpass", fs=settings.rate_hz, output="sos"),
-                          dtype=np.float64)
-    raise ValueError(f"unknown band {band!r}")
+        sos = signal.butter(order, lowpass_hz, btype="lowpass", fs=rate_hz, output="sos")
+    elif band == "breathing":
+        sos = signal.butter(order, band_hz, btype="bandpass", fs=rate_hz, output="sos")
+    else:
+        raise ValueError(f"unknown band {band!r}")
+    return np.asarray(sos, dtype=np.float64)
 
 
 def _pad_samples(settings: SyncSettings) -> int:
