@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from coreg.errors import InputError
-from coreg.recording.format import FORMAT_NAME, AtomicRecording, new_header
+from coreg.recording.format import AtomicRecording, new_header
+from coreg.recording.names import FORMAT_NAME
 from devices.types import RRSample
 
 FORMATS = ("auto", "rr-txt", "csv")
