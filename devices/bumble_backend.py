@@ -36,8 +36,8 @@ from bumble import core, hci
 from bumble.controller import Controller
 from bumble.core import AdvertisingData
 from bumble.device import Advertisement, Connection, Device, Peer
-from bumble.gatt import Characteristic
-from bumble.gatt_client import CharacteristicProxy
+from bumble.gatt import GATT_PRIMARY_SERVICE_ATTRIBUTE_TYPE, Characteristic
+from bumble.gatt_client import CharacteristicProxy, DescriptorProxy, ServiceProxy
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
@@ -126,6 +126,32 @@ def bleak_uuid(value: core.UUID) -> str:
     return str(uuid_mod.UUID(bytes=bytes(reversed(value.to_bytes(force_128=True)))))
 
 
+def _gatt_snapshot(peer: Peer) -> tuple[Any, ...]:
+    """The discovered services, characteristics and descriptors of ``peer``, as plain data."""
+    return tuple(
+        (service.handle, service.end_group_handle, service.uuid,
+         service.type == GATT_PRIMARY_SERVICE_ATTRIBUTE_TYPE,
+         tuple((char.handle, char.end_group_handle, char.uuid, int(char.properties),
+                tuple((desc.handle, desc.type) for desc in char.descriptors))
+               for char in service.characteristics))
+        for service in peer.services)
+
+
+def _gatt_restore(peer: Peer, snapshot: tuple[Any, ...]) -> None:
+    """Give ``peer``'s GATT client the database of :func:`_gatt_snapshot` without discovery."""
+    client = peer.gatt_client
+    for handle, end, uuid, primary, chars in snapshot:
+        service = ServiceProxy(client, handle, end, uuid, primary)
+        for c_handle, c_end, c_uuid, props, descs in chars:
+            char: CharacteristicProxy[bytes] = CharacteristicProxy(client, c_handle, c_end,
+                                                                   c_uuid, props)
+            char.descriptors = [DescriptorProxy(client, d_handle, d_type)
+                                for d_handle, d_type in descs]
+            char.descriptors_discovered = True
+            service.characteristics.append(char)
+        client.on_service_discovered(service)
+
+
 class EmulatedAir:
     """An in-process radio: a Bumble local link and the host's central device.
 
@@ -143,6 +169,10 @@ class EmulatedAir:
         self.connect_lock = asyncio.Lock()
         self._scan_users = 0
         self._peripheral_count = 0
+        #: Address → the GATT database found at the first connection, reused on reconnects
+        #: as BlueZ and CoreBluetooth do for known devices (see :func:`_gatt_snapshot`); a
+        #: peripheral starting at an address clears its entry.
+        self.gatt_cache: dict[str, tuple[Any, ...]] = {}
 
     @classmethod
     def for_running_loop(cls) -> EmulatedAir:
@@ -335,8 +365,13 @@ class BumbleBleakClient(BaseBleakClient):
         connection.on(Connection.EVENT_DISCONNECTION, self._on_disconnection)
         peer = Peer(connection)
         self._peer = peer
+        cached = self.air.gatt_cache.get(self.address)
         try:
-            await peer.discover_all()
+            if cached is not None:
+                _gatt_restore(peer, cached)
+            else:
+                await peer.discover_all()
+                self.air.gatt_cache[self.address] = _gatt_snapshot(peer)
         except Exception as exc:
             await self.disconnect()
             raise BleakError(f"service discovery on {self.address} failed: {exc}") from exc

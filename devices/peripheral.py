@@ -18,6 +18,7 @@ import contextlib
 import logging
 import math
 import random
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -49,11 +50,18 @@ class NotificationLog:
         The raw 0x2A37 value.
     delivered
         True when it was notified to at least one subscribed central.
+    online
+        True when the strap was in range (not taken out by :meth:`EmulatedStrap.go_offline`):
+        a payload lost while online was lost by the central, not by the strap's absence.
+    t_s
+        Host monotonic time it was produced (``time.monotonic``).
     """
 
     index: int
     payload: bytes
     delivered: bool
+    online: bool = True
+    t_s: float = 0.0
 
 
 class EmulatedStrap:
@@ -102,6 +110,8 @@ class EmulatedStrap:
         self._background: set[asyncio.Task[None]] = set()
         self._close_task: asyncio.Task[None] | None = None
         self.log: list[NotificationLog] = []
+        #: ``(time.monotonic(), online)`` at every :meth:`go_offline` / :meth:`come_online`.
+        self.transitions: list[tuple[float, bool]] = []
 
     @property
     def device(self) -> Device:
@@ -173,6 +183,7 @@ class EmulatedStrap:
             )
         )
         device.on(Device.EVENT_CONNECTION, self._on_connection)
+        self.air.gatt_cache.pop(self.address, None)  # a new GATT database at this address
         await device.power_on()
         self._device = device
         await self._advertise()
@@ -215,7 +226,8 @@ class EmulatedStrap:
             logged either way (see :attr:`log`).
         """
         delivered = self._online and self.subscribed
-        self.log.append(NotificationLog(len(self.log), bytes(payload), delivered))
+        self.log.append(NotificationLog(len(self.log), bytes(payload), delivered, self._online,
+                                        time.monotonic()))
         if delivered and self._hrm_char is not None:
             # shielded: a play task cancelled mid-send still sends what its log says it sent
             await asyncio.shield(self.device.notify_subscribers(self._hrm_char, bytes(payload)))
@@ -251,6 +263,7 @@ class EmulatedStrap:
         if not self._online:
             return
         self._online = False
+        self.transitions.append((time.monotonic(), False))
         device = self.device
         await device.stop_advertising()
         await self._disconnect_all(hci.HCI_CONNECTION_TIMEOUT_ERROR)
@@ -264,6 +277,7 @@ class EmulatedStrap:
         if self._controller is not None and self._controller not in self.air.link.controllers:
             self.air.link.add_controller(self._controller)
         self._online = True
+        self.transitions.append((time.monotonic(), True))
         await self._advertise()
 
     def play(

@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from coreg import __version__
 
@@ -55,10 +57,69 @@ def seconds_type(max_s: float, limit_text: str) -> Callable[[str], float]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if not 0 < value <= max_s:
-            raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and {limit_text}")
+            raise argparse.ArgumentTypeError(
+                f"{text!r} must be more than 0 and at most {limit_text}")
         return value
 
     return parse
+
+
+def positive_type(unit: str) -> Callable[[str], float]:
+    """An argparse ``type=`` for a finite number > 0 of ``unit`` (e.g. ``"minutes"``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 {unit}")
+        return value
+
+    return parse
+
+
+def non_negative_type(unit: str) -> Callable[[str], float]:
+    """An argparse ``type=`` for a finite number ≥ 0 of ``unit``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+        if not (math.isfinite(value) and value >= 0):
+            raise argparse.ArgumentTypeError(f"{text!r} must be 0 {unit} or more")
+        return value
+
+    return parse
+
+
+def number_list_type(what: str) -> Callable[[str], list[float]]:
+    """An argparse ``type=`` for comma-separated finite numbers (at least one)."""
+
+    def parse(text: str) -> list[float]:
+        values: list[float] = []
+        for item in (x.strip() for x in text.split(",")):
+            if not item:
+                continue
+            try:
+                value = float(item)
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"{item!r} is not a number (give {what} separated by commas)") from None
+            if not math.isfinite(value):
+                raise argparse.ArgumentTypeError(f"{item!r} is not a finite number")
+            values.append(value)
+        if not values:
+            raise argparse.ArgumentTypeError(f"needs at least one of {what}")
+        return values
+
+    return parse
+
+
+def _add_verbose(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="log progress to stderr")
 
 
 def size_type(text: str) -> tuple[int, int]:
@@ -90,10 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"coreg {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    _add_verbose(parser, default=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module_name in SUBCOMMANDS.values():
         importlib.import_module(module_name).add_parser(sub)
+    for subparser in sub.choices.values():  # -v also after the subcommand
+        # SUPPRESS: a subcommand without -v leaves the value given before it
+        _add_verbose(subparser, default=argparse.SUPPRESS)
     return parser
 
 

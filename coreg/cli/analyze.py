@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from typing import Any
 
 
@@ -16,13 +17,14 @@ def add_parser(sub: Any) -> None:
         description=(
             "Whole-recording summary per role: beats, artifacts (Lipponen & Tarvainen 2019), "
             "time-domain HRV, VLF/LF/HF power (4 Hz cubic, linear detrend, Hann, 256 s Welch "
-            "segments, 50%% overlap) and mean coherence (64 s windows every 5 s)."
+            "segments, 50% overlap) and mean coherence (64 s windows every 5 s)."
         ),
     )
     p.add_argument("file", metavar="FILE", help="a coreg recording (.jsonl)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--no-correct", action="store_true",
-                   help="compute on the RR exactly as recorded (artifacts still reported)")
+                   help="no artifact correction (artifacts still reported); intervals outside "
+                        "200–3000 ms and no-contact beats are still left out as gaps")
     p.set_defaults(run=run)
 
 
@@ -120,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
     rec = read_recording(args.file)
     if not rec.samples:
         raise InputError(f"{args.file}: the recording holds no RR data")
+    for line in rec.skipped[:5]:  # a truncated or damaged recording: say so, as replay does
+        print(f"note: {line}", file=sys.stderr)
+    if len(rec.skipped) > 5:
+        print(f"note: … and {len(rec.skipped) - 5} more", file=sys.stderr)
     summary = summarize_recording(
         {role: rec.samples_for(role) for role in rec.roles},
         duration_s=rec.duration_s,

@@ -21,7 +21,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coreg.cli import add_size_option
+from coreg.cli import (
+    add_size_option,
+    non_negative_type,
+    number_list_type,
+    positive_type,
+)
 from coreg.errors import InputError
 
 if TYPE_CHECKING:
@@ -55,20 +60,23 @@ def add_parser(subparsers: Any) -> None:
                         "the settings' pacer rate, else 6)")
     p.add_argument("--ratio", metavar="IN:OUT",
                    help="inhale:exhale (default: the settings' IN:OUT, else 1:1)")
-    p.add_argument("--pause-in", type=float, default=0.0, metavar="S", help="hold after inhale")
-    p.add_argument("--pause-out", type=float, default=0.0, metavar="S", help="hold after exhale")
-    p.add_argument("--duration", type=float, metavar="S",
+    p.add_argument("--pause-in", type=non_negative_type("seconds"), default=0.0, metavar="S",
+                   help="hold after inhale")
+    p.add_argument("--pause-out", type=non_negative_type("seconds"), default=0.0, metavar="S",
+                   help="hold after exhale")
+    p.add_argument("--duration", type=positive_type("seconds"), metavar="S",
                    help="session length (default 600 s; assessment: the steps' total)")
-    p.add_argument("--goal", type=float, metavar="MIN",
+    p.add_argument("--goal", type=positive_type("minutes"), metavar="MIN",
                    help="goal: minutes at the high coherence level")
     p.add_argument("--sound", action="store_true",
                    help="soft sound cue at in and out (window; default: the settings)")
     p.add_argument("--assess", action="store_true", help="resonance-frequency assessment")
-    p.add_argument("--steps", default="6.5,6.0,5.5,5.0,4.5", metavar="LIST",
+    p.add_argument("--steps", type=number_list_type("rates in breaths/min"),
+                   default="6.5,6.0,5.5,5.0,4.5", metavar="LIST",
                    help="assessment rates in order (default 6.5,6.0,5.5,5.0,4.5)")
     p.add_argument("--step-s", type=float, default=120.0, metavar="S",
                    help="measured seconds per assessment step (default 120)")
-    p.add_argument("--settle-s", type=float, default=25.0, metavar="S",
+    p.add_argument("--settle-s", type=non_negative_type("seconds"), default=25.0, metavar="S",
                    help="unmeasured settle before each step (default 25)")
     p.add_argument("--headless", action="store_true", help="no window: terminal lines")
     p.add_argument("--screenshot", metavar="PNG", help="save the window at the end (offscreen)")
@@ -90,6 +98,16 @@ def add_parser(subparsers: Any) -> None:
 # --- setup -------------------------------------------------------------------------------------
 
 
+def _steps(steps: str | list[float]) -> list[float]:
+    """The assessment rates of ``--steps`` (already parsed by argparse, or a string)."""
+    if not isinstance(steps, str):
+        return [float(x) for x in steps]
+    try:
+        return number_list_type("rates in breaths/min")(steps)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"--steps: {exc}") from None
+
+
 def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
     """The pacer schedule and the session length from the options."""
     from coreg.engine import pacer
@@ -100,9 +118,7 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
         ratio = (pacer.parse_ratio(args.ratio) if getattr(args, "ratio", None)
                  else user.inhale_ratio)
         if args.assess:
-            rates = [float(x) for x in args.steps.split(",") if x.strip()]
-            if not rates:
-                raise ValueError("--steps needs at least one rate")
+            rates = _steps(args.steps)
             if args.step_s < 60:
                 raise ValueError("--step-s must be at least 60 s (a shorter step says nothing)")
             sched = pacer.assessment_schedule(rates, step_s=args.step_s,
@@ -116,7 +132,7 @@ def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
                                         pause_out_s=args.pause_out)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
-    duration = args.duration if args.duration else 600.0
+    duration = args.duration if args.duration is not None else 600.0
     if not duration > 0:
         raise InputError("--duration must be positive")
     return sched, duration
@@ -241,6 +257,7 @@ def final_lines(config: BreatheConfig, br: Any, store: RateStore | None) -> list
 
 def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     """The terminal version: a status line every 30 s of session time, summary at the end."""
+    from coreg.cli.signals import SessionSignals, exit_code
     from coreg.session.breathe import source_text
 
     session, br, duration_s = bs.session, bs.run, bs.duration_s
@@ -253,34 +270,46 @@ def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
     reason = "duration reached"
     next_print = 0.0
     state = ""
-    session.start()
-    try:
-        while True:
-            if br.now_s >= next_print:
-                print(status_line(br, duration_s), flush=True)
-                next_print += 30.0
-            if bs.analysis.device_state != state:
-                state = bs.analysis.device_state
-                if state:
-                    print(f"  {state}", flush=True)
-            if session.finished or session.elapsed_s() >= duration_s:
-                if not session.reached_duration and session.elapsed_s() < duration_s:
-                    reason = "strap stopped"
-                break
-            # Fast: a few messages per step so the status lines keep their 30 s cadence.
-            consumed = session.poll(max_messages=10 if fast else None)
-            session.sync_recording()
-            if not fast or not consumed:
-                time.sleep(0.001 if fast else 1 / 30)
-    except KeyboardInterrupt:
-        reason, code = "interrupted", 130
-    finally:
-        session.stop(reason)
-    if bs.analysis.error:
-        print(f"the strap failed: {bs.analysis.error}", file=sys.stderr)
+    with SessionSignals() as guard:
+        try:
+            session.start()
+            while True:
+                if br.now_s >= next_print:
+                    print(status_line(br, duration_s), flush=True)
+                    next_print += 30.0
+                if bs.analysis.device_state != state:
+                    state = bs.analysis.device_state
+                    if state:
+                        print(f"  {state}", flush=True)
+                if session.source_errors:
+                    reason = "strap failed"
+                    break
+                if session.finished or session.elapsed_s() >= duration_s:
+                    if not session.reached_duration and session.elapsed_s() < duration_s:
+                        reason = "strap stopped"
+                    break
+                # Fast: a few messages per step so the status lines keep their 30 s cadence.
+                consumed = session.poll(max_messages=10 if fast else None)
+                session.sync_recording()
+                if not fast or not consumed:
+                    time.sleep(0.001 if fast else 1 / 30)
+        except KeyboardInterrupt as exc:
+            reason, code = "interrupted", exit_code(exc)
+        finally:
+            guard.disarm()  # a second Ctrl+C must not cut the end line off
+            session.stop(reason)
+    error = bs.analysis.error or next(iter(session.source_errors.values()), "")
+    if error:
+        print(f"coreg breathe: the strap failed: {error}", file=sys.stderr, flush=True)
+        code = code or 2
+    if session.loop_errors:  # a bug below us: never pass it off as a clean session
+        print(f"coreg breathe: {len(session.loop_errors)} unhandled error(s) in the strap code; "
+              f"first: {session.loop_errors[0]}", file=sys.stderr, flush=True)
         code = code or 1
     for line in final_lines(config_from_args(args), br, rate_store(folder, args.client_name)):
         print(line)
+    if reason in ("interrupted", "strap failed"):
+        print(f"session ended ({reason})")
     print(f"recording: {session.recording_path}")
     sys.stdout.flush()
     return code

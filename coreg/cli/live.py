@@ -105,6 +105,7 @@ def people_header(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
                   ble_speed: float | None = None) -> int:
+    from coreg.cli.signals import SessionSignals, exit_code
     from coreg.session import open_session
     from coreg.session.display import session_lines, show_final, show_lines
     from coreg.session.setup import live_title
@@ -124,27 +125,39 @@ def _run_headless(args: argparse.Namespace, realtime: bool, speed: float | None,
     reason = "stopped"
     code = 0
     print(f"recording to {session.recording_path}", flush=True)
-    session.start()
-    try:
-        while True:
-            session.poll()
-            elapsed = session.elapsed_s()
-            if args.duration and (elapsed >= args.duration or session.finished):
-                reason = "duration reached"
-                break
-            if session.finished:
-                reason = "duration reached" if session.reached_duration else "sources ended"
-                break
-            if elapsed >= next_print_s:
-                shown = show_lines(out, session_lines(session.view, title), shown, tty=tty)
-                next_print_s = elapsed + print_every_s
-            session.sync_recording()
-            time.sleep(1 / 30 if realtime or speed != math.inf else 0.001)
-    except KeyboardInterrupt:
-        reason = "interrupted"
-        code = 130
-    finally:
-        session.stop(reason)
+    with SessionSignals() as guard:
+        try:
+            session.start()
+            while True:
+                session.poll()
+                elapsed = session.elapsed_s()
+                if session.source_errors:
+                    reason, code = "strap failed", 2
+                    break
+                if args.duration and (elapsed >= args.duration or session.finished):
+                    reason = "duration reached"
+                    break
+                if session.finished:
+                    reason = "duration reached" if session.reached_duration else "sources ended"
+                    break
+                if elapsed >= next_print_s:
+                    shown = show_lines(out, session_lines(session.view, title), shown, tty=tty)
+                    next_print_s = elapsed + print_every_s
+                session.sync_recording()
+                time.sleep(1 / 30 if realtime or speed != math.inf else 0.001)
+        except KeyboardInterrupt as exc:
+            reason = "interrupted"
+            code = exit_code(exc)
+        finally:
+            guard.disarm()  # a second Ctrl+C must not cut the end line off
+            session.stop(reason)
     show_final(out, session_lines(session.view, title), shown, tty=tty)
     print(f"session ended ({reason}); recording: {session.recording_path}", flush=True)
+    for role, error in session.source_errors.items():
+        print(f"coreg live: the {role} strap failed: {error}", file=sys.stderr, flush=True)
+        code = code or 2
+    if session.loop_errors:  # a bug below us: never pass it off as a clean session
+        print(f"coreg live: {len(session.loop_errors)} unhandled error(s) in the strap code; "
+              f"first: {session.loop_errors[0]}", file=sys.stderr, flush=True)
+        code = code or 1
     return code

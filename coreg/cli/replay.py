@@ -54,6 +54,9 @@ def _open(args: argparse.Namespace) -> Any:
         raise InputError(f"{path} holds no RR data to replay")
     if args.start < 0:
         raise InputError("--start must be ≥ 0")
+    if not args.start < recording.duration_s:  # (also NaN)
+        raise InputError(f"--start {args.start:g} s is past the end of the recording "
+                         f"({recording.duration_s:.0f} s long)")
     factory = None
     from coreg.session.breathe import is_breathe_recording, replay_analysis_factory
 

@@ -130,6 +130,10 @@ def run(args: argparse.Namespace) -> int:
 
         raise InputError("give a recording (FILE) or --study OUT")
     src = Path(args.file)
+    if not src.is_file():  # before any progress line
+        from coreg.errors import InputError
+
+        raise InputError(f"{src} is a directory" if src.is_dir() else f"{src}: no such file")
     output = Path(args.output) if args.output else src.with_suffix(".html")
     try:
         from coreg.errors import CoregError

@@ -51,7 +51,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--permutations", type=int, default=10_000, metavar="B",
                    help="permutations of the study-level test (default 10000)")
     p.add_argument("--no-correct", action="store_true",
-                   help="compute on the RR exactly as recorded (as coreg analyze --no-correct)")
+                   help="no artifact correction, as coreg analyze --no-correct (intervals "
+                        "outside 200–3000 ms are still gaps)")
     p.add_argument("--no-breathing", action="store_true",
                    help="skip the breathing-band synchrony (faster)")
     p.add_argument("--no-csv", action="store_true", help="Parquet tables only")

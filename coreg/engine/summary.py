@@ -199,8 +199,10 @@ def summarize_recording(
     events_by_role
         Each role's device events (disconnects break the beat timeline).
     correct
-        Correct artifacts (default); False computes on the RR as recorded (beats without skin
-        contact still left out). Artifacts are detected and reported either way.
+        Correct artifacts (default); False computes on the RR as recorded without correction,
+        but intervals outside 200–3000 ms (:data:`~coreg.engine.artifacts.PLAUSIBLE_RR_MS`) and
+        beats without skin contact are still left out as gaps. Artifacts are detected and
+        reported either way.
 
     Returns
     -------

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import stat
@@ -33,9 +34,13 @@ from typing import Any
 
 from coreg.errors import InputError
 from coreg.recording.format import AtomicRecording, new_header
+from coreg.recording.names import FORMAT_NAME
 from devices.types import RRSample
 
 FORMATS = ("auto", "rr-txt", "csv")
+#: Fewest RR intervals an import accepts: RMSSD, the HRV figure defined on the fewest, needs 3
+#: (two successive differences); fewer is a wrong or empty file, not a recording.
+MIN_IMPORT_BEATS = 3
 _SECONDS_BELOW = 10.0
 #: An RR export of a week of beats is a few MB; larger inputs are refused before reading.
 _MAX_INPUT_BYTES = 256 << 20
@@ -186,6 +191,26 @@ def read_rr_file(path: str | Path, fmt: str = "auto", role: str | None = None) -
     if fmt not in FORMATS:
         raise InputError(f"unknown import format {fmt!r} (choose from {', '.join(FORMATS)})")
     text = _read_text(p)
+    if _is_coreg_recording(text):
+        raise InputError(f"{p} is already a coreg recording — use it directly "
+                         f"(coreg analyze/report/replay {p.name}), no import needed")
+    return _read_format(p, text, fmt, role)
+
+
+def _is_coreg_recording(text: str) -> bool:
+    """True when ``text`` starts like a coreg recording (a JSON header line)."""
+    first = next((ln for ln in text.splitlines() if ln.strip()), "").strip()
+    if not first.startswith("{"):
+        return False
+    try:
+        obj = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and (obj.get("type") == "header"
+                                      or obj.get("format") == FORMAT_NAME)
+
+
+def _read_format(p: Path, text: str, fmt: str, role: str | None) -> ImportedRR:
     if fmt == "auto":
         first = next((ln for ln in text.splitlines()
                       if ln.strip() and not ln.lstrip().startswith("#")), "")
@@ -226,6 +251,12 @@ def import_recording(
     inputs = list(files.values())
     check_output(output, force=force, inputs=inputs)
     imported = {role: read_rr_file(path, fmt, role) for role, path in files.items()}
+    for imp in imported.values():
+        if len(imp.rr_ms) < MIN_IMPORT_BEATS:
+            n = len(imp.rr_ms)
+            raise InputError(f"{imp.path} holds only {n} RR interval{'s' if n != 1 else ''}: "
+                             f"an import needs at least {MIN_IMPORT_BEATS} (the fewest any HRV "
+                             "figure, RMSSD, is defined on)")
     roles = {role: {"name": imp.path.name, "model": f"imported {imp.fmt}",
                     "address": "", "simulated": False}
              for role, imp in imported.items()}

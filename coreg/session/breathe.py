@@ -174,7 +174,11 @@ class BreatheAnalysis:
         if event.source_id != self.role:
             return
         self.events.append(event)
-        if event.kind in DEVICE_STATE_TEXT:
+        away = (DEVICE_STATE_TEXT[EventKind.DISCONNECTED],
+                DEVICE_STATE_TEXT[EventKind.RECONNECTING])
+        if event.kind == EventKind.CONNECTING and self.device_state in away:
+            pass  # looked for again after a lost link, scan after scan: still reconnecting
+        elif event.kind in DEVICE_STATE_TEXT:
             self.device_state = DEVICE_STATE_TEXT[event.kind]
         self.run.feed(replace(event, arrival_s=self._elapsed(event.arrival_s)))
 
@@ -328,13 +332,6 @@ def open_breathe_session(
         run = breathing_client(pacer_list, duration_s + 5.0, seed,
                                inhale_ratio=schedule[0].inhale_ratio if schedule else 0.5,
                                scenario=BREATHE_SCENARIO)
-    start_s = clock() if realtime else 0.0
-    # The emulated strap's stream starts at the session start, so the simulated client
-    # breathes in step with the pacer whatever the BLE start-up time.
-    resolved = resolve({"client": spec}, duration_s=duration_s, seed=seed, realtime=realtime,
-                       start_s=start_s, run=run,
-                       ble_clock=clock if clock is not time.monotonic else None,
-                       ble_speed=getattr(clock, "speed", 1.0), ble_origin_s=start_s)
     writer = None
     holder: dict[str, Any] = {}
 
@@ -343,8 +340,19 @@ def open_breathe_session(
         if session is not None:
             session.write_pacer(t_s, step)
 
+    # Before the start: what imports the engines (scipy) and Bumble (seconds on a cold start)
+    # must not count as session time, least of all on a clock --speed times faster.
     analysis = BreatheAnalysis(schedule, settle_s=settle_s, assess=assess,
                                duration_s=duration_s, recorder=record_pacer if record else None)
+    if spec.kind == "ble-sim":
+        import devices.peripheral  # noqa: F401
+    start_s = clock() if realtime else 0.0
+    # The emulated strap's stream starts at the session start, so the simulated client
+    # breathes in step with the pacer whatever the BLE start-up time.
+    resolved = resolve({"client": spec}, duration_s=duration_s, seed=seed, realtime=realtime,
+                       start_s=start_s, run=run,
+                       ble_clock=clock if clock is not time.monotonic else None,
+                       ble_speed=getattr(clock, "speed", 1.0), ble_origin_s=start_s)
     if record:
         all_settings: dict[str, Any] = {
             "assess": assess, "duration_s": duration_s, "settle_s": settle_s,

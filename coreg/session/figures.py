@@ -213,6 +213,10 @@ class LiveAnalysis:
         elif kind == EventKind.RECONNECTING:
             track.connection = "reconnecting"
             track.reconnect_at_s = rel_s + float(event.value or 0.0)
+        elif kind == EventKind.CONNECTING and track.connection in ("reconnecting",
+                                                                   "disconnected"):
+            # a strap looked for again after a lost link, scan after scan: still reconnecting
+            track.connection = "reconnecting"
         elif kind in (EventKind.CONNECTING, EventKind.CONNECTED, EventKind.DISCONNECTED,
                       EventKind.STOPPED):
             track.connection = str(kind)

@@ -207,6 +207,10 @@ class Session:
         self.markers: list[SessionMarker] = []
         self.messages_seen = 0
         self.error: str = ""
+        #: Role → why its source failed (no adapter, ...), as seen by the consumer.
+        self.source_errors: dict[str, str] = {}
+        #: Exceptions that reached the sources' asyncio loop unhandled (a bug: should be none).
+        self.loop_errors: list[str] = []
         self._queue: queue.SimpleQueue[Message | _SourceEnded] = queue.SimpleQueue()
         self._write_lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -322,12 +326,23 @@ class Session:
     def _run_loop(self, ready: threading.Event) -> None:
         assert self._loop is not None
         asyncio.set_event_loop(self._loop)
+        self._loop.set_exception_handler(self._on_loop_exception)
         try:
             self._loop.run_until_complete(self._main(ready))
         finally:
             with contextlib.suppress(Exception):
                 self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.close()
+
+    def _on_loop_exception(self, loop: asyncio.AbstractEventLoop,
+                           context: dict[str, Any]) -> None:
+        """Record an exception nobody handled on the sources' loop (and log it once)."""
+        exc = context.get("exception")
+        text = str(context.get("message") or "unhandled exception")
+        if exc is not None:
+            text += f": {type(exc).__name__}: {exc}"
+        self.loop_errors.append(text)
+        log.error("asyncio: %s", text)
 
     async def _main(self, ready: threading.Event) -> None:
         self._tasks = [asyncio.create_task(self._pump(role, src), name=f"source-{role}")
@@ -355,8 +370,9 @@ class Session:
                     self._publish("on_message", message)
         except asyncio.CancelledError:
             pass
-        except DeviceError as exc:  # an expected failure (no adapter, strap gone): one line
-            log.error("source %s failed: %s", role, exc)
+        except DeviceError as exc:  # an expected failure (no adapter, strap gone): the
+            # front end says it once (terminal line, window status); here only with -v
+            log.info("source %s failed: %s", role, exc)
             error = str(exc)
         except Exception as exc:  # a strap failing must not take the session down
             log.exception("source %s failed", role)
@@ -542,6 +558,7 @@ class Session:
 
     def _source_ended(self, ended: _SourceEnded) -> None:
         if ended.error:
+            self.source_errors[ended.role] = ended.error
             self.analysis.source_error(ended.role, ended.error)
 
     def _consume(self, message: Message) -> None:

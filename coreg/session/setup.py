@@ -105,6 +105,15 @@ def open_session(
     scaled = clock is not time.monotonic
     resolved = resolve(specs, duration_s=duration_s, seed=seed, realtime=realtime,
                        ble_clock=clock if scaled else None, ble_speed=ble_speed or 1.0)
+    names = {role: info.name for role, info in resolved.info.items()}
+    simulated = {role: spec.simulated for role, spec in resolved.specs.items()}
+
+    def make_analysis() -> LiveAnalysis:
+        return LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
+
+    # The analysis first: it imports the engines (scipy, seconds on a cold start), which must
+    # not count as session time, least of all on a clock --speed times faster.
+    analysis = make_analysis()
     start_s = clock() if realtime else resolved.start_s
     if preview and not realtime:
         raise ValueError("a preview runs in real time")
@@ -129,15 +138,9 @@ def open_session(
                             **(header_extra or {}))
         return RecordingWriter(target, header)
 
-    names = {role: info.name for role, info in resolved.info.items()}
-    simulated = {role: spec.simulated for role, spec in resolved.specs.items()}
-
-    def make_analysis() -> LiveAnalysis:
-        return LiveAnalysis(tuple(resolved.sources), names=names, simulated=simulated)
-
     writer = make_writer(start_s) if record and not preview else None
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=speed,
-                      start_s=None if preview else start_s, analysis=make_analysis(),
+                      start_s=None if preview else start_s, analysis=analysis,
                       duration_s=duration_s, clock=clock, publishers=publishers)
     if preview and record:
         session.arm_recording(make_writer, make_analysis)

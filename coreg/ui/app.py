@@ -78,11 +78,11 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
             save_geometry(window, "live")
         window.end_session("window closed")
 
-    exec_window(app, window, interrupted=interrupted, start=window.start, stop=stop,
-                also_close=(window.client_view,))
+    code = exec_window(app, window, interrupted=interrupted, start=window.start, stop=stop,
+                       also_close=(window.client_view,))
     for path in saved:
         print(f"screenshot: {path}")
     final = window.session
     print(f"recording: {final.recording_path}" if final.recording_path else
           "nothing recorded (the session stayed in its preview)")
-    return 0
+    return code

@@ -748,7 +748,14 @@ class BreatheWindow(QtWidgets.QMainWindow):
 
 
 def _exec(app: QtCore.QCoreApplication, window: BreatheWindow, *, autostart: bool = True,
-          size: tuple[int, int] | None = None, geometry: str = "") -> None:
+          size: tuple[int, int] | None = None, geometry: str = "") -> int:
+    """Show ``window``, run the Qt loop; return 0, or 128 + the signal that ended it."""
+
+    def interrupted() -> None:
+        if not window.finished and window.started:
+            window.timer.stop()
+            window.session.stop("interrupted")
+
     def stop() -> None:
         if geometry:
             save_geometry(window, geometry)
@@ -762,8 +769,8 @@ def _exec(app: QtCore.QCoreApplication, window: BreatheWindow, *, autostart: boo
         restore_geometry(window, geometry)
     window.show()
     # Closing the window stops the session: the recording ends with "window closed".
-    exec_window(app, window, interrupted=window.close,
-                start=window.start if autostart else None, stop=stop)
+    return exec_window(app, window, interrupted=interrupted,
+                       start=window.start if autostart else None, stop=stop)
 
 
 def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
@@ -789,11 +796,11 @@ def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
     window = BreatheWindow(bs.session, bs.analysis, config, bs.duration_s,
                            simulated=bs.simulated, source_text=source,
                            on_finished=finished, store_rate=store_rate, opener=opener)
-    _exec(app, window, autostart=opener is None, size=size,
-          geometry="" if screenshot else "breathe")
+    code = _exec(app, window, autostart=opener is None, size=size,
+                 geometry="" if screenshot else "breathe")
     path = window.session.recording_path
     print(f"recording: {path}" if path else "nothing recorded (Start was not pressed)")
-    return 0
+    return code
 
 
 def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
@@ -815,5 +822,4 @@ def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | No
                            source_text=title, on_finished=finished)
     if start_s:
         replay.seek(start_s)
-    _exec(app, window, size=size, geometry="" if screenshot else "breathe-replay")
-    return 0
+    return _exec(app, window, size=size, geometry="" if screenshot else "breathe-replay")

@@ -226,8 +226,8 @@ def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: st
             save_geometry(window, "replay")
         window.end_session("window closed")
 
-    exec_window(app, window, interrupted=window.close, stop=stop,
-                also_close=(window.client_view,))
+    code = exec_window(app, window, interrupted=window.close, stop=stop,
+                       also_close=(window.client_view,))
     for path in saved:
         print(f"screenshot: {path}")
-    return 0
+    return code

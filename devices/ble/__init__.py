@@ -5,8 +5,11 @@ Rate Service (0x180D); :class:`BleStrap` is a :class:`~devices.types.Source` for
 connects by address or name (connects of all straps on a loop are serialised by one lock, as
 several BLE stacks mishandle simultaneous connection attempts), subscribes to Heart Rate
 Measurement (0x2A37), parses every notification with :func:`devices.hrm.parse`, reads the
-battery (0x2A19), and on a lost link reconnects with exponential backoff (1 s doubling to 30 s)
-until stopped, emitting :class:`~devices.types.DeviceEvent` throughout. It never pairs, so it
+battery (0x2A19), and on a lost link looks for the strap again at once, one scan window after
+another, so a strap that advertises again is connected within about 0.1 s; only a failed
+connection (the strap seen but not set up) backs off, 1 s doubling to 30 s on the strap's clock
+(the session's, faster with ``--speed``), until stopped, emitting
+:class:`~devices.types.DeviceEvent` throughout. It never pairs, so it
 never leaves a bond behind, and it unsubscribes and disconnects on :meth:`BleStrap.stop`,
 on cancellation, and when the consumer abandons the iteration.
 

@@ -115,6 +115,9 @@ class EmulatedBleStrap:
         self.peripheral: EmulatedStrap | None = None
         self.strap: BleStrap | None = None
         self._stopped = False
+        # Import Bumble now, not when the session has started: on a clock --speed times
+        # faster than real time, its ~2 s import would cost minutes of the session.
+        import devices.peripheral  # noqa: F401
 
     def _simulate(self) -> Any:
         """Run ``devices.sim`` for the scenario (None when the simulator is not installed)."""

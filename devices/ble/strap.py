@@ -38,6 +38,10 @@ class _End:
     """Queue sentinel: the source has finished."""
 
 
+class _NotFound(DeviceError):
+    """The strap was not seen during a whole scan window."""
+
+
 _END = _End()
 
 
@@ -47,7 +51,8 @@ class BleStrap:
     Iterating yields :class:`~devices.types.RRSample` (one per 0x2A37 notification, with the
     host arrival time) and :class:`~devices.types.DeviceEvent`: ``CONNECTING``, ``CONNECTED``,
     ``BATTERY`` (value = percent), ``CONTACT_LOST`` / ``CONTACT_REGAINED`` when the contact flag
-    changes, ``DISCONNECTED``, ``RECONNECTING`` (value = seconds until the next attempt) and,
+    changes, ``DISCONNECTED``, ``RECONNECTING`` (value = seconds on ``clock`` until the next
+    attempt, 0 when scanning on at once) and,
     last, ``STOPPED``. Malformed payloads are counted in :attr:`bad_payloads`, logged at debug
     level and dropped, never raised.
 
@@ -67,8 +72,12 @@ class BleStrap:
     scan_timeout_s
         How long one attempt looks for the device before giving up.
     backoff_initial_s, backoff_max_s
-        Reconnect delay: starts at ``backoff_initial_s`` after a lost link, doubles after
-        each failed attempt up to ``backoff_max_s``, resets after a successful connection.
+        Delay after a failed connection (the strap was seen but could not be connected or
+        set up): starts at ``backoff_initial_s``, doubles after each failure up to
+        ``backoff_max_s``, resets after a successful connection; counted on ``clock``. A lost
+        link or a scan window without the strap is followed by the next scan at once
+        (``RECONNECTING`` with value 0): a strap back in range is found within one advertising
+        interval, never after a blind wait.
     """
 
     def __init__(
@@ -245,10 +254,12 @@ class BleStrap:
         return exact if exact is not None else (seen[0] if seen else None)
 
     async def _connect(self) -> BleakClient:
+        # Scan outside the connect lock: a strap still away must not hold up the other strap's
+        # reconnect for a whole scan window. Only the connection itself is serialised.
+        device = await self._find_device()
+        if device is None:
+            raise _NotFound(f"{self.address_or_name} not found")
         async with connect_lock():
-            device = await self._find_device()
-            if device is None:
-                raise DeviceError(f"{self.address_or_name} not found")
             client = BleakClient(
                 device,
                 disconnected_callback=self._on_disconnected,
@@ -304,9 +315,16 @@ class BleStrap:
             await asyncio.wait_for(client.disconnect(), 5.0)
 
     async def _sleep_unless_stopped(self, delay_s: float) -> bool:
-        """Sleep ``delay_s``; return True when stopped meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_event.wait(), timeout=delay_s)
+        """Sleep ``delay_s`` seconds of :attr:`clock` (the session's: faster than the wall when
+        the session runs faster); return True when stopped meanwhile."""
+        deadline_s = self.clock() + delay_s
+        while not self._stop_event.is_set():
+            left_s = deadline_s - self.clock()
+            if left_s <= 0:
+                break
+            # wake often enough to follow a clock that runs faster than the wall
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), timeout=min(left_s, 0.02))
         return self._stop_event.is_set()
 
     async def _run(self) -> None:
@@ -316,6 +334,7 @@ class BleStrap:
             while not self._stop_event.is_set():
                 self._emit(EventKind.CONNECTING, detail=self.address_or_name)
                 self._connecting = True
+                scan_started_s = time.monotonic()
                 try:
                     client = await self._connect()
                 except (BleakError, DeviceError, TimeoutError, OSError) as exc:
@@ -327,6 +346,14 @@ class BleStrap:
                     client = None
                     reason = f"connect failed: {exc}" if str(exc) else "connect failed"
                     logger.info("%s: %s", self.source_id, reason)
+                    # Not seen in a whole scan window: scan again at once (a strap that comes
+                    # back is found within one advertising interval). A scan that ended early
+                    # or a failed connection backs off instead, so nothing spins.
+                    full_scan = (time.monotonic() - scan_started_s
+                                 >= 0.9 * self.scan_timeout_s)
+                    if isinstance(exc, _NotFound) and full_scan:
+                        self._emit(EventKind.RECONNECTING, value=0.0, detail=reason)
+                        continue
                 else:
                     self._connecting = False
                     self.connections += 1
@@ -338,8 +365,12 @@ class BleStrap:
                     if self._stop_event.is_set():
                         break
                     client = None
-                    reason = "link lost"
-                    self._emit(EventKind.DISCONNECTED, detail=reason)
+                    self._emit(EventKind.DISCONNECTED, detail="link lost")
+                    if self._stop_event.is_set():
+                        break
+                    # Look for it again at once: no blind wait after a lost link.
+                    self._emit(EventKind.RECONNECTING, value=0.0, detail="link lost")
+                    continue
                 if self._stop_event.is_set():
                     break
                 self._emit(EventKind.RECONNECTING, value=delay_s, detail=reason)

@@ -136,7 +136,7 @@ def test_two_straps_scan_stream_drop_reconnect() -> None:
         assert kinds_a[i_back + 1] == K.BATTERY
         assert kinds_a[-2:] == [K.DISCONNECTED, K.STOPPED]
         first_wait = next(e for e in col_a.events if e.kind == K.RECONNECTING)
-        assert first_wait.value == pytest.approx(0.25)
+        assert first_wait.value == 0.0  # no blind wait: it scans again at once
         assert col_b.kinds() == [K.CONNECTING, K.CONNECTED, K.BATTERY, K.DISCONNECTED, K.STOPPED]
         battery = {c.source.source_id: [e.value for e in c.events if e.kind == K.BATTERY]
                    for c in (col_a, col_b)}
@@ -195,7 +195,11 @@ def test_bad_payloads_counted_and_contact_events() -> None:
     run(scenario())
 
 
-def test_reconnect_backoff_doubles_to_the_cap_and_resets() -> None:
+def test_reconnect_keeps_scanning_while_the_strap_is_away() -> None:
+    """Out of range for 1.5 s: one scan window after another (no blind back-off, which now
+    follows failed connects only: tests/devices/test_ble_reconnect.py), then connected; a
+    second, brief drop reconnects the same way."""
+
     async def scenario() -> None:
         strap = await EmulatedStrap(name="Emu Backoff").start()
         source = BleStrap(
@@ -207,17 +211,14 @@ def test_reconnect_backoff_doubles_to_the_cap_and_resets() -> None:
         await wait_until(lambda: col.count(K.CONNECTED) == 1)
         await strap.drop(offline_s=1.5)
         await wait_until(lambda: col.count(K.CONNECTED) == 2)
-        await strap.drop()  # a second, brief drop: the delay starts from the beginning again
+        await strap.drop()  # a second, brief drop
         await wait_until(lambda: col.count(K.CONNECTED) == 3)
         await col.finish()
         await strap.close()
         waits = [e.value for e in col.events if e.kind == K.RECONNECTING]
-        first_outage = waits[:-1]
-        assert first_outage[:4] == pytest.approx([0.05, 0.1, 0.2, 0.2])
-        assert max(first_outage) == pytest.approx(0.2)
-        assert waits[-1] == pytest.approx(0.05)
+        assert waits and all(w == 0.0 for w in waits)
         failures = [e for e in col.events if e.kind == K.RECONNECTING and "not found" in e.detail]
-        assert len(failures) >= 3
+        assert len(failures) >= 3  # 1.5 s away / 0.15 s windows (fewer when loaded)
 
     run(scenario())
 

@@ -20,14 +20,16 @@ from devices.types import RRSample
 # RR in the strap's raw unit (1/1024 s): 250-2000 ms, i.e. 30-240 bpm. rr-txt export touches
 # no engine, so any values; the csv export also runs the live engine, fed plausible series.
 raw_rr = st.integers(min_value=256, max_value=2048)
-wild_beats = st.lists(raw_rr, min_size=1, max_size=60)
+# (an import needs at least MIN_IMPORT_BEATS = 3 intervals; fewer are refused, see tests/cli)
+wild_beats = st.lists(raw_rr, min_size=3, max_size=60)
 
 
 @st.composite
 def plausible_beats(draw: st.DrawFn) -> list[int]:
     x = draw(st.integers(min_value=600, max_value=1100))
     out = [x]
-    for step in draw(st.lists(st.integers(min_value=-40, max_value=40), max_size=59)):
+    for step in draw(st.lists(st.integers(min_value=-40, max_value=40), min_size=2,
+                              max_size=59)):
         x = min(2048, max(256, x + step))
         out.append(x)
     return out
