@@ -26,6 +26,10 @@ clock of :func:`time.monotonic`, elsewhere the offset between the two is measure
 round-trip probes; https://labstreaminglayer.readthedocs.io/info/time_synchronization.html).
 
 pylsl is optional (``pip install 'coreg[lsl]'``): it is imported only when LSL is used.
+
+Why one module of this size: the outlets and the ``lsl:`` source are the two ends of one stream
+format (channel, units, metadata, stamps); keeping them together keeps writer and reader in
+step.
 """
 
 from __future__ import annotations

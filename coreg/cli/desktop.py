@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     data = resources.files("coreg.data")
     entry = data.joinpath("coreg.desktop").read_text(encoding="utf-8")
-    entry = entry.replace("Exec=coreg live", f"Exec={coreg_command()} live")
+    entry = entry.replace("Exec=coreg home", f"Exec={coreg_command()} home")
     _write_private(entry_path, entry.encode("utf-8"))
     _write_private(icon_path, data.joinpath("coreg.svg").read_bytes())
     print(f"desktop entry: {entry_path}")

@@ -35,6 +35,10 @@ gives its journal files the mode of the database file). The schema is versioned 
 ``PRAGMA user_version`` and migrated step by step (:data:`MIGRATIONS`). ``clients.json``, the
 per-client rate file of earlier versions, is imported once and renamed
 ``clients.json.migrated``.
+
+Why one module of this size: the schema, its migrations, the incremental sync and the queries
+are one database contract; keeping them together keeps every version of the schema next to the
+code that reads it.
 """
 
 from __future__ import annotations

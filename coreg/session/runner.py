@@ -18,6 +18,10 @@ arrival order up to the slowest running source (a watermark), so a fast session 
 same figures whatever the thread timing.
 
 Nothing here imports Qt.
+
+Why one module of this size: the session's threads, its clock, the source lifecycle (start,
+reconnect, stop) and the recording writer hand data to each other under one lock; splitting them
+would spread one state machine over several files.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ or an assessment for the client, or replay, report or export the selected sessio
 Sessions started here run in the live and breathing windows of ``coreg live`` and ``coreg
 breathe`` and are recorded with the client's name in their header; when one ends, the history
 is read again from the recordings folder.
+
+Why one module of this size: one window (client list, session table, trend plots and the buttons
+that start sessions) whose widgets all follow the selected client.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""The therapist's live window: both people, their synchrony, markers, client view, help."""
+"""The therapist's live window: both people, their synchrony, markers, client view, help.
+
+Why one module of this size: one window — its header, source bar, preview/recording states,
+shortcuts and screenshot path — whose parts all act on the same session and layout.
+"""
 
 from __future__ import annotations
 

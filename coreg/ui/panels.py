@@ -3,6 +3,10 @@
 pyqtgraph discipline (docs/design.md §6): every curve is built once and only ``setData`` runs per
 frame; x-ranges are fixed ("seconds before now", so the axis never re-lays out); gaps are NaN
 with ``connect="finite"``; slow trends are redrawn once a second, not every frame.
+
+Why one module of this size: the person panel and the synchrony panel share the plot styling,
+the value labels and the gap-breaking helpers; they are redrawn together every frame and read
+best side by side.
 """
 
 from __future__ import annotations
