@@ -18,7 +18,7 @@ def add_parser(sub: Any) -> None:
             "List the recordings of the recordings folder (--recordings-dir, else "
             "$COREG_RECORDINGS, else ./recordings), newest first: client, date, mode, length, "
             "mean HR (bpm), RMSSD (ms) and mean coherence per role, the synchrony effect size "
-            "and time in sync (%% of 30 s windows above chance) for dyads, the pacer or chosen "
+            "and the share (%%) of 30 s windows above chance for dyads, the pacer or chosen "
             "resonance rate (breaths/min) for breathing sessions. Damaged files are listed as "
             "damaged. Figures are kept in the folder's database coreg.db (owner-only), "
             "recomputed only for new or changed files."
@@ -51,7 +51,7 @@ def figures_text(e: dict[str, Any]) -> str:
     if sync:
         text = f"synchrony d {_f(sync.get('effect_size'), '{:.1f}')}"
         if sync.get("time_in_sync_pct") is not None:
-            text += f", in sync {sync['time_in_sync_pct']:.0f} % of windows"
+            text += f", {sync['time_in_sync_pct']:.0f} % of windows above chance"
         text += " (above chance)" if sync.get("significant") else " (chance level)"
         parts.append(text)
     rate = e.get("resonance_rate_bpm")

@@ -6,8 +6,8 @@ as PNG ``data:`` URIs); the home window draws the same trends (:func:`trend_poin
 Every number is a figure of the database (:mod:`coreg.recording.index`), i.e. of ``coreg
 analyze`` per session: the client's mean HR (bpm), RMSSD (ms) and mean coherence (64 s windows
 every 5 s) of the artifact-corrected NN intervals; for dyad sessions the synchrony effect size
-against circular-shift surrogates and the time in sync (% of 30 s windows above the
-surrogates' 95th percentile); for breathing sessions the pacer rate or the rate an assessment
+against circular-shift surrogates and the share of 30 s windows above the
+surrogates' 95th percentile; for breathing sessions the pacer rate or the rate an assessment
 chose (breaths/min). A trend is the Theil–Sen slope (the median of all pairwise slopes; Sen
 1968, doi:10.1080/01621459.1968.10480934), given per 30 days with its 95 % interval, from three
 sessions on; fewer sessions get no slope. A slope describes these sessions; it is not a test
@@ -60,7 +60,7 @@ TRENDS: tuple[Trend, ...] = (
     Trend("coherence", "coherence", "ratio", lambda e: _client_role(e).get("coherence")),
     Trend("sync_d", "synchrony effect size", "SD of chance",
           lambda e: _sync(e, "effect_size")),
-    Trend("in_sync", "time in sync", "% of windows", lambda e: _sync(e, "time_in_sync_pct"),
+    Trend("in_sync", "windows above chance", "% of 30 s windows", lambda e: _sync(e, "time_in_sync_pct"),
           "{:.0f}"),
     Trend("rate", "resonance rate", "breaths/min", lambda e: e.get("resonance_rate_bpm")),
 )
@@ -153,7 +153,7 @@ def headline(entry: dict[str, Any]) -> str:
         if _finite(d):
             text += f" (d {d:.1f}"
             if _finite(sync.get("time_in_sync_pct")):
-                text += f", in sync {sync['time_in_sync_pct']:.0f} % of windows"
+                text += f", {sync['time_in_sync_pct']:.0f} % of windows above chance"
             text += ")"
         parts.append(text)
     rate = entry.get("resonance_rate_bpm")
@@ -238,7 +238,7 @@ def _practice_log(entries: Sequence[dict[str, Any]]) -> str:
 def _sessions_table(entries: Sequence[dict[str, Any]]) -> str:
     out = ["<table><tr><th>date</th><th>mode</th><th class='n'>min</th>"
            "<th class='n'>HR (bpm)</th><th class='n'>RMSSD (ms)</th><th class='n'>coherence</th>"
-           "<th class='n'>synchrony d</th><th class='n'>in sync (%)</th>"
+           "<th class='n'>synchrony d</th><th class='n'>windows above chance (%)</th>"
            "<th class='n'>rate (/min)</th><th>headline</th></tr>"]
     for e in reversed(usable(entries)):
         c = _client_role(e)

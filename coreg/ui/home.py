@@ -73,7 +73,7 @@ COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
     ("coherence\n(ratio)", lambda e: _num(_client_role(e).get("coherence"), "{:.2f}")),
     ("rate\n(breaths/min)", lambda e: _num(e.get("resonance_rate_bpm"), "{:.1f}")),
     ("synchrony d\n(vs chance)", lambda e: _num(_sync(e, "effect_size"), "{:.1f}")),
-    ("in sync\n(% windows)", lambda e: _num(_sync(e, "time_in_sync_pct"), "{:.0f}")),
+    ("windows above\nchance (%)", lambda e: _num(_sync(e, "time_in_sync_pct"), "{:.0f}")),
     ("markers", lambda e: str(e.get("markers", 0))),
     ("file", lambda e: str(e.get("file", ""))),
 )

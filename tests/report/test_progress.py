@@ -49,7 +49,7 @@ def test_headline_has_a_unit_on_every_number() -> None:
     text = headline(_entry(2, synchrony={"effect_size": 2.34, "time_in_sync_pct": 31.0,
                                          "significant": True}))
     assert text == ("dyad 10 min; client HR 72 bpm, RMSSD 30 ms, coherence 1.5; synchrony "
-                    "above chance (d 2.3, in sync 31 % of windows)")
+                    "above chance (d 2.3, 31 % of windows above chance)")
     practice = headline(_entry(3, mode="breathe", kind="practice", resonance_rate_bpm=5.5))
     assert practice.endswith("paced at 5.5 breaths/min")
 

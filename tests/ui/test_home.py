@@ -69,7 +69,7 @@ def test_a_course_of_sessions_from_the_home_window(qtbot, home: HomeWindow) -> N
     assert _cell(win, 0, "mode").startswith("dyad")
     hr = float(_cell(win, 0, "mean HR"))
     assert 40 < hr < 120 and float(_cell(win, 0, "RMSSD")) > 0
-    assert _cell(win, 0, "in sync") != "—"
+    assert _cell(win, 0, "windows above") != "—"
     assert "HR" in win.headline_label.text() and "bpm" in win.headline_label.text()
     # Its report, written off the GUI thread and opened.
     worker = win.report_selected(with_neurokit=False)
