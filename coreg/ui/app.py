@@ -85,4 +85,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     final = window.session
     print(f"recording: {final.recording_path}" if final.recording_path else
           "nothing recorded (the session stayed in its preview)")
+    for role, error in final.source_errors.items():  # once, and never a clean exit
+        print(f"coreg live: the {role} strap failed: {error}", file=sys.stderr, flush=True)
+        code = code or 2
     return code
