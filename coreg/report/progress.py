@@ -60,8 +60,8 @@ TRENDS: tuple[Trend, ...] = (
     Trend("coherence", "coherence", "ratio", lambda e: _client_role(e).get("coherence")),
     Trend("sync_d", "synchrony effect size", "SD of chance",
           lambda e: _sync(e, "effect_size")),
-    Trend("in_sync", "windows above chance", "% of 30 s windows", lambda e: _sync(e, "time_in_sync_pct"),
-          "{:.0f}"),
+    Trend("in_sync", "windows above chance", "% of 30 s windows",
+          lambda e: _sync(e, "time_in_sync_pct"), "{:.0f}"),
     Trend("rate", "resonance rate", "breaths/min", lambda e: e.get("resonance_rate_bpm")),
 )
 

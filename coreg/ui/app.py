@@ -22,6 +22,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     from coreg.recording.index import person_header
     from coreg.recording.settings import load_settings
     from coreg.session import open_session
+    from coreg.session.runner import Session
     from coreg.session.setup import live_title
     from coreg.ui.layouts import restore_geometry, save_geometry
     from coreg.ui.loop import exec_window
@@ -85,7 +86,8 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
     final = window.session
     print(f"recording: {final.recording_path}" if final.recording_path else
           "nothing recorded (the session stayed in its preview)")
-    for role, error in final.source_errors.items():  # once, and never a clean exit
+    errors = final.source_errors if isinstance(final, Session) else {}
+    for role, error in errors.items():  # once, and never a clean exit
         print(f"coreg live: the {role} strap failed: {error}", file=sys.stderr, flush=True)
         code = code or 2
     return code

@@ -104,8 +104,8 @@ def test_a_signal_ends_the_idle_breathing_window_at_once(tmp_path: Path) -> None
     assert_gone_promptly(proc, signal.SIGTERM)
 
 
-def test_a_strap_that_cannot_start_fails_the_window_run(qapp, tmp_path: Path,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_strap_that_cannot_start_fails_the_window_run(
+        qapp, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 16 item 11, the window: the reason once on stderr and a non-zero exit, as headless.
 
     Relies on this machine having no Bluetooth adapter (CI has none); with one, the address is
