@@ -49,7 +49,8 @@ def test_figures_publisher_streams_what_the_session_shows() -> None:
         assert inlet.info(5.0).nominal_srate() == pylsl.IRREGULAR_RATE
     assert inlets["client-figures"].info(5.0).get_channel_units() == ["bpm", "ms", "ratio"]
     time.sleep(0.3)
-    session, _ = open_session(None, None, duration_s=200.0, realtime=False, speed=40.0,
+    # 330 s: the live synchrony test gives its first verdict (and chance threshold) after ~4 min.
+    session, _ = open_session(None, None, duration_s=330.0, realtime=False, speed=40.0,
                               record=False)
     session.publishers.append(publisher)
     session.start()
