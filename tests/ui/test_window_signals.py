@@ -116,9 +116,13 @@ def test_a_strap_that_cannot_start_fails_the_window_run(
     from coreg.cli import main
     from coreg.ui.main_window import LiveWindow
 
+    before = list(QtWidgets.QApplication.topLevelWidgets())  # other tests' windows, kept alive
+    started = time.monotonic()
+
     def close_when_ended() -> None:
         for widget in QtWidgets.QApplication.topLevelWidgets():
-            if isinstance(widget, LiveWindow) and widget.ended:
+            new = isinstance(widget, LiveWindow) and not any(widget is w for w in before)
+            if new and (widget.ended or time.monotonic() - started > 60.0):  # never hang
                 widget.close()
                 return
         QtCore.QTimer.singleShot(100, close_when_ended)
