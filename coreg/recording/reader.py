@@ -278,8 +278,8 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
 class _Clock:
     """Checks that the times of successive lines of one stream are plausible.
 
-    One clock per role (its RR lines and events: a session computed faster than real time
-    writes each strap's lines in chunks, so the roles interleave out of order) and one for
+    One clock per role for its RR lines and one for its events (a session computed faster than
+    real time writes each strap's lines in chunks, so the roles interleave out of order) and one for
     the lines of the session itself (markers without a role, pacer, end, other types),
     which has no gap rule.
     """
@@ -350,7 +350,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     lines = data.split(b"\n")
     header = _check_header(lines[0], p)
     rec = Recording(path=p, header=header)
-    clocks: dict[str | None, _Clock] = {}
+    clocks: dict[tuple[str, str] | None, _Clock] = {}
     # The file ends with "\n" when the last line is whole: then lines[-1] is b"".
     last_index = len(lines) - 1
     for i in range(1, len(lines)):
@@ -372,12 +372,17 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         kind = obj.get("type")
         if kind not in ("header", None) and ("t" in obj or kind in ("rr", "event", "marker",
                                                                     "pacer")):
-            stream = obj.get("role") if isinstance(obj.get("role"), str) else None
+            role = obj.get("role") if isinstance(obj.get("role"), str) else None
+            # A role's device events have a clock of their own: they are stamped when they
+            # happen on this host, while beats can carry their own earlier stamps (an LSL
+            # stream's backlog at connect is stamped at the beats' times, after "connected").
+            stream = None if role is None else (role, "event" if kind == "event" else "rr")
             clock = clocks.get(stream)
             if clock is None:
-                # markers, pacer changes and the end line come when they come: no gap rule
-                clock = clocks[stream] = _Clock(p, max_gap_s=math.inf if stream is None
-                                                else MAX_GAP_S)
+                # markers, pacer changes, the end line and device events come when they come:
+                # no gap rule
+                clock = clocks[stream] = _Clock(
+                    p, max_gap_s=math.inf if stream is None or kind == "event" else MAX_GAP_S)
             clock.check(float(_number(obj.get("t"), "t", lineno) or 0.0), lineno)
         if kind == "rr":
             rec.samples.append(_sample(obj, lineno))
