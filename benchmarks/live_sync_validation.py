@@ -56,18 +56,15 @@ class Run:
     worst_ms: float
 
 
-def drive(beats: dict[str, BeatSeries], duration_s: float, settings: SyncSettings) -> Run:
-    """Feed the live engine every 5 s with the beats known then (trailing ``SPAN_S``)."""
+def _run(snapshot: Callable[[float], dict[str, BeatSeries]], duration_s: float,
+         settings: SyncSettings) -> Run:
+    """Feed the live engine every 5 s with ``snapshot(now)``; time each update."""
     live = LiveSynchrony(settings=settings)
     times, states, leaders = [], [], []
     worst = 0.0
     v = None
     for now in np.arange(STEP_S, duration_s + 1e-9, STEP_S):
-        snap = {}
-        for role, b in beats.items():
-            lo = int(np.searchsorted(b.t_s, now - SPAN_S))
-            hi = int(np.searchsorted(b.t_s, now, side="right"))
-            snap[role] = BeatSeries(b.t_s[lo:hi], b.rr_ms[lo:hi], b.valid[lo:hi])
+        snap = snapshot(float(now))
         t0 = time.perf_counter()
         s = live.update(snap, float(now))
         worst = max(worst, time.perf_counter() - t0)
@@ -80,6 +77,20 @@ def drive(beats: dict[str, BeatSeries], duration_s: float, settings: SyncSetting
     return Run(np.asarray(times), states, v.in_sync_pct, v.windows, leaders, 1000 * worst)
 
 
+def drive(beats: dict[str, BeatSeries], duration_s: float, settings: SyncSettings) -> Run:
+    """Feed the live engine every 5 s with the beats known then (trailing ``SPAN_S``)."""
+
+    def snapshot(now: float) -> dict[str, BeatSeries]:
+        snap = {}
+        for role, b in beats.items():
+            lo = int(np.searchsorted(b.t_s, now - SPAN_S))
+            hi = int(np.searchsorted(b.t_s, now, side="right"))
+            snap[role] = BeatSeries(b.t_s[lo:hi], b.rr_ms[lo:hi], b.valid[lo:hi])
+        return snap
+
+    return _run(snapshot, duration_s, settings)
+
+
 def live_corrected(t_s: np.ndarray, rr_ms: np.ndarray, role: str, duration_s: float
                    ) -> Callable[[float], BeatSeries]:
     """The live per-person engine fed one notification per beat; returns NN beats at time t."""
@@ -87,7 +98,6 @@ def live_corrected(t_s: np.ndarray, rr_ms: np.ndarray, role: str, duration_s: fl
     from devices.types import RRSample
 
     eng = PersonEngine(role)
-    cache: dict[float, BeatSeries] = {}
     idx = 0
 
     def at(now: float) -> BeatSeries:
@@ -97,10 +107,8 @@ def live_corrected(t_s: np.ndarray, rr_ms: np.ndarray, role: str, duration_s: fl
             eng.feed(RRSample(role, float(t_s[idx]) + 0.02, (rr,), round(60000.0 / rr), True))
             idx += 1
         c = eng.window(SPAN_S)
-        out = BeatSeries(np.asarray(c.t_s, float), np.asarray(c.rr_ms, float),
-                         np.asarray(c.valid, bool))
-        cache[now] = out
-        return out
+        return BeatSeries(np.asarray(c.t_s, float), np.asarray(c.rr_ms, float),
+                          np.asarray(c.valid, bool))
 
     return at
 
@@ -108,22 +116,9 @@ def live_corrected(t_s: np.ndarray, rr_ms: np.ndarray, role: str, duration_s: fl
 def drive_engine_fed(raw: dict[str, tuple[np.ndarray, np.ndarray]], duration_s: float,
                      settings: SyncSettings) -> tuple[Run, float]:
     """As :func:`drive`, the beats corrected by the live per-person engines."""
-    from coreg.engine.person import PersonEngine  # noqa: F401 (import cost outside the loop)
-
     feeders = {r: live_corrected(t, rr, r, duration_s) for r, (t, rr) in raw.items()}
-    live = LiveSynchrony(settings=settings)
-    times, states, leaders = [], [], []
-    v = None
-    for now in np.arange(STEP_S, duration_s + 1e-9, STEP_S):
-        snap = {r: f(float(now)) for r, f in feeders.items()}
-        s = live.update(snap, float(now))
-        assert s is not None
-        v = s.verdict
-        times.append(float(now))
-        states.append(v.state)
-        leaders.append(v.leader)
-    assert v is not None
-    return Run(np.asarray(times), states, v.in_sync_pct, v.windows, leaders, 0.0), 0.0
+    run = _run(lambda now: {r: f(now) for r, f in feeders.items()}, duration_s, settings)
+    return run, 0.0
 
 
 def coreg_beats(scenario: str, duration_s: float, seed: int
