@@ -213,7 +213,7 @@ def resolve(
     ble_clock
         Host clock stamping the arrivals of ``ble-sim`` straps (default ``time.monotonic``;
         a scaled clock runs an emulated strap faster than real time, see
-        :class:`coreg.session.runner.ScaledClock`).
+        :class:`coreg.session.clock.ScaledClock`).
     ble_speed
         Time compression of ``ble-sim`` notifications (the speed of ``ble_clock``).
     ble_origin_s

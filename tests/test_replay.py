@@ -13,9 +13,9 @@ from coreg.errors import InputError
 from coreg.recording import read_recording
 from coreg.recording.replay import ReplayCursor, replay_messages
 from coreg.session import open_session
+from coreg.session.clock import parse_speed
 from coreg.session.figures import SessionFigures
 from coreg.session.replay import SPEEDS, ReplaySession
-from coreg.session.runner import parse_speed
 from devices.types import RRSample
 
 DURATION_S = 200.0

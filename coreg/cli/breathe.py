@@ -15,9 +15,7 @@ client's default pacer rate.
 from __future__ import annotations
 
 import argparse
-import math
-import sys
-import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +28,9 @@ from coreg.cli import (
 from coreg.errors import InputError
 
 if TYPE_CHECKING:
+    from coreg.engine.pacer import PacerStep
     from coreg.engine.resonance import Assessment
-    from coreg.session.breathe import BreatheConfig, RateStore
+    from coreg.session.breathe import BreatheConfig, BreatheSession, RateStore
 
 DEFAULT_RATE_BPM = 6.0
 
@@ -108,7 +107,7 @@ def _steps(steps: str | list[float]) -> list[float]:
         raise ValueError(f"--steps: {exc}") from None
 
 
-def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[Any, float]:
+def build_schedule(args: argparse.Namespace, folder: Path) -> tuple[tuple[PacerStep, ...], float]:
     """The pacer schedule and the session length from the options."""
     from coreg.engine import pacer
     from coreg.recording.settings import load_settings
@@ -142,18 +141,16 @@ def run(args: argparse.Namespace) -> int:
     """Run ``coreg breathe``."""
     from coreg.recording.paths import recordings_dir
     from coreg.recording.settings import load_settings
-    from coreg.session.breathe import _breathe_spec
-    from coreg.session.runner import parse_speed
+    from coreg.session.breathe import breathe_spec, breathe_speed_plan, source_text
+    from coreg.session.clock import parse_speed
 
-    spec = _breathe_spec(args.device)  # a bad SRC fails before anything is created
+    spec = breathe_spec(args.device)  # a bad SRC fails before anything is created
     args.sound = bool(args.sound or load_settings().sound)
-    speed = parse_speed(args.speed)
-    if args.screenshot and speed is None and spec.kind == "sim":
-        speed = math.inf
+    # So does a --speed the strap cannot honour (a --screenshot of the simulated client: max).
+    speed = breathe_speed_plan(spec, parse_speed(args.speed),
+                               screenshot=bool(args.screenshot)).requested
     folder = recordings_dir(args.recordings_dir)
     schedule, duration_s = build_schedule(args, folder)
-    from coreg.session.breathe import source_text
-
     if not args.headless:
         from coreg.ui.system_libs import check_gui_libraries
 
@@ -171,13 +168,13 @@ def run(args: argparse.Namespace) -> int:
             screenshot=args.screenshot, store_rate=rate_store(folder, args.client_name),
             opener=(lambda: open_session(args, schedule, duration_s, folder, speed))
             if interactive else None,
-            size=getattr(args, "size", None))
+            size=args.size)
     bs = open_session(args, schedule, duration_s, folder, speed)
     return run_headless(args, bs, folder)
 
 
-def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, folder: Path,
-                 speed: float | None, *, record: bool = True) -> Any:
+def open_session(args: argparse.Namespace, schedule: Sequence[PacerStep], duration_s: float,
+                 folder: Path, speed: float | None, *, record: bool = True) -> BreatheSession:
     """The recorded breathing session of these options (not started; ``record=False``: an
     unrecorded one, e.g. the window's stand-in before Start)."""
     from coreg.recording.index import person_header
@@ -189,31 +186,6 @@ def open_session(args: argparse.Namespace, schedule: Any, duration_s: float, fol
         settings={"client_name": args.client_name}, record=record,
         header_extra=person_header(args.client_name),
         lsl=bool(getattr(args, "lsl", False)))
-
-
-def status_line(br: Any, duration_s: float) -> str:
-    """One terminal line: time, pacer, HR, coherence (level), resonance, RSA, breathing."""
-    from coreg.engine.resonance import coherence_level
-
-    snap = br.snapshot()
-    rate, stage, _ = br.pacer()
-
-    def val(metric: Any, fmt: str) -> str:
-        return "collecting…" if metric.value is None else format(metric.value, fmt)
-
-    def with_unit(metric: Any, fmt: str, unit: str) -> str:
-        return "collecting…" if metric.value is None else f"{format(metric.value, fmt)} {unit}"
-
-    level = coherence_level(snap.coherence.value)
-    pacer_txt = f"{rate:.1f} breaths/min {stage:<8}" if rate else "off"
-    t = br.now_s
-    return (f"{int(t // 60):02d}:{int(t % 60):02d}/{int(duration_s // 60):02d}:"
-            f"{int(duration_s % 60):02d}  pacer {pacer_txt}  "
-            f"HR {with_unit(snap.hr_bpm, '.0f', 'bpm')}  "
-            f"coherence {val(snap.coherence, '.1f')}{f' ({level})' if level else ''}  "
-            f"resonance {val(snap.resonance, '.0%')}  "
-            f"RSA {with_unit(snap.rsa_bpm, '.1f', 'bpm')}  "
-            f"breathing {with_unit(snap.breathing_rate_bpm, '.1f', 'breaths/min')}")
 
 
 def config_from_args(args: argparse.Namespace) -> BreatheConfig:
@@ -237,79 +209,19 @@ def rate_store(folder: Path, client_name: str) -> RateStore:
     return store
 
 
-def final_lines(config: BreatheConfig, br: Any, store: RateStore | None) -> list[str]:
-    """Summary lines, and for an assessment its table and statement; ``store`` keeps the
-    chosen rate (None stores nothing, as in a replay)."""
-    from coreg.session.breathe import breathe_result, ranking_lines
-
-    result = breathe_result(br, config)
-    lines = result.lines()
-    a = result.assessment
-    if a is not None:
-        lines += ranking_lines(a)
-        lines.append(a.statement)
-        stored = store(a) if store is not None else ""
-        if stored:
-            lines.append(stored)
-    lines.append("coreg informs; it does not diagnose.")
-    return lines
-
-
-def run_headless(args: argparse.Namespace, bs: Any, folder: Path) -> int:
+def run_headless(args: argparse.Namespace, bs: BreatheSession, folder: Path) -> int:
     """The terminal version: a status line every 30 s of session time, summary at the end."""
-    from coreg.cli.signals import SessionSignals, exit_code
+    from coreg.cli.terminal import BreatheTerminal
     from coreg.session.breathe import source_text
+    from coreg.session.headless import Pacing, run_headless
 
-    session, br, duration_s = bs.session, bs.run, bs.duration_s
-    fast = not session.realtime and session.speed is None
     print(f"coreg breathe{' --assess' if args.assess else ''} — "
           f"{source_text(bs, seed=args.seed, device=args.device)}",
           flush=True)
-    print(f"recording to {session.recording_path}", flush=True)
-    code = 0
-    reason = "duration reached"
-    next_print = 0.0
-    state = ""
-    with SessionSignals() as guard:
-        try:
-            session.start()
-            while True:
-                if br.now_s >= next_print:
-                    print(status_line(br, duration_s), flush=True)
-                    next_print += 30.0
-                if bs.analysis.device_state != state:
-                    state = bs.analysis.device_state
-                    if state:
-                        print(f"  {state}", flush=True)
-                if session.source_errors:
-                    reason = "strap failed"
-                    break
-                if session.finished or session.elapsed_s() >= duration_s:
-                    if not session.reached_duration and session.elapsed_s() < duration_s:
-                        reason = "strap stopped"
-                    break
-                # Fast: a few messages per step so the status lines keep their 30 s cadence.
-                consumed = session.poll(max_messages=10 if fast else None)
-                session.sync_recording()
-                if not fast or not consumed:
-                    time.sleep(0.001 if fast else 1 / 30)
-        except KeyboardInterrupt as exc:
-            reason, code = "interrupted", exit_code(exc)
-        finally:
-            guard.disarm()  # a second Ctrl+C must not cut the end line off
-            session.stop(reason)
-    error = bs.analysis.error or next(iter(session.source_errors.values()), "")
-    if error:
-        print(f"coreg breathe: the strap failed: {error}", file=sys.stderr, flush=True)
-        code = code or 2
-    if session.loop_errors:  # a bug below us: never pass it off as a clean session
-        print(f"coreg breathe: {len(session.loop_errors)} unhandled error(s) in the strap code; "
-              f"first: {session.loop_errors[0]}", file=sys.stderr, flush=True)
-        code = code or 1
-    for line in final_lines(config_from_args(args), br, rate_store(folder, args.client_name)):
-        print(line)
-    if reason in ("interrupted", "strap failed"):
-        print(f"session ended ({reason})")
-    print(f"recording: {session.recording_path}")
-    sys.stdout.flush()
-    return code
+    print(f"recording to {bs.session.recording_path}", flush=True)
+    view = BreatheTerminal(bs, config_from_args(args), rate_store(folder, args.client_name))
+    # Fast: a few messages per step so the status lines keep their 30 s cadence.
+    fast = not bs.session.realtime and bs.session.speed is None
+    pacing = (Pacing(0.001, max_messages=10, rest_when_busy=False) if fast
+              else Pacing(1 / 30))
+    return run_headless(bs.session, view, pacing)

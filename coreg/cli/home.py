@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from coreg.errors import InputError
-    from coreg.session.runner import parse_speed
+    from coreg.session.clock import parse_speed
 
     if args.duration is not None and not args.duration > 0:
         raise InputError("--duration must be positive")

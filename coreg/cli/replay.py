@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coreg.cli import add_size_option
 from coreg.errors import InputError
+
+if TYPE_CHECKING:
+    from coreg.session.replay import ReplaySession
 
 
 def add_parser(subparsers: Any) -> None:
@@ -38,10 +40,11 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace) -> ReplaySession:
     from coreg.recording import read_recording
+    from coreg.session.breathe import is_breathe_recording, replay_analysis_factory
+    from coreg.session.clock import parse_speed
     from coreg.session.replay import SPEEDS, ReplaySession
-    from coreg.session.runner import parse_speed
 
     speed = parse_speed(args.speed, choices=SPEEDS)
     if speed is None:
@@ -57,24 +60,12 @@ def _open(args: argparse.Namespace) -> Any:
     if not args.start < recording.duration_s:  # (also NaN)
         raise InputError(f"--start {args.start:g} s is past the end of the recording "
                          f"({recording.duration_s:.0f} s long)")
-    factory = None
-    from coreg.session.breathe import is_breathe_recording, replay_analysis_factory
-
-    if is_breathe_recording(recording):
-        factory = replay_analysis_factory(recording)
-    replay = ReplaySession(recording, speed=math.inf if args.screenshot else speed,
-                           analysis_factory=factory)
-    return replay
+    factory = replay_analysis_factory(recording) if is_breathe_recording(recording) else None
+    return ReplaySession(recording, speed=math.inf if args.screenshot else speed,
+                         analysis_factory=factory)
 
 
-def is_breathe(replay: Any) -> bool:
-    """True when the replay is of a breathing session (shown with its pacer)."""
-    from coreg.session.breathe import BreatheAnalysis
-
-    return isinstance(replay.analysis, BreatheAnalysis)
-
-
-def title(replay: Any) -> str:
+def title(replay: ReplaySession) -> str:
     """Window/terminal title of a replay."""
     rec = replay.recording
     sim = rec.simulation
@@ -89,92 +80,42 @@ def title(replay: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``coreg replay``."""
+    from coreg.session.breathe import BreatheAnalysis
+
     replay = _open(args)
-    if not args.headless and not args.screenshot:
+    breathe = isinstance(replay.analysis, BreatheAnalysis)
+    if args.headless:
+        return _run_headless(args, replay, breathe=breathe)
+    if not args.screenshot:
         from coreg.ui.system_libs import check_gui_libraries
 
         check_gui_libraries()  # one line naming the packages, before Qt aborts
-    if is_breathe(replay):
-        if args.headless:
-            return _run_headless_breathe(args, replay)
+    if breathe:
         from coreg.ui.breathe import run_replay_window as run_breathe_window
 
         return run_breathe_window(replay, title(replay), screenshot=args.screenshot,
-                                  start_s=getattr(args, "start", 0.0) or 0.0,
-                                  size=getattr(args, "size", None))
-    if args.headless:
-        return _run_headless(args, replay)
+                                  start_s=args.start, size=args.size)
     from coreg.ui.replay import run_replay_window
 
-    return run_replay_window(args, replay, title(replay))
+    return run_replay_window(replay, title(replay), screenshot=args.screenshot,
+                             start_s=args.start, size=args.size)
 
 
-def _run_headless(args: argparse.Namespace, replay: Any) -> int:
-    from coreg.session.display import session_lines, show_final, show_lines
-
-    for line in replay.recording.skipped:
-        print(f"note: {line}", file=sys.stderr)
-    head = title(replay)
-    tty = sys.stdout.isatty()
-    out = sys.stdout
-    shown = 0
-    next_print_s = 0.0
-    every_s = 1.0 if tty else 30.0
-    replay.start()
-    if args.start:
-        replay.seek(args.start)
-        next_print_s = args.start
-    try:
-        while not replay.at_end:
-            replay.poll()
-            pos = replay.now_s()
-            if pos >= next_print_s and not replay.seeking:
-                shown = show_lines(out, session_lines(replay.view, head), shown, tty=tty)
-                next_print_s = pos + every_s
-            if not math.isinf(replay.speed):
-                time.sleep(1 / 30)
-    except KeyboardInterrupt:
-        return 130
-    show_final(out, session_lines(replay.view, head), shown, tty=tty)
-    print(f"replay ended at {replay.now_s():.0f} s", flush=True)
-    return 0
-
-
-def _run_headless_breathe(args: argparse.Namespace, replay: Any) -> int:
-    """A breathing recording in the terminal: the status lines and the summary of the live
-    ``coreg breathe`` (recomputed from the recorded RR intervals and pacer lines)."""
-    from coreg.cli.breathe import final_lines, status_line
+def _run_headless(args: argparse.Namespace, replay: ReplaySession, *, breathe: bool) -> int:
+    """The replay in the terminal: a dyad's live figures, or a breathing session's status
+    lines and summary (those of the live ``coreg breathe``)."""
+    from coreg.cli.terminal import BreatheReplayTerminal, ReplayTerminal
     from coreg.session.breathe import replay_config
+    from coreg.session.headless import HeadlessView, Pacing, run_headless
 
     for line in replay.recording.skipped:
         print(f"note: {line}", file=sys.stderr)
-    print(title(replay), flush=True)
-    config = replay_config(replay.recording)
-    duration_s = replay.analysis.duration_s or replay.duration_s
-    next_print_s = 0.0
-    stepped = math.isinf(replay.speed)  # max speed: walk in 30 s steps for the status lines
-    replay.start()
-    if stepped:
-        replay.pause()
-    if args.start:
-        replay.seek(args.start)
-        next_print_s = args.start
-    try:
-        while True:
-            br = replay.analysis.run
-            if br.now_s >= next_print_s and not replay.seeking:
-                print(status_line(br, duration_s), flush=True)
-                next_print_s += 30.0
-            if replay.at_end:
-                break
-            if stepped and not replay.seeking:
-                replay.seek(min(next_print_s, replay.duration_s))
-            replay.poll()
-            if not stepped:
-                time.sleep(1 / 30)
-    except KeyboardInterrupt:
-        return 130
-    for line in final_lines(config, replay.analysis.run, None):
-        print(line)
-    print(f"replay ended at {replay.now_s():.0f} s", flush=True)
-    return 0
+    view: HeadlessView
+    if breathe:
+        print(title(replay), flush=True)
+        view = BreatheReplayTerminal(replay, replay_config(replay.recording),
+                                     start_s=args.start)
+    else:
+        view = ReplayTerminal(replay, title(replay),
+                              every_s=1.0 if sys.stdout.isatty() else 30.0, start_s=args.start)
+    return run_headless(replay, view, Pacing(0.0 if math.isinf(replay.speed) else 1 / 30))

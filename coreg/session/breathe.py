@@ -20,17 +20,21 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coreg.engine.pacer import MAX_RATE_BPM, MIN_RATE_BPM, PacerStep, step_at
 from coreg.engine.resonance import Assessment, BreatheRun, PracticeSummary
 from coreg.errors import InputError
 from coreg.recording.replay import pacer_schedule
+from coreg.session.clock import SpeedPlan, speed_plan
 from devices.types import DeviceEvent, EventKind, RRSample
+
+if TYPE_CHECKING:
+    from coreg.session.lsl import FiguresPublisher
+    from coreg.sources import SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +236,15 @@ class BreatheSession:
         return bool(self.resolved.simulated)
 
 
-def _breathe_spec(device: str) -> Any:
+def breathe_spec(device: str) -> SourceSpec:
+    """The strap of ``--device`` (a breathing session needs one; a simulated one breathes with
+    the pacer).
+
+    Raises
+    ------
+    InputError
+        ``none``, or a simulated scenario other than the breathing client's.
+    """
     from coreg.sources import parse_src
 
     spec = parse_src(device)
@@ -243,6 +255,20 @@ def _breathe_spec(device: str) -> Any:
         raise InputError(f"coreg breathe simulates a client breathing with the pacer: use "
                          f"--device {spec.kind} (not {spec.text!r})")
     return spec
+
+
+def breathe_speed_plan(spec: SourceSpec, speed: float | None, *,
+                       screenshot: bool = False) -> SpeedPlan:
+    """The clock of a breathing session on ``spec``'s strap at ``speed``: the one path of
+    :func:`coreg.session.clock.speed_plan`, in ``coreg breathe``'s words.
+
+    Raises
+    ------
+    InputError
+        A ``speed`` the strap cannot honour.
+    """
+    return speed_plan(speed, {spec.kind}, screenshot=screenshot,
+                      only_with="the simulated client (sim, ble-sim)")
 
 
 def open_breathe_session(
@@ -277,7 +303,7 @@ def open_breathe_session(
         None: real time. ``sim``: a multiple of real time on a virtual clock (inf: as fast as
         possible). ``ble-sim``: a finite multiple of real time — the emulated strap plays its
         notifications that much faster and the session and the strap read one
-        :class:`~coreg.session.runner.ScaledClock`. A real strap: must be None.
+        :class:`~coreg.session.clock.ScaledClock`. A real strap: must be None.
     assess, settle_s
         Assessment mode and its unmeasured settle per step.
     settings
@@ -297,29 +323,18 @@ def open_breathe_session(
     """
     from coreg.recording import RecordingWriter, new_header
     from coreg.recording.paths import new_recording_path
-    from coreg.session.runner import ScaledClock, Session
+    from coreg.session.runner import Session
     from coreg.sources import resolve
 
-    spec = _breathe_spec(device)
-    note = ""
-    realtime = True
-    clock: Callable[[], float] = time.monotonic
-    session_speed: float | None = None
-    if spec.kind == "ble":
-        if speed is not None:
-            raise InputError("--speed works only with the simulated client (sim, ble-sim)")
-    elif spec.kind == "ble-sim" and speed is not None and speed != 1.0:
-        if not math.isfinite(speed):
-            raise InputError("ble-sim runs through the BLE stack on the host clock: give --speed "
-                             "as a number (e.g. 20), not max")
-        clock = ScaledClock(speed)
-        note = f"emulated strap on a clock {speed:g}× faster than real time"
-    elif spec.kind == "sim" and speed is not None and speed != 1.0:
-        realtime = False
-        session_speed = None if math.isinf(speed) else speed
-    publishers: tuple[Any, ...] = ()
+    spec = breathe_spec(device)
+    plan = breathe_speed_plan(spec, speed)
+    realtime = plan.realtime
+    clock = plan.clock()
+    note = (f"emulated strap on a clock {plan.ble_speed:g}× faster than real time"
+            if plan.ble_speed is not None else "")
+    publishers: tuple[FiguresPublisher, ...] = ()
     if lsl:
-        if not realtime or clock is not time.monotonic:
+        if not realtime or plan.ble_speed is not None:
             raise InputError("--lsl publishes in real time: drop --speed")
         from coreg.session.lsl import FiguresPublisher
 
@@ -351,8 +366,8 @@ def open_breathe_session(
     # breathes in step with the pacer whatever the BLE start-up time.
     resolved = resolve({"client": spec}, duration_s=duration_s, seed=seed, realtime=realtime,
                        start_s=start_s, run=run,
-                       ble_clock=clock if clock is not time.monotonic else None,
-                       ble_speed=getattr(clock, "speed", 1.0), ble_origin_s=start_s)
+                       ble_clock=clock if plan.ble_speed is not None else None,
+                       ble_speed=plan.ble_speed or 1.0, ble_origin_s=start_s)
     if record:
         all_settings: dict[str, Any] = {
             "assess": assess, "duration_s": duration_s, "settle_s": settle_s,
@@ -368,7 +383,7 @@ def open_breathe_session(
                             settings=all_settings, simulation=resolved.simulation,
                             **(header_extra or {}))
         writer = RecordingWriter(new_recording_path("breathe", folder), header)
-    session = Session(resolved.sources, writer=writer, realtime=realtime, speed=session_speed,
+    session = Session(resolved.sources, writer=writer, realtime=realtime, speed=plan.speed,
                       start_s=start_s, analysis=analysis, clock=clock,  # type: ignore[arg-type]
                       duration_s=duration_s, publishers=publishers)
     holder["session"] = session

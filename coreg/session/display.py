@@ -227,8 +227,6 @@ def sync_words(sync: SyncFigures | None,
     """
     if sync is None:
         return "none", "one person only", ""
-    if not sync.available:
-        return "none", "not available", sync.note
     v = sync.verdict if sync.verdict is not None else collecting_verdict(sync.windows_have)
     return v.state, sync_headline(v, names), sync_detail(v)
 
@@ -270,14 +268,14 @@ def sync_legend_short(settings: SyncSettings | None = None) -> str:
 
 def sync_state_text(sync: SyncFigures | None) -> str:
     """The synchrony state in words: ``in sync``, ``apart``, ``not enough data``."""
-    if sync is None or not sync.available:
-        return "not available" if sync is not None else "one person only"
+    if sync is None:
+        return "one person only"
     return sync.state
 
 
 def leader_text(sync: SyncFigures | None, names: dict[str, str] | None = None) -> str:
     """Who leads and by how many seconds (last 5 min), or ``no clear leader``."""
-    if sync is None or not sync.available or not sync.chance_known:
+    if sync is None or not sync.chance_known:
         return "leader: not enough data"
     if not sync.leader or sync.lag_s is None:
         return "no clear leader"
@@ -288,8 +286,8 @@ def leader_text(sync: SyncFigures | None, names: dict[str, str] | None = None) -
 
 def effect_text(sync: SyncFigures | None) -> str:
     """Effect size of the last 5 min against its surrogates, and time above chance so far."""
-    if sync is None or not sync.available:
-        return "" if sync is None else sync.note
+    if sync is None:
+        return ""
     parts = []
     if not sync.chance_known:
         if sync.current_r is not None:
@@ -316,8 +314,6 @@ def sync_text(sync: SyncFigures | None) -> str:
     """One line: state, current r against its chance band, leader, effect size, breathing."""
     if sync is None:
         return "synchrony: needs two people"
-    if not sync.available:
-        return f"synchrony: {sync.note or 'not available'}"
     if sync.verdict is not None:
         detail = sync_detail(sync.verdict)
         if sync.verdict.state == "collecting" and sync.windows_need:

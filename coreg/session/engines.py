@@ -235,7 +235,7 @@ class DyadSync:
                 self._last_breathing_t = t
 
 
-def empty_sync(engine: DyadSync, note: str = "") -> SyncFigures:
+def empty_sync(engine: DyadSync) -> SyncFigures:
     """Synchrony figures before the first update."""
     empty = np.empty(0)
     return SyncFigures(
@@ -243,7 +243,7 @@ def empty_sync(engine: DyadSync, note: str = "") -> SyncFigures:
         breathing_t_s=empty, breathing_r=empty, state="not enough data", leader=None,
         lag_s=None, lag_uncertainty_s=None, effect_size=None, p_value=None, current_r=None,
         current_chance_s=None, pct_time_in_sync=None, breathing_state="not enough data",
-        note=note, windows_need=engine.windows_needed)
+        windows_need=engine.windows_needed)
 
 
 def sync_update(engine: DyadSync, beats: dict[str, BeatSeries], now_s: float,

@@ -87,8 +87,6 @@ class SyncFigures:
     breathing_state: str
     window_s: float = 30.0
     step_s: float = 5.0
-    available: bool = True
-    note: str = ""
     windows_have: int = 0
     windows_need: int = 0
     chance_known: bool = False

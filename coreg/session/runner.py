@@ -35,11 +35,10 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from coreg.errors import InputError
 from coreg.session.figures import LiveAnalysis, SessionFigures
 from coreg.session.playback import consume
 from devices.errors import DeviceError
@@ -49,60 +48,6 @@ log = logging.getLogger(__name__)
 
 #: How long :meth:`Session.stop` waits for the sources to stop before cancelling them, in s.
 STOP_TIMEOUT_S = 5.0
-
-
-def parse_speed(text: str | None, *, choices: Sequence[float] | None = None) -> float | None:
-    """The one reading of ``--speed``: None (not given) is real time, ``max`` is as fast as
-    possible (inf), anything else a positive multiple of real time (one of ``choices`` when
-    given, as for a replay's transport bar).
-
-    Raises
-    ------
-    InputError
-        Not a number, not positive, or not one of ``choices`` (one line).
-    """
-    if text is None:
-        return None
-    if text.strip().lower() == "max":
-        return math.inf
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise InputError(f"--speed must be a number or 'max', not {text!r}") from exc
-    if not value > 0:
-        raise InputError("--speed must be positive")
-    if choices is not None and value not in choices:
-        listed = ", ".join("max" if math.isinf(c) else f"{c:g}" for c in choices)
-        raise InputError(f"--speed must be one of {listed} (not {text})")
-    return value
-
-
-class ScaledClock:
-    """A host monotonic clock running ``speed`` times faster than real time.
-
-    A real-time session (and the ``ble-sim`` strap stamping arrivals) can share it so an
-    emulated strap reached through the real BLE code runs faster than real time with every
-    time on one consistent clock: the emulated peripheral plays its notifications ``speed``
-    times faster, and the strap and the session read this clock.
-
-    Parameters
-    ----------
-    speed
-        Multiple of real time (> 0).
-    base
-        The underlying monotonic clock.
-    """
-
-    def __init__(self, speed: float, base: Callable[[], float] = time.monotonic) -> None:
-        if not (math.isfinite(speed) and speed > 0):
-            raise ValueError("speed must be a positive finite number")
-        self.speed = float(speed)
-        self._base = base
-        self._origin_s = base()
-
-    def __call__(self) -> float:
-        """Seconds on the scaled clock (equal to the base clock at creation)."""
-        return self._origin_s + (self._base() - self._origin_s) * self.speed
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from coreg.recording.paths import new_recording_path, recordings_dir
+from coreg.session.clock import ScaledClock
 from coreg.session.display import sources_text
 from coreg.session.figures import LiveAnalysis
-from coreg.session.runner import ScaledClock, Session
+from coreg.session.runner import Session
 from coreg.sources import ResolvedSources, default_specs, resolve
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def open_session(
     ble_speed
         Emulated straps (``ble-sim``) only: a finite multiple of real time. The emulated
         peripherals play their notifications that much faster and the straps and the session
-        read one :class:`~coreg.session.runner.ScaledClock` (the real BLE code path, faster).
+        read one :class:`~coreg.session.clock.ScaledClock` (the real BLE code path, faster).
     preview
         Real time only: open the straps without recording — no file is created until
         :meth:`~coreg.session.runner.Session.begin_recording` (the window's *Start recording*).

@@ -4,33 +4,30 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
-from typing import Any
+
+from coreg.session.clock import SpeedPlan
 
 log = logging.getLogger(__name__)
 
 
-def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
-               ble_speed: float | None = None) -> int:
-    """Open the live window on the sources named in ``args``; return the exit code."""
-    if args.screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6 import QtWidgets
-
+def run_window(args: argparse.Namespace, plan: SpeedPlan) -> int:
+    """Open the live window on the sources named in ``args`` on ``plan``'s clock; return the
+    exit code."""
     from coreg.recording.index import person_header
     from coreg.recording.settings import load_settings
     from coreg.session import open_session
+    from coreg.session.headless import failure_lines
     from coreg.session.runner import Session
     from coreg.session.setup import live_title
-    from coreg.ui.layouts import restore_geometry, save_geometry
-    from coreg.ui.loop import exec_window
+    from coreg.sources import ResolvedSources
+    from coreg.ui.loop import qt_app, run_session_window
     from coreg.ui.main_window import LiveWindow
 
     people = person_header(getattr(args, "client_name", None),
                            getattr(args, "therapist_name", None))
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app = qt_app(offscreen=bool(args.screenshot))
     user = load_settings()
     client, therapist = args.client, args.therapist
     if client is None and therapist is None and user.default_straps and not args.screenshot:
@@ -38,11 +35,11 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
         therapist = user.default_straps.get("therapist") or None
     # Start when ready: a window run opens in a preview (nothing recorded until *Start
     # recording*); a timed run (--duration, --screenshot) records from the start as before.
-    preview = realtime and not args.duration and not args.screenshot
+    preview = plan.realtime and not args.duration and not args.screenshot
     session, resolved = open_session(
         client, therapist, duration_s=args.duration, seed=args.seed,
-        realtime=realtime, speed=speed, folder=args.recordings_dir, ble_speed=ble_speed,
-        preview=preview, lsl=bool(getattr(args, "lsl", False)),
+        realtime=plan.realtime, speed=plan.speed, folder=args.recordings_dir,
+        ble_speed=plan.ble_speed, preview=preview, lsl=bool(getattr(args, "lsl", False)),
         header_extra=people)
     saved: list[Path] = []
 
@@ -51,7 +48,7 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
             saved.extend(window.save_screenshots(args.screenshot))
             app.quit()
 
-    def factory(client: str, therapist: str) -> tuple[Any, Any]:
+    def factory(client: str, therapist: str) -> tuple[Session, ResolvedSources]:
         return open_session(client, therapist, seed=args.seed, folder=args.recordings_dir,
                             preview=True, lsl=bool(getattr(args, "lsl", False)),
                             header_extra=people)
@@ -61,33 +58,24 @@ def run_window(args: argparse.Namespace, *, realtime: bool, speed: float | None,
                         names=names, duration_s=args.duration, on_finished=finished,
                         autostart=False, session_factory=None if args.screenshot else factory,
                         sources={role: spec.text for role, spec in resolved.specs.items()})
-    size = getattr(args, "size", None)
-    if size is not None:
-        window.resize(*size)
-    elif not args.screenshot:
-        restore_geometry(window, "live")
-    window.show()
-    if args.client_view or args.screenshot:
-        window.toggle_client_view()
 
-    def interrupted() -> None:
-        window.end_session("interrupted")
-        window.close()
+    def start() -> None:
+        if args.client_view or args.screenshot:
+            window.toggle_client_view()
+        window.start()
 
-    def stop() -> None:
-        if not args.screenshot:
-            save_geometry(window, "live")
-        window.end_session("window closed")
-
-    code = exec_window(app, window, interrupted=interrupted, start=window.start, stop=stop,
-                       also_close=(window.client_view,))
+    code = run_session_window(app, window, window.end_session,
+                              geometry="" if args.screenshot else "live",
+                              size=getattr(args, "size", None), start=start,
+                              also_close=(window.client_view,))
     for path in saved:
         print(f"screenshot: {path}")
     final = window.session
     print(f"recording: {final.recording_path}" if final.recording_path else
           "nothing recorded (the session stayed in its preview)")
-    errors = final.source_errors if isinstance(final, Session) else {}
-    for role, error in errors.items():  # once, and never a clean exit
-        print(f"coreg live: the {role} strap failed: {error}", file=sys.stderr, flush=True)
-        code = code or 2
+    if isinstance(final, Session):  # a strap that failed: said once, and never a clean exit
+        lines, failed = failure_lines("coreg live", final.source_errors, final.loop_errors)
+        for line in lines:
+            print(line, file=sys.stderr, flush=True)
+        code = code or failed
     return code

@@ -30,10 +30,11 @@ from coreg.session.breathe import (
     breathe_result,
     replay_config,
 )
+from coreg.session.headless import failure_lines
 from coreg.session.replay import ReplaySession
 from coreg.ui import theme
-from coreg.ui.layouts import fit_to_screen, flow_row, restore_geometry, save_geometry
-from coreg.ui.loop import exec_window
+from coreg.ui.layouts import fit_to_screen, flow_row
+from coreg.ui.loop import qt_app, run_session_window
 from coreg.ui.qt_fixes import bool_guard
 
 log = logging.getLogger(__name__)
@@ -727,11 +728,16 @@ class BreatheWindow(QtWidgets.QMainWindow):
         if self.on_finished is not None:
             self.on_finished(self)
 
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        """Closing the window mid-session stops it (the recording ends cleanly)."""
+    def end_session(self, reason: str = "stopped") -> None:
+        """Stop the session now if it has not finished (the recording ends with ``reason``;
+        no summary: that is :meth:`finish`, at the session's end)."""
         if not self.finished:
             self.timer.stop()
-            self.session.stop("window closed")
+            self.session.stop(reason)
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        """Closing the window mid-session stops it (the recording ends cleanly)."""
+        self.end_session("window closed")
         super().closeEvent(event)
 
     def save_screenshot(self, path: str | os.PathLike[str]) -> Path:
@@ -747,32 +753,6 @@ class BreatheWindow(QtWidgets.QMainWindow):
         return save_png(self, path)
 
 
-def _exec(app: QtCore.QCoreApplication, window: BreatheWindow, *, autostart: bool = True,
-          size: tuple[int, int] | None = None, geometry: str = "") -> int:
-    """Show ``window``, run the Qt loop; return 0, or 128 + the signal that ended it."""
-
-    def interrupted() -> None:
-        if not window.finished and window.started:
-            window.timer.stop()
-            window.session.stop("interrupted")
-
-    def stop() -> None:
-        if geometry:
-            save_geometry(window, geometry)
-        if not window.finished and window.started:
-            window.timer.stop()
-            window.session.stop("window closed")
-
-    if size is not None:
-        window.resize(*size)
-    elif geometry:
-        restore_geometry(window, geometry)
-    window.show()
-    # Closing the window stops the session: the recording ends with "window closed".
-    return exec_window(app, window, interrupted=interrupted,
-                       start=window.start if autostart else None, stop=stop)
-
-
 def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
                screenshot: str | None = None, store_rate: RateStore | None = None,
                opener: Callable[[], BreatheSession] | None = None,
@@ -784,9 +764,7 @@ def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
     waits for *Start*, which opens the recorded session; otherwise it starts at once.
     ``size`` (w, h) sets the window's size; else it opens as it was last closed.
     """
-    if screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app = qt_app(offscreen=bool(screenshot))
 
     def finished(window: BreatheWindow) -> None:
         if screenshot:
@@ -796,20 +774,26 @@ def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
     window = BreatheWindow(bs.session, bs.analysis, config, bs.duration_s,
                            simulated=bs.simulated, source_text=source,
                            on_finished=finished, store_rate=store_rate, opener=opener)
-    code = _exec(app, window, autostart=opener is None, size=size,
-                 geometry="" if screenshot else "breathe")
-    path = window.session.recording_path
+    # Closing the window stops the session: the recording ends with "window closed".
+    code = run_session_window(app, window, window.end_session,
+                              geometry="" if screenshot else "breathe", size=size,
+                              start=window.start if opener is None else None)
+    session = window.session
+    path = session.recording_path
     print(f"recording: {path}" if path else "nothing recorded (Start was not pressed)")
-    return code
+    # A strap that failed: said once on stderr, and never a clean exit (as coreg live's).
+    lines, failed = failure_lines("coreg breathe", session.source_errors, session.loop_errors,
+                                  name_roles=False)
+    for line in lines:
+        print(line, file=sys.stderr, flush=True)
+    return code or failed
 
 
 def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
                       start_s: float = 0.0, size: tuple[int, int] | None = None) -> int:
     """Replay a breathing recording in the breathing window (pacer from the recorded lines);
     with ``screenshot`` play to the end offscreen, save it there and quit."""
-    if screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app = qt_app(offscreen=bool(screenshot))
     rec = replay.recording
 
     def finished(window: BreatheWindow) -> None:
@@ -822,4 +806,6 @@ def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | No
                            source_text=title, on_finished=finished)
     if start_s:
         replay.seek(start_s)
-    return _exec(app, window, size=size, geometry="" if screenshot else "breathe-replay")
+    return run_session_window(app, window, window.end_session,
+                              geometry="" if screenshot else "breathe-replay", size=size,
+                              start=window.start)

@@ -32,8 +32,7 @@ def sync_level(fig: SessionFigures) -> float:
     above it. 0 while there is not enough data.
     """
     sync = fig.sync
-    if (sync is None or not sync.available or sync.current_r is None
-            or not len(sync.chance_hi)):
+    if sync is None or sync.current_r is None or not len(sync.chance_hi):
         return 0.0
     lo, hi = float(sync.chance_lo[-1]), float(sync.chance_hi[-1])
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:

@@ -565,19 +565,21 @@ class HomeWindow(QtWidgets.QMainWindow):
         """Start a recorded dyad session with the selected client in the live window."""
         from coreg.recording.index import person_header
         from coreg.session import open_session
+        from coreg.session.clock import speed_plan
+        from coreg.sources import default_specs
         from coreg.ui.main_window import LiveWindow
 
         c = self._need_client()
         if c is None:
             return None
         o = self.options
-        speed = o.speed
-        realtime = speed is None or speed == 1.0
         try:
+            specs = default_specs(o.client_src, o.therapist_src)
+            plan = speed_plan(o.speed, {spec.kind for spec in specs.values()})
             session, resolved = open_session(
                 o.client_src, o.therapist_src, duration_s=o.duration_s, seed=o.seed,
-                realtime=realtime, speed=None if realtime else speed, folder=self.folder,
-                header_extra=person_header(c.name))
+                realtime=plan.realtime, speed=plan.speed, ble_speed=plan.ble_speed,
+                folder=self.folder, header_extra=person_header(c.name))
         except CoregError as exc:
             self.say(str(exc))
             return None

@@ -1,5 +1,10 @@
 """Running a window's Qt event loop and tearing it down: one place for all three windows.
 
+:func:`run_session_window` is what the live, replay and breathing windows' entry points call:
+it sizes the window (or puts it where it was last closed), shows it, runs the loop with
+:func:`exec_window`, and ends the session the same way for each — "interrupted" on a signal,
+"window closed" otherwise — remembering the window's geometry.
+
 Ctrl+C, ``kill`` and a closed terminal (SIGINT/SIGTERM/SIGHUP) call the window's interrupt
 action, which ends the session so the recording closes with its ``end`` line, and leave the
 loop at once, also when no timer runs (:class:`QtSignals`: a session that has ended, a window
@@ -12,19 +17,18 @@ garbage collection.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
+import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from PySide6 import QtCore, QtWidgets
 
-log = logging.getLogger(__name__)
+from coreg.session.signals import ENDING_SIGNALS, SignalHandler
+from coreg.ui.layouts import restore_geometry, save_geometry
 
-#: The signals that end a windowed session.
-ENDING_SIGNALS: tuple[signal.Signals, ...] = tuple(
-    s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
-    if s is not None)
+log = logging.getLogger(__name__)
 
 
 class QtSignals:
@@ -46,12 +50,10 @@ class QtSignals:
         Called on the GUI thread with the first signal's number.
     """
 
-    def __init__(self, app: Any, on_signal: Callable[[int], None]) -> None:
-        from PySide6 import QtCore
-
+    def __init__(self, app: QtCore.QCoreApplication, on_signal: Callable[[int], None]) -> None:
         self.received: int | None = None
         self._on_signal = on_signal
-        self._previous: dict[int, Any] = {}
+        self._previous: dict[int, SignalHandler] = {}
         self._previous_fd = -1
         self._reader, self._writer = socket.socketpair()
         self._reader.setblocking(False)
@@ -143,3 +145,55 @@ def exec_window(app: QtCore.QCoreApplication, window: QtWidgets.QWidget, *,
         app.processEvents()
         app.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
     return signals.exit_code
+
+
+def qt_app(*, offscreen: bool = False) -> QtWidgets.QApplication:
+    """The running ``QApplication``, or a new one (``offscreen``: no screen needed, for a
+    ``--screenshot`` run; set before the first one is made)."""
+    if offscreen:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    app = QtWidgets.QApplication.instance()
+    if isinstance(app, QtWidgets.QApplication):
+        return app
+    return QtWidgets.QApplication(sys.argv[:1])
+
+
+def run_session_window(app: QtCore.QCoreApplication, window: QtWidgets.QWidget,
+                       end_session: Callable[[str], object], *, geometry: str = "",
+                       size: tuple[int, int] | None = None,
+                       start: Callable[[], object] | None = None,
+                       also_close: Sequence[QtWidgets.QWidget] = ()) -> int:
+    """Show a session's window, run the loop until it closes, end the session, tear down.
+
+    Parameters
+    ----------
+    end_session
+        The window's ``end_session(reason)``: stops its session if it still runs (the
+        recording then ends with ``reason``: "interrupted" on SIGINT/SIGTERM/SIGHUP, else
+        "window closed").
+    geometry
+        The name under which the window's size and place are remembered ("": neither
+        restored nor saved, as in a ``--screenshot`` run).
+    size
+        (width, height) in pixels; overrides the remembered geometry.
+    start, also_close
+        As for :func:`exec_window`.
+
+    Returns
+    -------
+    int
+        0, or 128 + the signal that ended the app.
+    """
+    if size is not None:
+        window.resize(*size)
+    elif geometry:
+        restore_geometry(window, geometry)
+    window.show()
+
+    def stop() -> None:
+        if geometry:
+            save_geometry(window, geometry)
+        end_session("window closed")
+
+    return exec_window(app, window, interrupted=lambda: end_session("interrupted"), stop=stop,
+                       start=start, also_close=also_close)

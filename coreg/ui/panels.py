@@ -500,8 +500,7 @@ class SyncPanel(QtWidgets.QFrame):
             self._texts["state_colour"] = colour
             self.state.setStyleSheet(_label_style(colour, HEADLINE_PT, True))
         self._set(self.detail, "detail", detail)
-        breathing = "" if sync is None or not sync.available else (
-            f"breathing band: {sync.breathing_state}")
+        breathing = "" if sync is None else f"breathing band: {sync.breathing_state}"
         self._set(self.breathing, "breathing", breathing)
         if not slow:
             return

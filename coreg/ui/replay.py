@@ -7,10 +7,7 @@ through the same live analysis as a live session.
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,8 +16,7 @@ from PySide6 import QtCore, QtWidgets
 from coreg.session.display import clock_text
 from coreg.session.replay import SPEEDS, ReplaySession, speed_text
 from coreg.ui import theme
-from coreg.ui.layouts import restore_geometry, save_geometry
-from coreg.ui.loop import exec_window
+from coreg.ui.loop import qt_app, run_session_window
 from coreg.ui.main_window import LiveWindow
 from coreg.ui.panels import _label
 
@@ -194,40 +190,30 @@ class ReplayWindow(LiveWindow):
             self.seeking_label.setText(seeking)
 
 
-def run_replay_window(args: argparse.Namespace, replay: ReplaySession, title: str) -> int:
-    """Open the replay window; with ``--screenshot`` play to the end offscreen, save, quit."""
-    if args.screenshot:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
+                      start_s: float = 0.0, size: tuple[int, int] | None = None) -> int:
+    """Open the replay window; with ``screenshot`` play to the end offscreen, save, quit."""
+    app = qt_app(offscreen=bool(screenshot))
     saved: list[Path] = []
     window = ReplayWindow(replay, title=title)
-    size = getattr(args, "size", None)
-    if size is not None:
-        window.resize(*size)
-    elif not args.screenshot:
-        restore_geometry(window, "replay")
-    window.show()
-    window.start()
-    if getattr(args, "start", 0.0):
-        window.seek_to(args.start)
+
+    def start() -> None:
+        window.start()
+        if start_s:
+            window.seek_to(start_s)
+        if screenshot:
+            watcher = QtCore.QTimer(window)
+            watcher.timeout.connect(check_end)
+            watcher.start(50)
 
     def check_end() -> None:
-        if replay.at_end and not replay.seeking and not saved:
-            saved.extend(window.save_screenshots(args.screenshot))
+        if screenshot and replay.at_end and not replay.seeking and not saved:
+            saved.extend(window.save_screenshots(screenshot))
             app.quit()
 
-    if args.screenshot:
-        watcher = QtCore.QTimer(window)
-        watcher.timeout.connect(check_end)
-        watcher.start(50)
-
-    def stop() -> None:
-        if not args.screenshot:
-            save_geometry(window, "replay")
-        window.end_session("window closed")
-
-    code = exec_window(app, window, interrupted=window.close, stop=stop,
-                       also_close=(window.client_view,))
+    code = run_session_window(app, window, window.end_session,
+                              geometry="" if screenshot else "replay", size=size, start=start,
+                              also_close=(window.client_view,))
     for path in saved:
         print(f"screenshot: {path}")
     return code

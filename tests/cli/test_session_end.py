@@ -113,7 +113,7 @@ def test_a_second_signal_while_stopping_still_leaves_an_end_line(tmp_path: Path)
 
 
 def test_session_signals_raise_once_then_only_remember() -> None:
-    from coreg.cli.signals import ENDING_SIGNALS, Interrupted, SessionSignals, exit_code
+    from coreg.session.signals import ENDING_SIGNALS, Interrupted, SessionSignals, exit_code
 
     before = {sig: signal.getsignal(sig) for sig in ENDING_SIGNALS}
     try:

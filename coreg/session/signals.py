@@ -1,7 +1,8 @@
 """Ending a terminal session cleanly on SIGINT, SIGTERM and SIGHUP.
 
-A headless ``coreg live`` or ``coreg breathe`` must close its recording with an ``end`` line
-(reason ``"interrupted"``) whichever way it is asked to stop: Ctrl+C (SIGINT), ``kill``
+A headless ``coreg live`` or ``coreg breathe`` (run by :func:`coreg.session.headless.run_headless`,
+as is a headless ``coreg replay``) must close its recording with an ``end`` line (reason
+``"interrupted"``) whichever way it is asked to stop: Ctrl+C (SIGINT), ``kill``
 (SIGTERM) or a closed terminal (SIGHUP). Python only turns SIGINT into
 :class:`KeyboardInterrupt`; the others kill the process at once by default, leaving the recording
 without its end. :class:`SessionSignals` raises :class:`Interrupted` (a
@@ -15,8 +16,11 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import Any
+
+#: What :func:`signal.signal` takes and returns: a handler, ``SIG_DFL``/``SIG_IGN``, or None.
+SignalHandler = Callable[[int, FrameType | None], object] | int | None
 
 #: The signals that end a terminal session.
 ENDING_SIGNALS: tuple[signal.Signals, ...] = tuple(
@@ -47,7 +51,7 @@ class SessionSignals:
 
     def __init__(self) -> None:
         self._armed = False
-        self._previous: dict[int, Any] = {}
+        self._previous: dict[int, SignalHandler] = {}
         self.received: int | None = None
 
     def _handler(self, signum: int, _frame: FrameType | None) -> None:
