@@ -285,9 +285,11 @@ def _plain_summary(an: SessionAnalysis) -> str:
     for role, p in an.persons.items():
         assessed = p.breathing.assessment if p.breathing is not None else None
         if assessed is not None and assessed.chosen_rate_bpm is not None:
+            edge = (f" — the {assessed.edge} rate tested, at the edge of the tested range"
+                    if assessed.edge is not None else "")
             parts.append(f"<li>Resonance assessment ({_e(role)}): chosen rate "
                          f"{assessed.chosen_rate_bpm:g} breaths/min, confidence "
-                         f"{_e(assessed.confidence)}.</li>")
+                         f"{_e(assessed.confidence)}{_e(edge)}.</li>")
     caveats = [
         "coreg informs; it does not diagnose. These numbers describe this session only.",
         "Short-term HRV depends on breathing, posture, time of day, caffeine and many other "
