@@ -210,6 +210,10 @@ class Assessment:
     peak_rate_bpm
         Peak of the curve fitted through the HR swings (:func:`fit_peak_rate`), None when no
         peaked fit (fewer than three steps, or a flat/upward curve).
+    edge
+        ``"slowest"`` or ``"fastest"`` when the chosen rate is the slowest or fastest rate
+        tested — the resonance may then lie outside the tested range, so the confidence is at
+        most ``"moderate"`` — else None.
     """
 
     ranking: tuple[RankedStep, ...]
@@ -217,6 +221,7 @@ class Assessment:
     confidence: str
     statement: str
     peak_rate_bpm: float | None = None
+    edge: str | None = None
 
 
 #: Power of the relative swing in the fit's residual weights (the squared residual is weighed
@@ -286,7 +291,9 @@ def rank_steps(measures: Sequence[StepMeasure]) -> Assessment:
     their standard errors and the fit repeated; the share of resamples that pick the same
     step is the support (high ≥ 80 %, moderate ≥ 60 %, else low). When a spread is unknown,
     the leader's swing over the runner-up's in standard errors, or the relative score margin,
-    decides (Lehrer et al. 2000; Shaffer & Meehan 2020, doi:10.3389/fnins.2020.570400).
+    decides (Lehrer et al. 2000; Shaffer & Meehan 2020, doi:10.3389/fnins.2020.570400). A
+    chosen step that is the slowest or fastest rate tested is at most "moderate" and the
+    statement says to test beyond it: the resonance may lie outside the tested range.
     """
     ms = [m for m in measures if m is not None]
     if not ms:
@@ -346,9 +353,15 @@ def rank_steps(measures: Sequence[StepMeasure]) -> Assessment:
         margin = (best.total - ranking[1].total) / best.total if best.total > 0 else 0.0
         clear, close = margin >= 0.08 and agree >= 2, margin >= 0.03
         spread = f"scores {best.total:.2f} vs {ranking[1].total:.2f}"
-    if clear:
+    # The slowest or fastest step chosen: nothing beyond it was measured, so the resonance may
+    # lie outside the tested range however clearly the step leads within it.
+    edge = "slowest" if chosen == lo_r else "fastest" if chosen == hi_r else None
+    if clear and edge is None:
         conf = "high"
         why = f"it leads clearly: {spread}"
+    elif clear:
+        conf = "moderate"
+        why = f"it leads the rates tested: {spread}"
     elif close:
         conf = "moderate"
         why = f"{runner:.1f}/min came close ({spread}); a repeat would firm it up"
@@ -356,9 +369,13 @@ def rank_steps(measures: Sequence[StepMeasure]) -> Assessment:
         conf = "low"
         why = (f"{chosen:.1f} and {runner:.1f}/min are about equal ({spread}); repeat the "
                "assessment or practise between them")
+    if edge is not None:
+        beyond = "slower" if edge == "slowest" else "faster"
+        why += (f"; {'but ' if clear else ''}{chosen:.1f}/min is the {edge} rate tested, at the "
+                f"edge of the tested range — test {beyond} rates too")
     return Assessment(ranking, chosen, conf,
                       f"Best breathing rate: {chosen:.1f}/min ({conf} confidence: {why}).",
-                      peak)
+                      peak, edge)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
 from coreg import __version__
 from coreg.errors import RecordingError
@@ -50,11 +50,67 @@ def write_owner_only(path: Path, text: str) -> None:
         os.close(fd)
 
 
+#: A JSON object as written: keys to JSON-serialisable values (checked by ``json.dumps``).
+JSONObject = dict[str, object]
+
+
+class RRLine(TypedDict):
+    """An ``rr`` line: one notification as it arrived (docs/design.md, recording format)."""
+
+    type: Literal["rr"]
+    t: float
+    role: str
+    rr: list[float]
+    hr: int
+    contact: bool | None
+    raw: str | None
+
+
+class EventLine(TypedDict):
+    """An ``event`` line: one device event."""
+
+    type: Literal["event"]
+    t: float
+    role: str
+    kind: str
+    value: NotRequired[float]
+    detail: NotRequired[str]
+
+
+class MarkerLine(TypedDict):
+    """A ``marker`` line: a moment the user marked, with an optional note and role."""
+
+    type: Literal["marker"]
+    t: float
+    note: str
+    role: NotRequired[str]
+
+
+class PacerLine(TypedDict):
+    """A ``pacer`` line: the pacer changed (``rate_bpm`` None: it stopped)."""
+
+    type: Literal["pacer"]
+    t: float
+    rate_bpm: float | None
+    inhale_ratio: float
+    pause_in_s: float
+    pause_out_s: float
+    label: NotRequired[str]
+
+
+class EndLine(TypedDict):
+    """The ``end`` line: why the session ended, and when."""
+
+    type: Literal["end"]
+    reason: str
+    t: NotRequired[float]
+
+
 def _t(seconds: float) -> float:
     return round(seconds, 6)
 
 
-def sample_line(sample: RRSample, t_s: float) -> dict[str, Any]:
+def sample_line(sample: RRSample, t_s: float) -> RRLine:
     """The JSON object of one RR notification at session time ``t_s``."""
     return {
         "type": "rr",
@@ -67,10 +123,10 @@ def sample_line(sample: RRSample, t_s: float) -> dict[str, Any]:
     }
 
 
-def event_line(event: DeviceEvent, t_s: float) -> dict[str, Any]:
+def event_line(event: DeviceEvent, t_s: float) -> EventLine:
     """The JSON object of one device event at session time ``t_s``."""
-    line: dict[str, Any] = {"type": "event", "t": _t(t_s), "role": event.source_id,
-                            "kind": str(event.kind)}
+    line: EventLine = {"type": "event", "t": _t(t_s), "role": event.source_id,
+                       "kind": str(event.kind)}
     if event.value is not None:
         line["value"] = event.value
     if event.detail:
@@ -80,13 +136,13 @@ def event_line(event: DeviceEvent, t_s: float) -> dict[str, Any]:
 
 def new_header(
     mode: str,
-    roles: Mapping[str, Mapping[str, Any]],
+    roles: Mapping[str, Mapping[str, object]],
     *,
     start_monotonic_s: float = 0.0,
-    settings: Mapping[str, Any] | None = None,
-    simulation: Mapping[str, Any] | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
+    settings: Mapping[str, object] | None = None,
+    simulation: Mapping[str, object] | None = None,
+    **extra: object,
+) -> JSONObject:
     """Build a version-1 header.
 
     Parameters
@@ -102,7 +158,7 @@ def new_header(
     simulation
         For simulated sessions: ``{"scenario", "seed", "truth"}``.
     """
-    header: dict[str, Any] = {
+    header: JSONObject = {
         "type": "header",
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -119,7 +175,7 @@ def new_header(
     return header
 
 
-def _dumps(obj: Mapping[str, Any]) -> bytes:
+def _dumps(obj: Mapping[str, object]) -> bytes:
     try:
         text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -153,14 +209,17 @@ class RecordingWriter:
     def __init__(
         self,
         path: str | os.PathLike[str],
-        header: Mapping[str, Any],
+        header: Mapping[str, object],
         *,
         overwrite: bool = False,
         clock: Callable[[], float] = time.monotonic,
         fd: int | None = None,
     ) -> None:
         self.path = Path(path)
-        self._start_s = float(header.get("start_monotonic_s", 0.0))
+        start_s = header.get("start_monotonic_s", 0.0)
+        if not isinstance(start_s, (int, float)):
+            raise RecordingError(f"header start_monotonic_s is not a number: {start_s!r}")
+        self._start_s = float(start_s)
         self._clock = clock
         if fd is None:
             flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
@@ -186,7 +245,7 @@ class RecordingWriter:
         self._sync()
 
     # -- writing -----------------------------------------------------------------------------
-    def _write(self, obj: Mapping[str, Any]) -> None:
+    def _write(self, obj: Mapping[str, object]) -> None:
         if self._fd is None:
             raise RecordingError(f"recording {self.path} is closed")
         data = _dumps(obj)
@@ -229,7 +288,7 @@ class RecordingWriter:
 
     def write_marker(self, t_s: float, note: str = "", role: str | None = None) -> None:
         """Append a marker at host monotonic time ``t_s`` with an optional short note."""
-        line: dict[str, Any] = {"type": "marker", "t": _t(t_s - self._start_s), "note": note}
+        line: MarkerLine = {"type": "marker", "t": _t(t_s - self._start_s), "note": note}
         if role is not None:
             line["role"] = role
         self._write(line)
@@ -248,14 +307,14 @@ class RecordingWriter:
 
         ``inhale_ratio`` is the inhale share of one breath cycle (0.4 for a 4:6 ratio).
         """
-        line: dict[str, Any] = {"type": "pacer", "t": _t(t_s - self._start_s),
-                                "rate_bpm": rate_bpm, "inhale_ratio": inhale_ratio,
-                                "pause_in_s": pause_in_s, "pause_out_s": pause_out_s}
+        line: PacerLine = {"type": "pacer", "t": _t(t_s - self._start_s),
+                           "rate_bpm": rate_bpm, "inhale_ratio": inhale_ratio,
+                           "pause_in_s": pause_in_s, "pause_out_s": pause_out_s}
         if label:
             line["label"] = label
         self._write(line)
 
-    def write_extra(self, kind: str, t_s: float, **fields: Any) -> None:
+    def write_extra(self, kind: str, t_s: float, **fields: object) -> None:
         """Append a line of another ``type`` (readers of this version skip unknown types)."""
         if kind in {"header", "rr", "event", "marker", "pacer", "end"}:
             raise ValueError(f"use the dedicated method for {kind!r} lines")
@@ -266,7 +325,7 @@ class RecordingWriter:
         if self._fd is None:
             return
         try:
-            end: dict[str, Any] = {"type": "end", "reason": reason}
+            end: EndLine = {"type": "end", "reason": reason}
             if t_s is not None:
                 end["t"] = _t(t_s - self._start_s)
             self._write(end)
@@ -313,7 +372,7 @@ class AtomicRecording:
     ...     writer.write_sample(sample)
     """
 
-    def __init__(self, path: str | os.PathLike[str], header: Mapping[str, Any], *,
+    def __init__(self, path: str | os.PathLike[str], header: Mapping[str, object], *,
                  force: bool = False, inputs: Iterable[str | os.PathLike[str]] = ()) -> None:
         from coreg.recording.output import check_output
 

@@ -50,13 +50,16 @@ import logging
 import math
 import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NotRequired, Required, TypedDict
 
 from coreg.errors import CoregError, RecordingError
+
+if TYPE_CHECKING:
+    from coreg.recording.reader import Recording, RecordingHeader
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +70,74 @@ LEGACY_INDEX_FILE = ".coreg-index.json"
 FILE_MODE = 0o600
 
 Progress = Callable[[str], None]
-Figures = Callable[[Path], dict[str, Any]]
+
+
+class RoleFigures(TypedDict):
+    """One role's figures in a session entry (None: not computable)."""
+
+    beats: int
+    mean_hr_bpm: float | None
+    rmssd_ms: float | None
+    artifacts_pct: float | None
+    coherence: float | None
+
+
+class SyncFigures(TypedDict):
+    """A dyad's whole-session synchrony against its surrogates, in a session entry."""
+
+    roles: list[str]
+    effect_size: float | None
+    mean_peak_r: float | None
+    p_value: float | None
+    significant: bool
+    time_in_sync_pct: float | None
+    leader: str | None
+
+
+class AssessmentFigures(TypedDict):
+    """The rate an assessment chose (breaths/min) and its confidence."""
+
+    chosen_rate_bpm: float | None
+    confidence: str
+
+
+class MarkerEntry(TypedDict):
+    """One marker: seconds since the session start, its note and role (None: both)."""
+
+    t_s: float
+    note: str
+    role: str | None
+
+
+class SessionEntry(TypedDict, total=False):
+    """One recording's entry: its facts and key figures, stored as JSON in ``sessions``.
+
+    A damaged file has only ``file``, ``status`` (``"damaged"``), ``error`` and empty facts.
+    ``marker_list`` is moved to the ``markers`` table when stored; ``mtime`` (seconds) is
+    added when listed.
+    """
+
+    file: Required[str]
+    status: Required[str]
+    created: str
+    mode: str
+    duration_s: float
+    roles: dict[str, RoleFigures]
+    client: str | None
+    therapist: str
+    simulated: bool
+    markers: int
+    marker_list: list[MarkerEntry]
+    notes: list[str]
+    synchrony: SyncFigures
+    kind: str
+    assessment: AssessmentFigures
+    resonance_rate_bpm: float | None
+    error: str
+    mtime: NotRequired[float]
+
+
+Figures = Callable[[Path], SessionEntry]
 
 #: Schema migrations: ``MIGRATIONS[k]`` takes the schema from version ``k`` to ``k + 1``.
 MIGRATIONS: tuple[str, ...] = (
@@ -134,7 +204,7 @@ def _now_text() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
-def _clean(x: Any, digits: int = 3) -> float | None:
+def _clean(x: object, digits: int = 3) -> float | None:
     if x is None or isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
         return None
     return round(float(x), digits)
@@ -157,7 +227,7 @@ def check_client_name(name: str) -> str:
     return text
 
 
-def _person_name(value: Any) -> str:
+def _person_name(value: object) -> str:
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, dict):
@@ -168,7 +238,7 @@ def _person_name(value: Any) -> str:
     return ""
 
 
-def recording_person(header: dict[str, Any], role: str) -> str | None:
+def recording_person(header: RecordingHeader | Mapping[str, object], role: str) -> str | None:
     """Who ``role`` (``"client"``, ``"therapist"``) of a recording is, from its header.
 
     The top-level ``client`` / ``therapist`` object (``{"name": NAME}``, written since this
@@ -185,15 +255,15 @@ def recording_person(header: dict[str, Any], role: str) -> str | None:
     return name or None
 
 
-def recording_client(header: dict[str, Any]) -> str | None:
+def recording_client(header: RecordingHeader | Mapping[str, object]) -> str | None:
     """The client of a recording (see :func:`recording_person`)."""
     return recording_person(header, "client")
 
 
 def person_header(client_name: str | None, therapist_name: str | None = None
-                  ) -> dict[str, Any]:
+                  ) -> dict[str, dict[str, str]]:
     """Header fields naming the client and the therapist (pseudonyms), for ``new_header``."""
-    out: dict[str, Any] = {}
+    out: dict[str, dict[str, str]] = {}
     if client_name:
         out["client"] = {"name": check_client_name(client_name)}
     if therapist_name:
@@ -202,7 +272,7 @@ def person_header(client_name: str | None, therapist_name: str | None = None
 
 
 # --- figures ------------------------------------------------------------------------------------
-def _pacer_rate(rec: Any) -> float | None:
+def _pacer_rate(rec: Recording) -> float | None:
     """The pacer rate of a practice session (the one paced longest), breaths/min."""
     spans: dict[float, float] = {}
     for i, p in enumerate(rec.pacer):
@@ -212,7 +282,7 @@ def _pacer_rate(rec: Any) -> float | None:
     return max(spans, key=lambda r: spans[r]) if spans else None
 
 
-def _assessment(rec: Any, role: str) -> dict[str, Any] | None:
+def _assessment(rec: Recording, role: str) -> AssessmentFigures | None:
     """The live assessment's chosen rate, recomputed by replaying the recording."""
     from coreg.engine.pacer import PacerStep
     from coreg.engine.resonance import BreatheRun
@@ -237,7 +307,7 @@ def _assessment(rec: Any, role: str) -> dict[str, Any] | None:
             "confidence": result.confidence}
 
 
-def session_figures(path: Path) -> dict[str, Any]:
+def session_figures(path: Path) -> SessionEntry:
     """Read one recording and compute its entry: facts and key figures.
 
     Raises
@@ -250,10 +320,11 @@ def session_figures(path: Path) -> dict[str, Any]:
 
     rec = read_recording(path)
     header = rec.header
-    entry: dict[str, Any] = {
+    roles: dict[str, RoleFigures] = {}
+    entry: SessionEntry = {
         "file": path.name, "status": "ok" if rec.complete else "incomplete",
         "created": str(header.get("created", "")), "mode": rec.mode,
-        "duration_s": round(rec.duration_s, 1), "roles": {},
+        "duration_s": round(rec.duration_s, 1), "roles": roles,
         "client": recording_client(header),
         "therapist": recording_person(header, "therapist") or "",
         "simulated": rec.simulation is not None, "markers": len(rec.markers),
@@ -265,11 +336,11 @@ def session_figures(path: Path) -> dict[str, Any]:
     for role in rec.roles:
         samples = rec.samples_for(role)
         if not samples:
-            entry["roles"][role] = {"beats": 0, "mean_hr_bpm": None, "rmssd_ms": None,
+            roles[role] = {"beats": 0, "mean_hr_bpm": None, "rmssd_ms": None,
                                     "artifacts_pct": None, "coherence": None}
             continue
         summary, corrected = summarize_person(samples, rec.events_for(role))
-        entry["roles"][role] = {
+        roles[role] = {
             "beats": summary["beats"],
             "mean_hr_bpm": _clean(summary["hrv"]["mean_hr_bpm"], 1),
             "rmssd_ms": _clean(summary["hrv"]["rmssd_ms"], 1),
@@ -310,7 +381,7 @@ def session_figures(path: Path) -> dict[str, Any]:
     return entry
 
 
-def damaged_entry(path: Path, exc: BaseException) -> dict[str, Any]:
+def damaged_entry(path: Path, exc: BaseException) -> SessionEntry:
     """The entry of a file that cannot be read: status ``damaged`` and the reason."""
     error = (str(exc) if isinstance(exc, CoregError)
              else f"{path.name}: {type(exc).__name__}: {exc}")
@@ -318,7 +389,7 @@ def damaged_entry(path: Path, exc: BaseException) -> dict[str, Any]:
             "mode": "", "created": "", "duration_s": 0.0, "roles": {}}
 
 
-def compute_entry(path: Path, figures: Figures | None = None) -> dict[str, Any]:
+def compute_entry(path: Path, figures: Figures | None = None) -> SessionEntry:
     """``figures(path)`` (default :func:`session_figures`), or the damaged entry when the file
     cannot be read."""
     try:
@@ -579,7 +650,7 @@ class SessionIndex:
         return len(todo)
 
     def _store(self, file: str, size: int, mtime_ns: int, digest: str,
-               entry: dict[str, Any]) -> None:
+               entry: SessionEntry) -> None:
         """Insert or replace one session row and its markers (inside the open transaction)."""
         name = entry.get("client")
         cid = None
@@ -622,7 +693,7 @@ class SessionIndex:
                                 (text, _now_text()))
         return int(cur.lastrowid or 0)
 
-    def sessions(self, client: str | None = None) -> list[dict[str, Any]]:
+    def sessions(self, client: str | None = None) -> list[SessionEntry]:
         """The indexed sessions (of ``client``, case-insensitive, when given), newest first.
 
         Each is the entry of :func:`session_figures` with ``client`` set to the client's
@@ -630,27 +701,27 @@ class SessionIndex:
         """
         sql = ("SELECT s.figures, s.mtime_ns, c.name AS client FROM sessions s "
                "LEFT JOIN clients c ON c.id = s.client_id")
-        params: Sequence[Any] = ()
+        params: Sequence[str] = ()
         if client is not None:
             sql += " WHERE c.name = ?"
             params = (client.strip(),)
         sql += " ORDER BY s.created DESC, s.mtime_ns DESC, s.file DESC"
-        out = []
+        out: list[SessionEntry] = []
         for r in self.conn.execute(sql, params):
-            e = json.loads(r["figures"])
+            e: SessionEntry = json.loads(r["figures"])  # written by _store from an entry
             e["client"] = r["client"]
             e["mtime"] = r["mtime_ns"] / 1e9
             out.append(e)
         return out
 
-    def markers(self, file: str) -> list[dict[str, Any]]:
+    def markers(self, file: str) -> list[MarkerEntry]:
         """The markers of one session: ``t_s`` (s since its start), ``note``, ``role``."""
         rows = self.conn.execute(
             "SELECT m.t_s, m.note, m.role FROM markers m JOIN sessions s ON s.id = m.session_id "
             "WHERE s.file = ? ORDER BY m.t_s", (file,)).fetchall()
         return [{"t_s": r["t_s"], "note": r["note"], "role": r["role"]} for r in rows]
 
-    def history(self) -> dict[str, Any]:
+    def history(self) -> dict[str, object]:
         """Everything the recordings determine, for comparing two databases."""
         return {
             "sessions": self.sessions(),
@@ -677,7 +748,7 @@ def open_index(folder: str | os.PathLike[str], *, sync: bool = True,
 def list_sessions(folder: str | os.PathLike[str], *, use_cache: bool = True,
                   progress: Progress = lambda _: None,
                   client: str | None = None) -> list[dict[str, Any]]:
-    """Every recording of ``folder`` with its figures, newest first.
+    """Every recording of ``folder`` with its figures (:class:`SessionEntry`), newest first.
 
     With ``use_cache`` (default) through the database, which is synced first; without it, or
     in a read-only folder with no database, every file is read again and the database is left
@@ -688,10 +759,12 @@ def list_sessions(folder: str | os.PathLike[str], *, use_cache: bool = True,
     if use_cache and not (root / DB_NAME).exists() and not os.access(root, os.W_OK):
         logger.warning("%s is read-only: listing without a database", root)
         use_cache = False
+    # Plain dicts: the caller (coreg/cli/sessions.py) formats them as such; SessionIndex.sessions
+    # gives the typed entries.
     if use_cache:
         with open_index(root, progress=progress) as index:
-            return index.sessions(client)
-    out = []
+            return [dict(e) for e in index.sessions(client)]
+    out: list[SessionEntry] = []
     files = recording_files(Path(folder))
     for i, entry in enumerate(files):
         progress(f"{i + 1}/{len(files)} {entry.name}")
@@ -704,8 +777,9 @@ def list_sessions(folder: str | os.PathLike[str], *, use_cache: bool = True,
         except OSError:
             e["mtime"] = 0.0
         out.append(e)
-    out.sort(key=lambda e: (e.get("created") or "", e["mtime"], e["file"]), reverse=True)
-    return out
+    out.sort(key=lambda e: (e.get("created") or "", e.get("mtime", 0.0), e["file"]),
+             reverse=True)
+    return [dict(e) for e in out]
 
 
 def stored_rate(folder: str | os.PathLike[str], client: str) -> float | None:

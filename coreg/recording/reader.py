@@ -24,11 +24,39 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, cast
 
 from coreg.errors import RecordingError
 from coreg.recording.names import FORMAT_NAME, FORMAT_VERSION
 from devices.types import DeviceEvent, EventKind, RRSample
+
+#: A JSON object as parsed: values are narrowed (``isinstance``) where they are used.
+JSONObject = dict[str, object]
+
+
+class RecordingHeader(TypedDict, total=False):
+    """The header line as read (docs/design.md, recording format).
+
+    :func:`read_header` checks ``format`` and ``version``, that ``roles`` maps each role to
+    an object and that ``settings`` and ``simulation`` are objects (or null); every other value
+    is JSON of any shape and is narrowed where it is used.
+    """
+
+    type: object
+    format: str
+    version: int
+    app_version: object
+    created: object
+    start_monotonic_s: object
+    mode: object
+    roles: dict[str, JSONObject]
+    settings: JSONObject | None
+    simulation: JSONObject | None
+    client: object
+    therapist: object
+    imported: object
+    lsl: object
+
 
 #: The longest plausible session, in seconds: 24 hours (a Holter-length day; coreg's sessions
 #: last minutes to hours, and ``coreg simulate`` accepts at most this). A later time is
@@ -90,13 +118,13 @@ class Recording:
     """
 
     path: Path
-    header: dict[str, Any]
+    header: RecordingHeader
     samples: list[RRSample] = field(default_factory=list)
     events: list[DeviceEvent] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
     pacer: list[PacerChange] = field(default_factory=list)
-    extra: list[dict[str, Any]] = field(default_factory=list)
-    end: dict[str, Any] | None = None
+    extra: list[JSONObject] = field(default_factory=list)
+    end: JSONObject | None = None
     skipped: list[str] = field(default_factory=list)
 
     @property
@@ -114,7 +142,7 @@ class Recording:
         return str(self.header.get("mode", ""))
 
     @property
-    def simulation(self) -> dict[str, Any] | None:
+    def simulation(self) -> JSONObject | None:
         """Scenario, seed and ground truth of a simulated session, else None."""
         sim = self.header.get("simulation")
         return sim if isinstance(sim, dict) else None
@@ -128,8 +156,9 @@ class Recording:
                 last = max(last, seq[-1].arrival_s)
         for m in self.markers:
             last = max(last, m.t_s)
-        if self.end is not None and isinstance(self.end.get("t"), int | float):
-            last = max(last, float(self.end["t"]))
+        end_t = None if self.end is None else self.end.get("t")
+        if isinstance(end_t, int | float):
+            last = max(last, float(end_t))
         return last
 
     @property
@@ -150,7 +179,7 @@ class Recording:
         return [e for e in self.events if e.source_id == role]
 
 
-def _number(value: Any, what: str, lineno: int, *, allow_none: bool = False) -> float | None:
+def _number(value: object, what: str, lineno: int, *, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
     try:
@@ -162,7 +191,7 @@ def _number(value: Any, what: str, lineno: int, *, allow_none: bool = False) -> 
     return number
 
 
-def _sample(obj: dict[str, Any], lineno: int) -> RRSample:
+def _sample(obj: JSONObject, lineno: int) -> RRSample:
     t = _number(obj.get("t"), "t", lineno)
     rr_raw = obj.get("rr")
     if not isinstance(rr_raw, list):
@@ -196,7 +225,7 @@ def _sample(obj: dict[str, Any], lineno: int) -> RRSample:
                     contact=contact, payload=payload)
 
 
-def _pacer(obj: dict[str, Any], lineno: int) -> PacerChange:
+def _pacer(obj: JSONObject, lineno: int) -> PacerChange:
     """A pacer line; rates outside 0-60 breaths/min, an inhale share outside 0.05-0.95 or pauses
     outside 0-60 s are damage (no pacer coreg writes comes near them)."""
     rate = _number(obj.get("rate_bpm"), "rate_bpm", lineno, allow_none=True)
@@ -215,7 +244,7 @@ def _pacer(obj: dict[str, Any], lineno: int) -> PacerChange:
                        label=str(obj.get("label", "")))
 
 
-def _event(obj: dict[str, Any], lineno: int) -> DeviceEvent:
+def _event(obj: JSONObject, lineno: int) -> DeviceEvent:
     t = _number(obj.get("t"), "t", lineno)
     try:
         kind = EventKind(str(obj.get("kind")))
@@ -269,7 +298,7 @@ def _read_bytes(p: Path, limit: int | None = None) -> bytes:
         os.close(fd)
 
 
-def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_header(path: str | os.PathLike[str]) -> RecordingHeader:
     """Read and check only the header line (fast, for listings)."""
     p = Path(path)
     return _check_header(_read_bytes(p, 1 << 20), p)
@@ -310,7 +339,7 @@ class _Clock:
         return t_s
 
 
-def _check_header(first: bytes, path: Path) -> dict[str, Any]:
+def _check_header(first: bytes, path: Path) -> RecordingHeader:
     if not first.strip():
         raise RecordingError(f"{path} is empty, not a coreg recording")
     try:
@@ -329,9 +358,13 @@ def _check_header(first: bytes, path: Path) -> dict[str, Any]:
             f"version {FORMAT_VERSION} — update coreg to open it")
     if version < 1:
         raise RecordingError(f"{path}: unknown recording format version {version}")
-    if not isinstance(header.get("roles", {}), dict):
+    roles = header.get("roles", {})
+    if not isinstance(roles, dict) or not all(isinstance(v, dict) for v in roles.values()):
         raise RecordingError(f"{path}: recording header has malformed roles")
-    return header
+    for key in ("settings", "simulation"):
+        if not isinstance(header.get(key), dict | None):
+            raise RecordingError(f"{path}: recording header's {key} is not an object")
+    return cast(RecordingHeader, header)  # the keys it types were checked above
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:

@@ -17,14 +17,14 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from coreg.engine.artifacts import Corrected
 from coreg.engine.summary import summarize_person, whole_spectrum
-from coreg.engine.synchrony import SyncSummary
+from coreg.engine.synchrony import PairAnalysis, SyncSummary
 from coreg.recording import Recording
 from coreg.report.breathing import ReplayedBreathing, replay_breathing
 from coreg.report.series import BeatTable, MetricSeries, beat_table, metric_series
@@ -46,7 +46,7 @@ class PersonResult:
     """One person's summary, NN beats, recorded beats, spectrum and time series."""
 
     role: str
-    summary: dict[str, Any]
+    summary: dict[str, Any]  # coreg.engine.summary.summarize_person's JSON-shaped dict
     nn: Corrected
     beats: BeatTable
     freq_hz: NDArray[np.float64]
@@ -64,10 +64,10 @@ class SessionAnalysis:
     rec: Recording
     persons: dict[str, PersonResult]
     sync_roles: tuple[str, str] | None = None
-    sync: Any = None  # coreg.engine.synchrony.PairAnalysis (slow band) or None
-    breathing_sync: Any = None
+    sync: PairAnalysis | None = None  # the slow band
+    breathing_sync: PairAnalysis | None = None
     sync_summary: SyncSummary | None = None
-    sync_details: dict[str, Any] | None = None
+    sync_details: dict[str, Any] | None = None  # coreg.engine.synchrony.details
     breathing_summary: SyncSummary | None = None
     sync_note: str = ""
 
@@ -183,6 +183,6 @@ def analyze_session(rec: Recording, *, progress: Progress = _noop,
     return out
 
 
-def finite(x: float | None) -> bool:
+def finite(x: object) -> TypeGuard[float]:
     """True for a real, finite number."""
     return x is not None and isinstance(x, int | float) and math.isfinite(x)

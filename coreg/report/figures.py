@@ -10,7 +10,8 @@ import base64
 import io
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from coreg.engine.resonance import StepMeasure
+    from coreg.engine.synchrony import PairAnalysis
     from coreg.recording import Marker
     from coreg.report.analysis import SessionAnalysis
 
@@ -35,7 +38,7 @@ def colour(role: str, i: int = 0) -> str:
     return ROLE_COLOURS.get(role, _CYCLE[i % len(_CYCLE)])
 
 
-def _plt() -> Any:
+def _plt() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -217,8 +220,9 @@ def sync_timeline_figure(an: SessionAnalysis) -> str:
         above = sync.peak_r > r95 if math.isfinite(r95) else np.zeros(len(t), bool)
         if np.any(above):
             ax.plot(t[above], sync.peak_r[above], ".", color="#2b2b7a", markersize=3)
-    truth = (an.rec.simulation or {}).get("truth", {}) if an.rec.simulation else {}
-    for j, (a, b) in enumerate(truth.get("coupling_intervals", []) or []):
+    truth = (an.rec.simulation or {}).get("truth")
+    spans = truth.get("coupling_intervals") if isinstance(truth, dict) else None
+    for j, (a, b) in enumerate(spans if isinstance(spans, list) else []):
         ax.axvspan(a / 60, b / 60, ymin=0, ymax=0.04, color="#3a9a4a", linewidth=0,
                    label="simulated coupling on (truth)" if j == 0 else None)
     add_markers(ax, an.rec.markers)
@@ -230,10 +234,16 @@ def sync_timeline_figure(an: SessionAnalysis) -> str:
     return to_data_uri(fig)
 
 
+def _pair(an: SessionAnalysis) -> PairAnalysis:
+    if an.sync is None:
+        raise ValueError("the session has no synchrony analysis to draw")
+    return an.sync
+
+
 def lag_figure(an: SessionAnalysis) -> str:
     """Distribution of per-window lags and the window-averaged correlation curve."""
     plt = _plt()
-    sync = an.sync
+    sync = _pair(an)
     roles = an.sync_roles or ("first", "second")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH_IN, 2.7))
     bins = np.arange(sync.lags_s[0] - 0.125, sync.lags_s[-1] + 0.25, 0.5)
@@ -261,7 +271,7 @@ def lag_figure(an: SessionAnalysis) -> str:
 def surrogate_figure(an: SessionAnalysis) -> str:
     """The real mean peak r against both surrogate distributions."""
     plt = _plt()
-    sync = an.sync
+    sync = _pair(an)
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 2.7))
     vals = [sync.circular.surrogates, sync.segment.surrogates]
     both = np.concatenate([v for v in vals if v.size] + [np.array([sync.mean_peak_r])])
@@ -309,7 +319,7 @@ def breathing_figure(an: SessionAnalysis) -> str:
     return to_data_uri(fig)
 
 
-def swing_vs_rate_figure(measures: Sequence[Any], role: str, i: int = 0) -> str:
+def swing_vs_rate_figure(measures: Sequence[StepMeasure], role: str, i: int = 0) -> str:
     """HR swing per breath (RSA amplitude, bpm, ± its standard error) and LF power against the
     pacer rate of each measured step (:class:`coreg.engine.resonance.StepMeasure`): the
     resonance rate is where the swing peaks (Lehrer, Vaschillo & Vaschillo 2000,

@@ -12,7 +12,7 @@ import html
 import math
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from types import ModuleType
 
 from coreg import __version__
 from coreg.engine.resonance import StepMeasure
@@ -58,11 +58,11 @@ table.nk td.n { font-variant-numeric: tabular-nums; }
 """
 
 
-def _e(x: Any) -> str:
+def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _num(x: Any, pattern: str = "{:.1f}", unit: str = "") -> str:
+def _num(x: object, pattern: str = "{:.1f}", unit: str = "") -> str:
     if not finite(x):
         return "—"
     return pattern.format(x) + (f" {unit}" if unit else "")
@@ -82,10 +82,12 @@ def _figure(uri: str, caption: str) -> str:
 def _facts(an: SessionAnalysis) -> str:
     rec = an.rec
     h = rec.header
-    created = h.get("created", "")
-    with contextlib.suppress(TypeError, ValueError):
+    created = str(h.get("created", ""))
+    with contextlib.suppress(ValueError):
         created = datetime.fromisoformat(created).strftime("%Y-%m-%d %H:%M %Z").strip()
     sim = rec.simulation
+    imported = h.get("imported")
+    imported = imported if isinstance(imported, dict) else {}
     rows = [
         ("date", created or "unknown"),
         ("mode", rec.mode),
@@ -94,8 +96,8 @@ def _facts(an: SessionAnalysis) -> str:
         ("data", ("SIMULATED — scenario “{}”, seed {}".format(sim.get("scenario"), sim.get("seed"))
                   if sim else ("imported from " + ", ".join(
                       f"{r}: {v.get('file')} ({v.get('format')})"
-                      for r, v in (h.get("imported") or {}).items()))
-                  if h.get("imported") else "recorded from straps")),
+                      for r, v in imported.items() if isinstance(v, dict)))
+                  if imported else "recorded from straps")),
         ("ended", (rec.end or {}).get("reason", "no end line (session did not close cleanly)")),
         ("markers", str(len(rec.markers))),
         ("coreg", f"recorded by {h.get('app_version', '?')}, report by {__version__}"),
@@ -285,9 +287,11 @@ def _plain_summary(an: SessionAnalysis) -> str:
     for role, p in an.persons.items():
         assessed = p.breathing.assessment if p.breathing is not None else None
         if assessed is not None and assessed.chosen_rate_bpm is not None:
+            edge = (f" — the {assessed.edge} rate tested, at the edge of the tested range"
+                    if assessed.edge is not None else "")
             parts.append(f"<li>Resonance assessment ({_e(role)}): chosen rate "
                          f"{assessed.chosen_rate_bpm:g} breaths/min, confidence "
-                         f"{_e(assessed.confidence)}.</li>")
+                         f"{_e(assessed.confidence)}{_e(edge)}.</li>")
     caveats = [
         "coreg informs; it does not diagnose. These numbers describe this session only.",
         "Short-term HRV depends on breathing, posture, time of day, caffeine and many other "
@@ -305,7 +309,7 @@ def _plain_summary(an: SessionAnalysis) -> str:
             "<ul class='caveat'>" + "".join(f"<li>{_e(c)}</li>" for c in caveats) + "</ul>")
 
 
-def _breathing(an: SessionAnalysis, figures: Any, progress: Progress) -> str:
+def _breathing(an: SessionAnalysis, figures: ModuleType, progress: Progress) -> str:
     rec = an.rec
     if not rec.pacer:
         return ""

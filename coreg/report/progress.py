@@ -23,21 +23,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TypeGuard
 
 from coreg import __version__
+from coreg.recording.index import Client, RoleFigures, SessionEntry
 
 Progress = Callable[[str], None]
 
 
-def _client_role(entry: dict[str, Any]) -> dict[str, Any]:
+#: A role with no figures (a session without beats of its client).
+_NO_FIGURES: RoleFigures = {"beats": 0, "mean_hr_bpm": None, "rmssd_ms": None,
+                            "artifacts_pct": None, "coherence": None}
+
+
+def _client_role(entry: SessionEntry) -> RoleFigures:
     roles = entry.get("roles") or {}
     if "client" in roles:
-        return dict(roles["client"])
-    return dict(next(iter(roles.values()))) if roles else {}
+        return roles["client"]
+    return next(iter(roles.values()), _NO_FIGURES)
 
 
-def _sync(entry: dict[str, Any], key: str) -> Any:
+def _sync(entry: SessionEntry, key: str) -> object:
     sync = entry.get("synchrony")
     return sync.get(key) if isinstance(sync, dict) else None
 
@@ -49,7 +55,7 @@ class Trend:
     key: str
     label: str
     unit: str
-    value: Callable[[dict[str, Any]], Any]
+    value: Callable[[SessionEntry], object]
     pattern: str = "{:.1f}"
 
 
@@ -66,7 +72,7 @@ TRENDS: tuple[Trend, ...] = (
 )
 
 
-def when(entry: dict[str, Any]) -> datetime | None:
+def when(entry: SessionEntry) -> datetime | None:
     """The start of a session (its header's ``created``), or None."""
     try:
         return datetime.fromisoformat(str(entry.get("created") or ""))
@@ -74,23 +80,23 @@ def when(entry: dict[str, Any]) -> datetime | None:
         return None
 
 
-def _finite(x: Any) -> bool:
+def _finite(x: object) -> TypeGuard[float]:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def usable(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def usable(entries: Sequence[SessionEntry]) -> list[SessionEntry]:
     """Readable sessions with a start time, oldest first."""
     ok = [e for e in entries if e.get("status") != "damaged" and when(e) is not None]
     return sorted(ok, key=lambda e: (_stamp(e), str(e.get("file", ""))))
 
 
-def _stamp(entry: dict[str, Any]) -> float:
+def _stamp(entry: SessionEntry) -> float:
     """POSIX seconds of a session's start (a start without an offset is local time)."""
     t = when(entry)
     return t.timestamp() if t is not None else 0.0
 
 
-def trend_points(entries: Sequence[dict[str, Any]], trend: Trend
+def trend_points(entries: Sequence[SessionEntry], trend: Trend
                  ) -> tuple[list[datetime], list[float], list[str]]:
     """(start times, values, modes) of the sessions where ``trend`` has a value, oldest first."""
     xs: list[datetime] = []
@@ -121,13 +127,13 @@ def slope_per_30_days(xs: Sequence[datetime], ys: Sequence[float]
     return 30.0 * float(slope), 30.0 * float(lo), 30.0 * float(hi)
 
 
-def session_kind(entry: dict[str, Any]) -> str:
+def session_kind(entry: SessionEntry) -> str:
     """``dyad``, ``practice``, ``assessment``, ``solo`` or ``import``."""
     kind = entry.get("kind")
     return str(kind) if kind in ("practice", "assessment") else str(entry.get("mode") or "")
 
 
-def headline(entry: dict[str, Any]) -> str:
+def headline(entry: SessionEntry) -> str:
     """One sentence with the figures that matter for a session, each with its unit."""
     if entry.get("status") == "damaged":
         return f"damaged: {entry.get('error', '')}"
@@ -158,8 +164,9 @@ def headline(entry: dict[str, Any]) -> str:
         parts.append(text)
     rate = entry.get("resonance_rate_bpm")
     if _finite(rate):
-        a = entry.get("assessment") or {}
-        parts.append(f"chose {rate:.1f} breaths/min ({a.get('confidence', '')} confidence)"
+        a = entry.get("assessment")
+        conf = a.get("confidence", "") if a else ""
+        parts.append(f"chose {rate:.1f} breaths/min ({conf} confidence)"
                      if kind == "assessment" else f"paced at {rate:.1f} breaths/min")
     text = "; ".join(parts)
     if entry.get("simulated"):
@@ -168,15 +175,15 @@ def headline(entry: dict[str, Any]) -> str:
 
 
 # --- the page -----------------------------------------------------------------------------------
-def _e(x: Any) -> str:
+def _e(x: object) -> str:
     return html.escape(str(x))
 
 
-def _cell(x: Any, pattern: str) -> str:
+def _cell(x: object, pattern: str) -> str:
     return pattern.format(x) if _finite(x) else "—"
 
 
-def trends_figure(entries: Sequence[dict[str, Any]]) -> str | None:
+def trends_figure(entries: Sequence[SessionEntry]) -> str | None:
     """The trend plots as a PNG ``data:`` URI (None when no figure has a value)."""
     from coreg.report.figures import _plt, to_data_uri
 
@@ -211,7 +218,7 @@ def trends_figure(entries: Sequence[dict[str, Any]]) -> str | None:
     return to_data_uri(fig)
 
 
-def _practice_log(entries: Sequence[dict[str, Any]]) -> str:
+def _practice_log(entries: Sequence[SessionEntry]) -> str:
     rows = [e for e in usable(entries) if e.get("mode") == "breathe"]
     if not rows:
         return "<p>No breathing practice recorded for this client yet.</p>"
@@ -235,7 +242,7 @@ def _practice_log(entries: Sequence[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def _sessions_table(entries: Sequence[dict[str, Any]]) -> str:
+def _sessions_table(entries: Sequence[SessionEntry]) -> str:
     out = ["<table><tr><th>date</th><th>mode</th><th class='n'>min</th>"
            "<th class='n'>HR (bpm)</th><th class='n'>RMSSD (ms)</th><th class='n'>coherence</th>"
            "<th class='n'>synchrony d</th><th class='n'>windows above chance (%)</th>"
@@ -260,7 +267,7 @@ def _sessions_table(entries: Sequence[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def render_progress(client: Any, entries: Sequence[dict[str, Any]], *,
+def render_progress(client: Client, entries: Sequence[SessionEntry], *,
                     progress: Progress = lambda _: None) -> str:
     """The progress page of ``client`` (a :class:`coreg.recording.index.Client`)."""
     from coreg.report.html import CSS

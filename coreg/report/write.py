@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 
 def write_report(recording: str | os.PathLike[str], output: str | os.PathLike[str], *,
-                 with_neurokit: bool = True, progress: Any = None, force: bool = False) -> Path:
+                 with_neurokit: bool = True, progress: Callable[[str], None] | None = None,
+                 force: bool = False) -> Path:
     """Analyse ``recording`` and write the HTML report atomically, owner-only, to ``output``.
 
     ``output`` is checked first (:func:`coreg.recording.output.check_output`): never the

@@ -24,47 +24,53 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from coreg.errors import CoregError
-from coreg.recording.index import Client, SessionIndex
+from coreg.recording.index import Client, RoleFigures, SessionEntry, SessionIndex
 from coreg.report.progress import TRENDS, headline, session_kind, trend_points, when
 from coreg.ui import theme
 from coreg.ui.panels import _label
 from coreg.ui.qt_fixes import bool_guard
 
+if TYPE_CHECKING:
+    from coreg.engine.resonance import Assessment
+    from coreg.ui.breathe import BreatheWindow
+    from coreg.ui.main_window import LiveWindow
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PSEUDONYM_HINT = "Use a pseudonym, not a real name: recordings and reports carry it."
 TREND_COLOURS = {"dyad": theme.SKY_BLUE, "practice": theme.BLUISH_GREEN,
                  "assessment": theme.REDDISH_PURPLE}
 
 
-def _client_role(e: dict[str, Any]) -> dict[str, Any]:
+def _client_role(e: SessionEntry) -> RoleFigures | dict[str, float | None]:
     roles = e.get("roles") or {}
-    return dict(roles.get("client") or (next(iter(roles.values())) if roles else {}))
+    return roles.get("client") or next(iter(roles.values()), {})
 
 
-def _num(x: Any, pattern: str) -> str:
+def _num(x: object, pattern: str) -> str:
     ok = isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
     return pattern.format(x) if ok else "—"
 
 
-def _sync(e: dict[str, Any], key: str) -> Any:
+def _sync(e: SessionEntry, key: str) -> object:
     s = e.get("synchrony")
     return s.get(key) if isinstance(s, dict) else None
 
 
-def _date(e: dict[str, Any]) -> str:
+def _date(e: SessionEntry) -> str:
     t = when(e)
     return t.strftime("%Y-%m-%d %H:%M") if t else "—"
 
 
 #: Sessions table columns: header (with unit) and how to read the cell from an entry.
-COLUMNS: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
+COLUMNS: tuple[tuple[str, Callable[[SessionEntry], str]], ...] = (
     ("date", _date),
     ("mode", lambda e: "DAMAGED" if e.get("status") == "damaged" else session_kind(e)),
     ("length\n(min)", lambda e: _num((e.get("duration_s") or 0.0) / 60, "{:.1f}")),
@@ -114,12 +120,13 @@ class HomeOptions:
     seed: int = 1
 
 
-class Worker:
-    """Run ``fn`` on a thread; ``done(result, error)`` is then called on the GUI thread."""
+class Worker(Generic[T]):
+    """Run ``fn`` on a thread; ``done(result, error)`` is then called on the GUI thread
+    (``result`` None when ``fn`` raised ``error``)."""
 
-    def __init__(self, parent: QtCore.QObject, fn: Callable[[], Any],
-                 done: Callable[[Any, BaseException | None], None]) -> None:
-        self.result: Any = None
+    def __init__(self, parent: QtCore.QObject, fn: Callable[[], T],
+                 done: Callable[[T | None, BaseException | None], None]) -> None:
+        self.result: T | None = None
         self.error: BaseException | None = None
         self._fn = fn
         self._done = done
@@ -165,7 +172,7 @@ class HomeWindow(QtWidgets.QMainWindow):
     """
 
     def __init__(self, folder: str | Path, options: HomeOptions | None = None, *,
-                 open_url: Callable[[Path], Any] | None = None,
+                 open_url: Callable[[Path], object] | None = None,
                  ask_path: Callable[[str, Path], Path | None] | None = None,
                  ask_text: Callable[[str, str], str | None] | None = None) -> None:
         self.guard = bool_guard()
@@ -177,10 +184,10 @@ class HomeWindow(QtWidgets.QMainWindow):
         self.ask_path = ask_path or self._ask_path
         self.ask_text = ask_text or self._ask_text
         self.index = SessionIndex(self.folder)
-        self.entries: list[dict[str, Any]] = []
+        self.entries: list[SessionEntry] = []
         self.clients_shown: list[Client] = []
         self.windows: list[QtWidgets.QMainWindow] = []
-        self.workers: list[Any] = []
+        self.workers: list[Worker[Path]] = []
         self.reports: list[Path] = []
         self.setWindowTitle(f"coreg — clients and sessions ({self.folder})")
         self.setStyleSheet(theme.STYLE_SHEET + _EXTRA_STYLE)
@@ -496,7 +503,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         order = sorted(range(len(xs)), key=lambda i: xs[i])
         return [xs[i] for i in order], [ys[i] for i in order]
 
-    def selected_entry(self) -> dict[str, Any] | None:
+    def selected_entry(self) -> SessionEntry | None:
         """The selected session's entry."""
         rows = self.table.selectionModel().selectedRows()
         if not rows:
@@ -552,7 +559,7 @@ class HomeWindow(QtWidgets.QMainWindow):
             QtCore.QTimer.singleShot(0, self.refresh)
         return super().eventFilter(watched, event)
 
-    def _session_done(self, window: Any) -> None:
+    def _session_done(self, window: LiveWindow | BreatheWindow) -> None:
         self.refresh()
         path = getattr(window.session, "recording_path", None)
         if path:
@@ -621,7 +628,7 @@ class HomeWindow(QtWidgets.QMainWindow):
             return None
         folder, name = self.folder, c.name
 
-        def store(a: Any) -> str:
+        def store(a: Assessment) -> str:
             if a.chosen_rate_bpm is None:
                 return ""
             save_client_rate(folder, name, a.chosen_rate_bpm, a.confidence,
@@ -689,7 +696,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         window.start()
         return window
 
-    def report_selected(self, with_neurokit: bool = True) -> Any:
+    def report_selected(self, with_neurokit: bool = True) -> Worker[Path] | None:
         """Write the selected session's HTML report next to it (off the GUI thread), then open
         it."""
         from coreg.report.write import write_report
@@ -701,9 +708,9 @@ class HomeWindow(QtWidgets.QMainWindow):
         self.say(f"writing the report of {path.name}…")
         self.report_button.setEnabled(False)
 
-        def done(result: Any, error: BaseException | None) -> None:
+        def done(result: Path | None, error: BaseException | None) -> None:
             self.report_button.setEnabled(True)
-            if error is not None:
+            if error is not None or result is None:
                 self.say(f"report failed: {error}")
                 return
             self.reports.append(result)
@@ -716,7 +723,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         self.workers.append(worker)
         return worker
 
-    def progress_report(self) -> Any:
+    def progress_report(self) -> Worker[Path] | None:
         """Write the selected client's progress report into the folder, then open it."""
         from coreg.report.progress import write_progress_report
 
@@ -727,8 +734,8 @@ class HomeWindow(QtWidgets.QMainWindow):
         out = self.folder / f"{safe}-progress.html"
         self.say(f"writing the progress report of {c.name}…")
 
-        def done(result: Any, error: BaseException | None) -> None:
-            if error is not None:
+        def done(result: Path | None, error: BaseException | None) -> None:
+            if error is not None or result is None:
                 self.say(f"progress report failed: {error}")
                 return
             self.reports.append(result)

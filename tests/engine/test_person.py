@@ -10,7 +10,8 @@ from engine_helpers import beats_rr, strap_samples
 
 from coreg.engine import hrv
 from coreg.engine.artifacts import LIVE_LOOKAHEAD_BEATS
-from coreg.engine.person import COLLECTING, OFF, OK, Metric, PersonEngine
+from coreg.engine.person import COLLECTING, OFF, OK, Metric, PersonEngine, PersonSnapshot
+from devices.sim import simulate
 from devices.types import DeviceEvent, EventKind
 
 
@@ -45,7 +46,16 @@ def test_collecting_until_windows_fill(ten_minutes: tuple) -> None:
     _feed(engine, samples, 400.0)
     snap = engine.snapshot(400.0)
     for metric in (snap.lf_ms2, snap.vlf_ms2, snap.lf_hf, snap.lf_peak_hz):
-        assert metric.state == OK and metric.value is not None
+        assert metric.state == OK
+    # Analytic answers for beats_rr: a 50 ms sine at 0.1 Hz has power 50²/2 = 1250 ms², a 25 ms
+    # one at 0.25 Hz 312.5 ms²; white RR noise (SD 10 ms) spread up to the beats' Nyquist
+    # frequency (~0.62 Hz) adds ~160 ms²/Hz: ~18 ms² to LF, ~40 ms² to HF, ~7 ms² to VLF.
+    noise_ms2_hz = 10.0 ** 2 / (0.5 * 1000.0 / 800.0)
+    assert snap.lf_ms2.value == pytest.approx(1250.0 + 0.11 * noise_ms2_hz, rel=0.1)
+    assert snap.hf_ms2.value == pytest.approx(312.5 + 0.25 * noise_ms2_hz, rel=0.1)
+    assert 0.0 < snap.vlf_ms2.value < 50.0
+    assert snap.lf_hf.value == pytest.approx(snap.lf_ms2.value / snap.hf_ms2.value, rel=1e-9)
+    assert snap.lf_peak_hz.value == pytest.approx(0.1, abs=0.01)
     assert snap.lf_ms2.window_s == 300.0 and snap.lf_ms2.every_s == 5.0
     assert snap.rmssd_ms.window_s == 60.0 and snap.rmssd_ms.every_s == 0.0
 
@@ -134,31 +144,45 @@ def test_pacer_resonance() -> None:
     assert snap.rsa_bpm.value is not None and snap.rsa_bpm.value > 3.0
 
 
-@pytest.mark.parametrize(("scenario", "tolerance_bpm"), [("paced", 0.5), ("rest", 2.0)])
-def test_breathing_rate_from_hr_on_simulated_people(scenario: str, tolerance_bpm: float) -> None:
-    """Breathing rate estimated from the HR oscillation, RSA and resonance power in the live
-    snapshot, against the simulation's truth (devices.sim)."""
-    sim = pytest.importorskip("devices.sim")
-    run = sim.simulate(scenario, 200.0, 3)
+def _simulated_snapshot(scenario: str, paced: bool) -> tuple[PersonSnapshot, float]:
+    """The live snapshot after 200 s of the first person of a simulated scenario, with the
+    pacer the scenario gives (asserted to be there when ``paced``), and the true breathing
+    rate."""
+    run = simulate(scenario, 200.0, 3)
     truth = run.truth
     role = run.roles[0]
     pacer = truth["pacer"][role]
-    engine = PersonEngine(role, pacer_rate_bpm=pacer[0][1] if pacer else None)
+    assert bool(pacer) == paced
+    engine = PersonEngine(role, pacer_rate_bpm=pacer[0][1] if paced else None)
     for m in run.messages_for(role):
         engine.feed(m)
-    snap = engine.snapshot(200.0)
+    return engine.snapshot(200.0), float(truth["breathing_rate_bpm"][role])
+
+
+@pytest.mark.parametrize(("scenario", "paced", "tolerance_bpm"),
+                         [("paced", True, 0.5), ("rest", False, 2.0)])
+def test_breathing_rate_from_hr_on_simulated_people(scenario: str, paced: bool,
+                                                    tolerance_bpm: float) -> None:
+    """Breathing rate estimated from the HR oscillation, and RSA, in the live snapshot, against
+    the simulation's truth (devices.sim)."""
+    snap, true_rate_bpm = _simulated_snapshot(scenario, paced)
     assert snap.breathing_rate_bpm.state == OK
-    assert snap.breathing_rate_bpm.value == pytest.approx(truth["breathing_rate_bpm"][role],
-                                                          abs=tolerance_bpm)
+    assert snap.breathing_rate_bpm.value == pytest.approx(true_rate_bpm, abs=tolerance_bpm)
     assert snap.rsa_bpm.state == OK and snap.rsa_bpm.value > 1.0
-    if pacer:
-        assert snap.resonance.state == OK and snap.resonance.value > 0.3
-        # The "paced" scenario paces everyone at 6/min; this client resonates at 4.69/min,
-        # where the simulator's closed baroreflex loop gives 55 % of the resonance RSA
-        # (coherence 1.8 here; paced at resonance it is 4–8: tests/engine/test_resonance.py).
-        assert snap.coherence.value > 1.5
-    else:
-        assert snap.resonance.state == OFF
+
+
+def test_resonance_power_on_a_simulated_paced_client() -> None:
+    snap, _ = _simulated_snapshot("paced", True)
+    assert snap.resonance.state == OK and snap.resonance.value > 0.3
+    # The "paced" scenario paces everyone at 6/min; this client resonates at 4.69/min,
+    # where the simulator's closed baroreflex loop gives 55 % of the resonance RSA
+    # (coherence 1.8 here; paced at resonance it is 4–8: tests/engine/test_resonance.py).
+    assert snap.coherence.state == OK and snap.coherence.value > 1.5
+
+
+def test_resonance_is_off_without_a_pacer() -> None:
+    snap, _ = _simulated_snapshot("rest", False)
+    assert snap.resonance.state == OFF and snap.resonance.value is None
 
 
 def test_erratic_rr_never_crashes_the_live_engine() -> None:
@@ -182,10 +206,10 @@ def test_erratic_rr_never_crashes_the_live_engine() -> None:
         metrics = [getattr(snap, f.name) for f in dataclasses.fields(snap)
                    if isinstance(getattr(snap, f.name), Metric)]
         assert len(metrics) == 13
-        for m in metrics:
-            assert m.state in (OK, COLLECTING, OFF)
-            assert m.value is None or np.isfinite(m.value)
-            assert (m.value is not None) == (m.state == OK)
+        assert {m.state for m in metrics} <= {OK, COLLECTING, OFF}
+        # A value exactly when the state is OK, and then a finite one.
+        assert [m.value is not None for m in metrics] == [m.state == OK for m in metrics]
+        assert np.all(np.isfinite([m.value for m in metrics if m.state == OK]))
         # Every RR became a beat; the plausible range of the input bounds the HR.
         q = snap.quality
         assert q.beats == 1200 and len(engine.timeline) == 1200

@@ -143,3 +143,38 @@ def test_statement_does_not_extrapolate_beyond_the_tested_rates() -> None:
     assert a.chosen_rate_bpm == 4.5
     assert "slowest step (4.5/min)" in a.statement
     assert "peaks at" not in a.statement
+
+
+@pytest.mark.parametrize(("peak_bpm", "edge", "beyond"),
+                         [(4.5, "slowest", "slower"), (6.5, "fastest", "faster")])
+def test_a_clear_lead_at_the_edge_of_the_tested_range_is_at_most_moderate(
+        peak_bpm: float, edge: str, beyond: str) -> None:
+    """The slowest or fastest step leading clearly is still not "high": the resonance may lie
+    beyond the rates tested, and the statement says to test them."""
+    rates = [6.5, 6.0, 5.5, 5.0, 4.5]
+    ms = [StepMeasure(r, 120.0, 300.0 * a, 2e4 * a, r / 60.0, a, -20.0, 0.9, 5.0, 0.2)
+          for r in rates for a in [20.0 * math.exp(-0.5 * (r - peak_bpm) ** 2)]]
+    a = rank_steps(ms)
+    assert a.chosen_rate_bpm == peak_bpm
+    assert a.confidence == "moderate"
+    assert a.edge == edge
+    assert "high" not in a.statement
+    assert (f"{peak_bpm:.1f}/min is the {edge} rate tested, at the edge of the tested range"
+            in a.statement)
+    assert f"test {beyond} rates too" in a.statement
+    # The same curve with one step beyond the peak: the lead is interior, and "high" again.
+    wider = [*rates, peak_bpm - 0.5 if edge == "slowest" else peak_bpm + 0.5]
+    inner = rank_steps([StepMeasure(r, 120.0, 300.0 * a, 2e4 * a, r / 60.0, a, -20.0, 0.9,
+                                    5.0, 0.2)
+                        for r in wider for a in [20.0 * math.exp(-0.5 * (r - peak_bpm) ** 2)]])
+    assert inner.chosen_rate_bpm == peak_bpm
+    assert inner.confidence == "high" and inner.edge is None
+    assert "edge" not in inner.statement
+
+
+def test_two_steps_never_give_high_confidence() -> None:
+    """With two steps the leader is always an end of the range."""
+    ms = [StepMeasure(r, 120.0, 300.0 * a, 2e4 * a, r / 60.0, a, -20.0, 0.9, 5.0, 0.1)
+          for r, a in ((6.0, 10.0), (5.5, 20.0))]
+    a = rank_steps(ms)
+    assert a.chosen_rate_bpm == 5.5 and a.confidence == "moderate" and a.edge == "slowest"

@@ -71,13 +71,18 @@ def test_breathing_report_shows_the_engines_assessment_and_neurokit_table(
     from coreg.report.breathing import replay_breathing
 
     replayed = replay_breathing(read_recording(breathing), "client")
-    assert replayed is not None and replayed.assessment is not None
-    chosen = replayed.assessment.chosen_rate_bpm
-    assert chosen is not None
+    assessment = replayed.assessment
+    chosen = assessment.chosen_rate_bpm
+    assert chosen in (5.5, 6.0, 6.5)
     assert dict((rank, rate) for rank, rate in rows)["1"] == f"{chosen:g}"
     assert (f"Resonance assessment (as coreg breathe computes it): {chosen:g} breaths/min"
             in page)
-    assert replayed.assessment.statement.replace("'", "&#x27;") in page
+    assert assessment.statement.replace("'", "&#x27;") in page
+    # The summary's line says the same confidence, and whether the step is an end of the range.
+    edge = {5.5: " — the slowest rate tested, at the edge of the tested range", 6.0: "",
+            6.5: " — the fastest rate tested, at the edge of the tested range"}[chosen]
+    assert (f"<li>Resonance assessment (client): chosen rate {chosen:g} breaths/min, confidence "
+            f"{assessment.confidence}{edge}.</li>" in page)
     # One science: no second ranking of the report's own.
     assert "own ranking" not in page and "ranked first on" not in page
     assert "<h2>Appendix: HRV indices computed by neurokit2</h2>" in page
