@@ -223,14 +223,20 @@ def test_failed_export_leaves_no_temporary_and_no_output(monkeypatch, capsys, re
 def test_a_signal_removes_the_temporary(tmp_path: Path, signum: int, exc: type) -> None:
     from coreg.recording.output import create_temp
 
-    fd, tmp = create_temp(tmp_path / "out.html")
-    os.close(fd)
-    assert tmp.exists()
-    with pytest.raises(exc):
-        os.kill(os.getpid(), signum)
-        time.sleep(1.0)  # the handler runs at the next bytecode
-    assert _temps(tmp_path) == []
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+    # A signal inherited as ignored (the suite run under nohup) is respected by coreg, as it
+    # should be; this test needs the default disposition, and puts the inherited one back.
+    inherited = signal.signal(signum, signal.SIG_DFL)
+    try:
+        fd, tmp = create_temp(tmp_path / "out.html")
+        os.close(fd)
+        assert tmp.exists()
+        with pytest.raises(exc):
+            os.kill(os.getpid(), signum)
+            time.sleep(1.0)  # the handler runs at the next bytecode
+        assert _temps(tmp_path) == []
+        assert signal.getsignal(signum) is signal.SIG_DFL  # handlers restored
+    finally:
+        signal.signal(signum, inherited)
 
 
 def _wait_for_temp(folder: Path, proc: subprocess.Popen[bytes], timeout_s: float) -> bool:
@@ -243,7 +249,8 @@ def _wait_for_temp(folder: Path, proc: subprocess.Popen[bytes], timeout_s: float
 
 
 _SLOW_DISK = """
-import os, sys, time
+import os, signal, sys, time
+signal.signal(signal.SIGHUP, signal.SIG_DFL)  # as if not started under nohup
 real = os.fsync
 def slow(fd):
     real(fd)
