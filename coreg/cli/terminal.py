@@ -115,16 +115,16 @@ class BreatheTerminal:
         self.config = config
         self.store = store
         self.cadence = Cadence(BREATHE_EVERY_S, on_grid=True)
-        self.state = ""
+        self._states_seen = 0
 
     def _show(self) -> None:
         if self.cadence.due(self.bs.run.now_s):
             print(status_line(self.bs.run, self.bs.duration_s), flush=True)
-        state = self.bs.analysis.device_state
-        if state != self.state:
-            self.state = state
+        changes = self.bs.analysis.state_changes
+        for state in changes[self._states_seen:]:
             if state:
                 print(f"  {state}", flush=True)
+        self._states_seen = len(changes)
 
     def begin(self) -> Ending | None:
         """The first status line (at 0:00)."""

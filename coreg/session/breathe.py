@@ -86,6 +86,9 @@ class BreatheAnalysis:
         self.recorder = recorder
         self.start_s = 0.0
         self.device_state = ""
+        #: Every device state in the order it was entered (a terminal shows each one, even
+        #: two that came in one poll — "connecting" and "connected" often do).
+        self.state_changes: list[str] = []
         self.error = ""
         self.markers: list[tuple[float, str]] = []
         self.events: list[DeviceEvent] = []
@@ -168,9 +171,9 @@ class BreatheAnalysis:
         if sample.source_id != self.role:
             return
         if sample.contact is False and not self.device_state:
-            self.device_state = DEVICE_STATE_TEXT[EventKind.CONTACT_LOST]
+            self._enter(DEVICE_STATE_TEXT[EventKind.CONTACT_LOST])
         elif sample.contact and self.device_state == DEVICE_STATE_TEXT[EventKind.CONTACT_LOST]:
-            self.device_state = ""
+            self._enter("")
         self.run.feed(replace(sample, arrival_s=self._elapsed(sample.arrival_s)))
 
     def feed_event(self, event: DeviceEvent) -> None:
@@ -183,13 +186,18 @@ class BreatheAnalysis:
         if event.kind == EventKind.CONNECTING and self.device_state in away:
             pass  # looked for again after a lost link, scan after scan: still reconnecting
         elif event.kind in DEVICE_STATE_TEXT:
-            self.device_state = DEVICE_STATE_TEXT[event.kind]
+            self._enter(DEVICE_STATE_TEXT[event.kind])
         self.run.feed(replace(event, arrival_s=self._elapsed(event.arrival_s)))
 
     def source_error(self, role: str, error: str) -> None:
         """The strap source failed."""
         self.error = error
-        self.device_state = "The strap stopped working — the session is still recorded"
+        self._enter("The strap stopped working — the session is still recorded")
+
+    def _enter(self, state: str) -> None:
+        if state != self.device_state:
+            self.device_state = state
+            self.state_changes.append(state)
 
     def add_marker(self, t_s: float, note: str) -> None:
         """A marker (seconds since the start)."""
