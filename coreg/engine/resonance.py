@@ -333,14 +333,17 @@ def rank_steps(measures: Sequence[StepMeasure]) -> Assessment:
     support = _fit_support(ms, chosen) if peak is not None else None
     a1, a2 = best.measure, ranking[1].measure
     se = math.hypot(a1.amplitude_se_bpm, a2.amplitude_se_bpm)
+    # The slowest or fastest step chosen: nothing beyond it was measured, so the resonance may
+    # lie outside the tested range however clearly the step leads within it.
+    edge = "slowest" if chosen == lo_r else "fastest" if chosen == hi_r else None
     if support is not None and peak is not None:
         clear, close = support >= 0.8, support >= 0.6
         if peak < lo_r - 0.05:
-            where = (f"the HR-swing curve still rises at the slowest step ({lo_r:.1f}/min); "
-                     "slower rates were not tested")
+            where = (f"the HR-swing curve still rises at the slowest step ({lo_r:.1f}/min)"
+                     + ("" if edge == "slowest" else "; slower rates were not tested"))
         elif peak > hi_r + 0.05:
-            where = (f"the HR-swing curve still rises at the fastest step ({hi_r:.1f}/min); "
-                     "faster rates were not tested")
+            where = (f"the HR-swing curve still rises at the fastest step ({hi_r:.1f}/min)"
+                     + ("" if edge == "fastest" else "; faster rates were not tested"))
         else:
             where = f"the HR-swing curve peaks at {peak:.1f}/min"
         spread = (f"{where}; {chosen:.1f} is picked in {100 * support:.0f} % of resamples of "
@@ -353,9 +356,6 @@ def rank_steps(measures: Sequence[StepMeasure]) -> Assessment:
         margin = (best.total - ranking[1].total) / best.total if best.total > 0 else 0.0
         clear, close = margin >= 0.08 and agree >= 2, margin >= 0.03
         spread = f"scores {best.total:.2f} vs {ranking[1].total:.2f}"
-    # The slowest or fastest step chosen: nothing beyond it was measured, so the resonance may
-    # lie outside the tested range however clearly the step leads within it.
-    edge = "slowest" if chosen == lo_r else "fastest" if chosen == hi_r else None
     if clear and edge is None:
         conf = "high"
         why = f"it leads clearly: {spread}"
