@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"## Live synchrony validation ({n} dyads per condition)\n")
     print(f"Settings: block {settings.live_block_windows} windows, lag held over "
           f"{settings.live_lag_windows} windows, pool {settings.live_pool_s:.0f} s, "
-          f"live_alpha {settings.live_alpha}\n")
+          f"live_alpha {settings.live_alpha}, latest-minute check "
+          f"{settings.live_latest_windows} windows at p <= {settings.live_latest_p}\n")
     print("| simulator | condition | minutes | dyads | in sync % mean | 95th pct | median |")
     print("|---|---|---|---|---|---|---|")
     worst = 0.0

@@ -253,7 +253,10 @@ def sync_legend(settings: SyncSettings | None = None) -> str:
         "band: its chance mean up to the in-sync threshold "
         f"(p ≤ {s.live_alpha:g} against pairings of one person's windows with the other's "
         "from another time, "
-        f"last {s.live_pool_s / 60:.0f} min) · dotted purple: breathing-band "
+        f"last {s.live_pool_s / 60:.0f} min; \"in sync\" also needs the latest "
+        f"{s.live_latest_windows} windows at that lag at p ≤ {s.live_latest_p:g}"
+        f"{' (not below the chance median)' if s.live_latest_p == 0.5 else ''})"
+        " · dotted purple: breathing-band "
         f"({lo:g}–{hi:g} Hz) peak r · bar along the bottom: what the headline said "
         "(green in sync, grey not in sync; none while collecting or in a gap)")
 

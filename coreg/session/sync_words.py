@@ -74,7 +74,11 @@ def sync_headline(v: SyncVerdict, names: Mapping[str, str] | None = None) -> str
         else:
             text += " · no clear leader"
         return text
-    return f"not in sync {for_}" if v.since_s >= 1.0 else "not in sync"
+    text = f"not in sync {for_}" if v.since_s >= 1.0 else "not in sync"
+    if v.latest_at_chance:
+        # The block still passes, the latest minute does not: a coupling that has just ended.
+        text += " · the latest minute is back at chance"
+    return text
 
 
 def sync_detail(v: SyncVerdict) -> str:
@@ -84,6 +88,8 @@ def sync_detail(v: SyncVerdict) -> str:
         parts.append(f"effect size {v.effect_size:+.1f}")
     if math.isfinite(v.p_value):
         parts.append(p_text(v))
+    if v.latest_at_chance and math.isfinite(v.latest_p):
+        parts.append(f"latest minute p {p_number(v.latest_p)}")
     if math.isfinite(v.in_sync_pct):
         parts.append(f"in sync {v.in_sync_pct:.0f}% of {v.updates} updates")
     parts.append(f"{v.windows} window{'s' if v.windows != 1 else ''}")

@@ -11,7 +11,8 @@ from coreg.engine.beats import BeatSeries
 from coreg.engine.synchrony import LiveSynchrony, SyncSettings, peak_nearest_zero
 
 # A pool longer than the runs: nothing is evicted, so the stored windows are all there is.
-SMALL = SyncSettings(live_block_windows=6, live_lag_windows=12, live_pool_s=600.0)
+SMALL = SyncSettings(live_block_windows=6, live_lag_windows=12, live_latest_windows=3,
+                     live_pool_s=600.0)
 
 
 def _beats(scenario: str, seed: int, duration_s: float) -> dict[str, BeatSeries]:
@@ -38,8 +39,8 @@ def _drive(beats: dict[str, BeatSeries], until_s: float, settings: SyncSettings,
     return live, snaps
 
 
-def _brute_force(live: LiveSynchrony) -> tuple[float, float, int, float]:
-    """Statistic, p, n and threshold recomputed from the stored windows by the definition."""
+def _brute_force(live: LiveSynchrony) -> tuple[float, float, int, float, float]:
+    """Statistic, p, n, threshold and latest-minute p recomputed by the definition."""
     s = live.settings
     pool = live._pool
     order = np.argsort(pool.seq)
@@ -50,11 +51,13 @@ def _brute_force(live: LiveSynchrony) -> tuple[float, float, int, float]:
     curves = np.einsum("iw,jlw->ijl", za, zb)  # curves[i, j] = A window i with B window j
     pos = {int(q): i for i, q in enumerate(seq)}
 
-    def stat(ea: int, eb: int) -> float:
+    def stat(ea: int, eb: int, latest: bool = False) -> float:
         blk = [curves[pos[ea - d], pos[eb - d]] for d in range(k)
                if ea - d in pos and eb - d in pos]
         if len(blk) < k or not np.all(np.isfinite(blk)):
             return math.nan
+        if latest:
+            blk = blk[:s.live_latest_windows]
         long = [curves[pos[ea - d], pos[eb - d]] for d in range(h)
                 if ea - d in pos and eb - d in pos]
         long = [c for c in long if np.all(np.isfinite(c))]
@@ -70,7 +73,12 @@ def _brute_force(live: LiveSynchrony) -> tuple[float, float, int, float]:
     n = null.size
     p = (np.count_nonzero(null >= real) + 1) / (n + 1)
     c = math.floor(s.live_alpha * (n + 1) + 1e-9) - 1
-    return real, p, n, float(np.sort(null)[::-1][c])
+    # The latest-minute check: the same pairings, the statistic over the latest windows only.
+    real_l = stat(ends[-1], ends[-1], latest=True)
+    null_l = np.array([stat(a, b, latest=True) for a in ends for b in ends
+                       if abs(a - b) >= g and math.isfinite(stat(a, b))])
+    p_l = (np.count_nonzero(null_l >= real_l) + 1) / (null_l.size + 1)
+    return real, p, n, float(np.sort(null)[::-1][c]), float(p_l)
 
 
 @pytest.mark.parametrize("scenario", ["coupled", "independent"])
@@ -78,18 +86,21 @@ def test_block_test_equals_its_definition(scenario: str) -> None:
     """The incremental pool gives exactly the statistic, p and threshold of the definition."""
     live, snaps = _drive(_beats(scenario, 5, 420.0), 420.0, SMALL)
     last = snaps[-1]
-    real, p, n, thr = _brute_force(live)
+    real, p, n, thr, p_latest = _brute_force(live)
     assert last.chance_surrogates == n > 100
     assert last.recent_r == pytest.approx(real, abs=1e-9)
     assert last.verdict.p_value == pytest.approx(p, abs=1e-12)
     assert last.chance_r95 == pytest.approx(thr, abs=1e-9)
+    assert last.verdict.latest_p == pytest.approx(p_latest, abs=1e-12)
+    assert last.verdict.latest_at_chance == (p <= SMALL.live_alpha and p_latest > 0.5)
+    assert (last.verdict.state == "in_sync") == (p <= SMALL.live_alpha and p_latest <= 0.5)
 
 
 def test_block_test_definition_holds_across_a_gap() -> None:
     """Missing windows (a 40 s hole in one strap) are excluded, never bridged."""
     live, snaps = _drive(_beats("coupled", 6, 420.0), 420.0, SMALL, drop=(150.0, 190.0))
     assert any(s.verdict.state == "gap" for s in snaps) or snaps[-1].verdict.windows < 70
-    real, p, n, thr = _brute_force(live)
+    real, p, n, thr, _ = _brute_force(live)
     last = snaps[-1]
     assert last.chance_surrogates == n
     assert last.recent_r == pytest.approx(real, abs=1e-9) or math.isnan(real)
@@ -102,3 +113,21 @@ def test_null_pairs_share_no_data() -> None:
     live = LiveSynchrony()
     s = live.settings
     assert live.gap_windows * s.step_s >= s.window_s + 2 * s.max_lag_s
+
+
+@pytest.mark.parametrize("scenario", ["coupled", "switching"])
+def test_latest_minute_check_only_turns_in_sync_off(scenario: str) -> None:
+    """The check can remove "in sync" updates, never add one: false alarms stay ≤ α."""
+    beats = _beats(scenario, 3, 900.0)
+    _, with_check = _drive(beats, 900.0, SyncSettings())
+    _, without = _drive(beats, 900.0, SyncSettings(live_latest_windows=0))
+    on = [s.verdict.state == "in_sync" for s in with_check]
+    off = [s.verdict.state == "in_sync" for s in without]
+    assert all(b for a, b in zip(on, off, strict=True) if a)
+    # Same block test: where the check did not intervene the verdicts are identical.
+    for a, b in zip(with_check, without, strict=True):
+        assert a.verdict.p_value == b.verdict.p_value or (
+            math.isnan(a.verdict.p_value) and math.isnan(b.verdict.p_value))
+        if not a.verdict.latest_at_chance:
+            assert a.verdict.state == b.verdict.state
+    assert sum(off) > 0

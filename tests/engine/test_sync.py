@@ -315,9 +315,9 @@ def test_live_windows_equal_the_session_windows() -> None:
 
 
 def test_live_verdict_waits_for_enough_surrogates() -> None:
-    live, snaps = run_live(sim_beats("coupled", 2), 330.0)
+    live, snaps = run_live(sim_beats("coupled", 2), 400.0)
     need = live.windows_needed
-    assert need == 8 + 7 + 24 - 1  # separation, 7·8 ≥ 1/0.02 − 1 surrogates, the block
+    assert need == 8 + 10 + 36 - 1  # separation, 10·11 ≥ 1/0.01 − 1 surrogates, the block
     first_window = next(s.t_s for s in snaps if s.window is not None)
     assert 40.0 <= first_window <= 60.0
     n_windows = 0

@@ -31,6 +31,17 @@ def test_headline_other_states() -> None:
     assert sync_headline(gap) == "paused — gap in the data for 30 s"
 
 
+def test_a_coupling_that_has_just_ended_says_why() -> None:
+    # The 3-min block still passes, the latest minute is back at chance: the state is "not in
+    # sync" and the words say why, so "p < 0.026" beside it is not a contradiction.
+    ended = dataclasses.replace(BASE, state="not_in_sync", leader=None, since_s=10.0,
+                                latest_at_chance=True, latest_p=0.62)
+    assert sync_headline(ended) == ("not in sync for the last 10 s · the latest minute is back "
+                                    "at chance")
+    assert "latest minute p 0.620" in sync_detail(ended)
+    assert "latest minute" not in sync_detail(BASE)
+
+
 def test_detail_quotes_p_at_the_floor_as_a_bound() -> None:
     d = sync_detail(BASE)
     assert "p < 0.026 (38 surrogates)" in d

@@ -182,12 +182,12 @@ def test_sources_text_names_every_kind_of_source() -> None:
 # -- a new session from the window ------------------------------------------------------------
 def test_new_session_starts_empty_and_names_its_sources(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     def factory(client: str, therapist: str):  # type: ignore[no-untyped-def]
-        return open_session(client, therapist, duration_s=300.0, realtime=False, speed=None,
+        return open_session(client, therapist, duration_s=420.0, realtime=False, speed=None,
                             folder=tmp_path)
 
     session, resolved = factory("sim:coupled", "sim:coupled")
     window = LiveWindow(session, title=live_title(resolved), simulated=True, autostart=False,
-                        session_factory=factory, duration_s=300.0,
+                        session_factory=factory, duration_s=420.0,
                         sources={"client": "sim:coupled", "therapist": "sim:coupled"})
     qtbot.addWidget(window)
     window.show()
@@ -265,18 +265,18 @@ def test_panel_before_the_first_update_and_without_a_partner(qtbot) -> None:  # 
 
 
 def test_live_window_shows_the_engines_verdict(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    session, resolved = open_session("sim:coupled", "sim:coupled", duration_s=300.0,
+    session, resolved = open_session("sim:coupled", "sim:coupled", duration_s=420.0,
                                      realtime=False, speed=None, path=tmp_path / "r.jsonl")
     names = {"client": "client", "therapist": "therapist"}
     window = LiveWindow(session, title=live_title(resolved), simulated=True, names=names,
-                        duration_s=300.0, autostart=False)
+                        duration_s=420.0, autostart=False)
     qtbot.addWidget(window)
     window.show()
     window.start()
     qtbot.waitUntil(lambda: window.ended, timeout=WAIT_MS)
     sync = window.session.view.sync
     assert sync is not None and sync.verdict is not None and sync.verdict.windows > 0
-    assert sync.verdict.decided  # 5 minutes are past the first verdict
+    assert sync.verdict.decided  # 7 minutes are past the first verdict (~5 min)
     panel = window.sync_panel
     assert panel is not None
     assert panel.state.text() == sync_headline(sync.verdict, names)

@@ -1,21 +1,26 @@
 """Live synchrony: each new window computed once, one block test against a within-session null.
 
 See :mod:`coreg.engine.synchrony` for the window function and docs/live-synchrony.md for the
-test. In short, at every update (every ``step_s``):
+test and its validation. In short, at every update (every ``step_s``):
 
 * **Statistic.** The cross-correlation curves ``r_i(τ)`` of the last ``K = live_block_windows``
-  windows (12 windows = 85 s of data) are averaged *at each lag* and the local maximum closest
-  to lag 0 of that mean curve is taken (:func:`peak_nearest_zero`, as for the session lag). One
-  lag serves the whole block: a coupling holds its lag for a minute, chance alignments do not.
-* **Chance.** The same statistic for every pairing of person A's block ``a`` with person B's
-  block ``b`` (``a ≠ b``) inside the trailing pool (``live_pool_s``, 10 min) whose blocks share
-  no data (``|a − b| ≥ K − 1 + (window + 2·lag)/step`` windows): surrogates built exactly like
-  the real value, including the choice of lag (Moulder et al. 2018, doi:10.1037/met0000172).
+  windows (36 windows = three minutes of window starts, 205 s of data) are averaged *at each
+  lag*; the statistic is that mean curve's value at the lag **held** from the mean curve of up
+  to the last ``live_lag_windows`` windows (60 = 5 min; the local maximum closest to lag 0,
+  :func:`peak_nearest_zero`, as for the session lag). A coupling holds its lag for minutes;
+  chance alignments of ~0.1 Hz Mayer waves do not.
+* **Chance.** The same statistic, built the same way, for every pairing of person A's block
+  ending at window ``a`` with person B's block ending at ``b`` inside the trailing pool
+  (``live_pool_s``, 10 min) with ``|a − b| ≥ (window + 2·lag)/step`` windows, so that no
+  paired windows share data (Moulder et al. 2018, doi:10.1037/met0000172).
 * **Verdict.** ``p = (k + 1)/(n + 1)`` with ``k`` of the ``n`` surrogates at or above the real
-  value; *in sync* when ``p ≤ live_alpha`` (0.01): the expected share of false "in sync" updates
-  is then at most ``live_alpha``. Effect size ``(real − mean)/sd`` of the same surrogates; the
-  leader is the role whose heart moves first at the block's lag, named only when in sync and
-  ``|lag| ≥ leader_min_lag_s``.
+  value; *in sync* when ``p ≤ live_alpha`` (0.01) **and** the latest minute has not fallen back
+  to chance: the same statistic over the latest ``live_latest_windows`` windows (6), at the
+  held lag, ranked against the same pairings, has ``p ≤ live_latest_p`` (0.5). The second
+  condition can only turn "in sync" off, so the expected share of false "in sync" updates stays
+  at most ``live_alpha``; it lets the display say within about a minute that a coupling has
+  ended. Effect size ``(real − mean)/sd`` of the same surrogates; the leader is the role whose
+  heart moves first at the held lag, named only when in sync and ``|lag| ≥ leader_min_lag_s``.
 """
 
 from __future__ import annotations
@@ -117,6 +122,20 @@ class LiveSyncSnapshot:
     verdict: SyncVerdict
 
 
+@dataclass(frozen=True, slots=True)
+class _Test:
+    """One update's test: the block statistic against its surrogates, and the latest minute."""
+
+    stat: float
+    lag_s: float
+    chance: float
+    threshold: float
+    effect_size: float
+    n: int
+    p: float
+    p_latest: float
+
+
 class _Pool:
     """The trailing windows of both people and the block statistic of every block pairing.
 
@@ -128,8 +147,10 @@ class _Pool:
     length.
     """
 
-    def __init__(self, capacity: int, w: int, n_lags: int, k: int, h: int = 0) -> None:
+    def __init__(self, capacity: int, w: int, n_lags: int, k: int, h: int = 0,
+                 latest: int = 0) -> None:
         self.capacity, self.k, self.h = capacity, k, max(h, k)
+        self.latest = min(max(latest, 0), k)
         depth = self.h
         self.za = np.full((capacity, w), np.nan)
         self.zb = np.full((capacity, n_lags, w), np.nan)
@@ -138,6 +159,9 @@ class _Pool:
         self.rows = np.full((depth, capacity, n_lags), np.nan)
         self.cols = np.full((depth, capacity, n_lags), np.nan)
         self.peak = np.full((capacity, capacity), np.nan)
+        # The same statistic over the last ``latest`` windows only, at the same held lag.
+        self.peak_latest = np.full((capacity, capacity), np.nan)
+        self.latest_curve = np.full(n_lags, np.nan)
         self.block_curve = np.full(n_lags, np.nan)
         self.lag_curve = np.full(n_lags, np.nan)
         self.last_seq: int | None = None
@@ -165,6 +189,9 @@ class _Pool:
             self.cols[0] = np.nan
             self.peak[slot, :] = np.nan
             self.peak[:, slot] = np.nan
+            self.peak_latest[slot, :] = np.nan
+            self.peak_latest[:, slot] = np.nan
+            self.latest_curve = np.full_like(self.block_curve, np.nan)
             self.block_curve = np.full_like(self.block_curve, np.nan)
             self.lag_curve = np.full_like(self.block_curve, np.nan)
             return
@@ -177,6 +204,8 @@ class _Pool:
         slots = np.arange(cap)
         row_sum = np.zeros((cap, self.rows.shape[2]))
         col_sum = np.zeros_like(row_sum)
+        row_lat = np.zeros_like(row_sum)
+        col_lat = np.zeros_like(row_sum)
         row_long = np.zeros_like(row_sum)
         col_long = np.zeros_like(row_sum)
         row_n = np.zeros((cap, 1))
@@ -189,6 +218,9 @@ class _Pool:
             if d < k:
                 row_sum += r
                 col_sum += c
+            if d < self.latest:
+                row_lat += r
+                col_lat += c
             # The lag span takes the windows that exist among the last h (at least k of them).
             r_ok = np.isfinite(r[:, :1])
             c_ok = np.isfinite(c[:, :1])
@@ -206,6 +238,15 @@ class _Pool:
                                                     np.nan)
         self.peak[slot, :] = self._statistic(row_blk, row_lag)
         self.peak[:, slot] = self._statistic(col_blk, col_lag)
+        if self.latest:
+            row_r: NDArray[np.float64] = np.where(fresh, row_lat / self.latest, np.nan)
+            col_r: NDArray[np.float64] = np.where(fresh, col_lat / self.latest, np.nan)
+            # NaN where the long block is: a pairing is a surrogate of both or of neither.
+            self.peak_latest[slot, :] = np.where(np.isfinite(self.peak[slot, :]),
+                                                 self._statistic(row_r, row_lag), np.nan)
+            self.peak_latest[:, slot] = np.where(np.isfinite(self.peak[:, slot]),
+                                                 self._statistic(col_r, col_lag), np.nan)
+            self.latest_curve = row_r[slot]
         self.block_curve = row_blk[slot]
         self.lag_curve = row_lag[slot] if h > k else row_blk[slot]
 
@@ -218,14 +259,21 @@ class _Pool:
         out = np.take_along_axis(block, i[:, None], axis=1)[:, 0]
         return np.where(ok, out, np.nan)
 
-    def null(self, gap: int) -> NDArray[np.float64]:
-        """Block statistics of every pairing whose blocks share no data (finite only)."""
+    def null(self, gap: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Block and latest statistics of every pairing whose windows share no data.
+
+        Finite block statistics only; the latest statistic of the same pairings (NaN when
+        there is no latest test).
+        """
         if self.last_seq is None:
-            return np.empty(0)
+            return np.empty(0), np.empty(0)
         live = self.seq > self.last_seq - self.capacity
         far = np.abs(self.seq[:, None] - self.seq[None, :]) >= gap
-        vals: NDArray[np.float64] = self.peak[live[:, None] & live[None, :] & far]
-        return np.asarray(vals[np.isfinite(vals)], dtype=np.float64)
+        mask = live[:, None] & live[None, :] & far
+        vals: NDArray[np.float64] = self.peak[mask]
+        rec: NDArray[np.float64] = self.peak_latest[mask]
+        ok = np.isfinite(vals)
+        return (np.asarray(vals[ok], dtype=np.float64), np.asarray(rec[ok], dtype=np.float64))
 
 
 class LiveSynchrony:
@@ -239,7 +287,7 @@ class LiveSynchrony:
     Warm-up (defaults): the first window needs 30 s of both people plus the ±5 s lags and the
     5 s filter edge (about 45 s); the first block needs ``live_block_windows`` windows; the test
     needs at least ``1/live_alpha − 1`` = 99 surrogates, i.e. :attr:`windows_needed` windows
-    (about 3.5 min of data) — until then the verdict is ``"collecting"``.
+    (about 5 min after both straps start) — until then the verdict is ``"collecting"``.
 
     Parameters
     ----------
@@ -272,7 +320,7 @@ class LiveSynchrony:
         capacity = max(s.live_block_windows + self.gap_windows + 2,
                        round(s.live_pool_s / s.step_s))
         self._pool = _Pool(capacity, s.window_samples, 2 * s.lag_samples + 1,
-                           s.live_block_windows, s.live_lag_windows)
+                           s.live_block_windows, s.live_lag_windows, s.live_latest_windows)
         self._tracker = VerdictTracker()
         self.windows_total = 0
 
@@ -381,20 +429,20 @@ class LiveSynchrony:
                 self._last_start_k = last_k
         return self._snapshot(now_s, tuple(new))
 
-    def _test(self) -> tuple[float, float, float, float, float, int, float]:
-        """(statistic, lag_s, chance mean, threshold, effect size, n surrogates, p)."""
+    def _test(self) -> _Test:
+        """The block test and the latest-minute check of the newest update."""
         s = self.settings
         nan = float("nan")
         pool = self._pool
         curve, lag_curve = pool.block_curve, pool.lag_curve
         if not (np.all(np.isfinite(curve)) and np.all(np.isfinite(lag_curve))):
-            return nan, nan, nan, nan, nan, 0, nan
+            return _Test(nan, nan, nan, nan, nan, 0, nan, nan)
         stat = float(pool._statistic(curve[None, :], lag_curve[None, :])[0])
         lag = refined_lag(lag_curve, s.rate_hz)  # column L+τ: B shifted by +τ: τ > 0, A leads
-        null = self._pool.null(self.gap_windows)
+        null, null_latest = self._pool.null(self.gap_windows)
         n = int(null.size)
         if n < self.min_surrogates:
-            return stat, lag, nan, nan, nan, n, nan
+            return _Test(stat, lag, nan, nan, nan, n, nan, nan)
         mean = float(np.mean(null))
         sd = float(np.std(null, ddof=1))
         eff = (stat - mean) / sd if sd > 0 else nan
@@ -402,7 +450,14 @@ class LiveSynchrony:
         # p ≤ α ⇔ fewer than α(n+1) surrogates reach the statistic ⇔ it exceeds the c-th largest.
         c = math.floor(s.live_alpha * (n + 1) + 1e-9) - 1
         threshold = float(-np.partition(-null, c)[c])
-        return stat, lag, mean, threshold, eff, n, p
+        p_latest = nan
+        if pool.latest and np.all(np.isfinite(pool.latest_curve)):
+            latest = float(pool._statistic(pool.latest_curve[None, :], lag_curve[None, :])[0])
+            ok = np.isfinite(null_latest)
+            m = int(np.count_nonzero(ok))
+            if m and math.isfinite(latest):
+                p_latest = (int(np.count_nonzero(null_latest[ok] >= latest)) + 1) / (m + 1)
+        return _Test(stat, lag, mean, threshold, eff, n, p, p_latest)
 
     def _snapshot(self, now_s: float, new: tuple[SyncWindow, ...]) -> LiveSyncSnapshot:
         s = self.settings
@@ -411,9 +466,15 @@ class LiveSynchrony:
         if latest is not None and now_s - latest.t_s > (
                 s.window_s + s.max_lag_s + s.live_edge_s + 3 * s.step_s):
             status = "gap"
-        stat, lag, chance, threshold, eff, n, p = self._test()
+        t = self._test()
+        stat, lag, chance, threshold, eff, n, p = (t.stat, t.lag_s, t.chance, t.threshold,
+                                                   t.effect_size, t.n, t.p)
         decided = np.isfinite(p) and status == "ok"
-        above = bool(decided and p <= s.live_alpha)
+        passed = bool(decided and p <= s.live_alpha)
+        # The latest minute must not have fallen back to chance (see the module notes).
+        latest_at_chance = bool(passed and self._pool.latest
+                                and not (t.p_latest <= s.live_latest_p))
+        above = passed and not latest_at_chance
         if status == "gap" and self._tracker.updates:
             state = GAP
         elif not decided:
@@ -430,6 +491,8 @@ class LiveSynchrony:
             effect_size=eff if decided else float("nan"),
             p_value=p if decided else float("nan"), n_surrogates=n if decided else 0,
             p_at_floor=bool(decided and abs(p - p_floor(n)) < 1e-12),
+            latest_at_chance=latest_at_chance,
+            latest_p=t.p_latest if decided else float("nan"),
             in_sync_pct=pct, updates=updates, windows=self.windows_total)
         return LiveSyncSnapshot(
             t_s=now_s, roles=self.roles, status=status, window=latest, new_windows=new,

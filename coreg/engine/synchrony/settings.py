@@ -54,13 +54,20 @@ class SyncSettings:
     baseline_s
         Live: span of the breathing-band analysis shown beside the verdict.
     live_block_windows
-        Live: the test's block, in windows (24 windows = two minutes of window starts, 145 s
-        of data).
+        Live: the test's block, in windows (36 windows = three minutes of window starts,
+        205 s of data).
     live_lag_windows
         Live: the lag of the test is held from the mean curve of up to this many latest windows
-        (48 = 4 min; at least ``live_block_windows`` of them); ``0``: the block's own peak.
+        (60 = 5 min; at least ``live_block_windows`` of them); ``0``: the block's own peak.
     live_pool_s
         Live: the trailing span whose block pairings form the chance distribution.
+    live_latest_windows, live_latest_p
+        Live: the latest-minute check. The same statistic over only the latest
+        ``live_latest_windows`` windows (6 = 55 s of data), at the held lag, ranked against the
+        same pairings; "in sync" also needs its p to be at most ``live_latest_p`` (0.5: the
+        latest minute is not below chance's median). It can only turn "in sync" off, so the
+        false-alarm rate stays at most ``live_alpha``; it says within about a minute that a
+        coupling has ended, which the long block alone says only after minutes. ``0``: no check.
     live_alpha
         Live: per-update significance level of "in sync" (the expected share of false "in sync"
         updates between uncoupled people).
@@ -86,10 +93,12 @@ class SyncSettings:
     seed: int = 0
     baseline_s: float = 300.0
     live_edge_s: float = 5.0
-    live_block_windows: int = 24
-    live_lag_windows: int = 48
+    live_block_windows: int = 36
+    live_lag_windows: int = 60
+    live_latest_windows: int = 6
+    live_latest_p: float = 0.5
     live_pool_s: float = 600.0
-    live_alpha: float = 0.02
+    live_alpha: float = 0.01
     leader_min_lag_s: float = 1.0
 
     def __post_init__(self) -> None:
@@ -110,6 +119,10 @@ class SyncSettings:
             raise InputError("synchrony alpha must lie in (0, 1)")
         if self.live_block_windows < 1 or self.live_lag_windows < 0:
             raise InputError("synchrony live_block_windows must be at least 1")
+        if not 0 <= self.live_latest_windows <= self.live_block_windows:
+            raise InputError("synchrony live_latest_windows must lie in [0, live_block_windows]")
+        if not 0 < self.live_latest_p <= 1:
+            raise InputError("synchrony live_latest_p must lie in (0, 1]")
 
     @property
     def window_samples(self) -> int:

@@ -45,6 +45,12 @@ class SyncVerdict:
     p_at_floor
         True when no surrogate reached the real value, i.e. ``p_value == 1 / (n + 1)``: p is
         then only known to be at most that (quote it as ``p < 1/(n+1)``).
+    latest_at_chance
+        True when the block test passed (``p_value ≤ live_alpha``) but the latest minute's
+        statistic is back at chance (its p above ``live_latest_p``): the state is then
+        ``"not_in_sync"`` — a coupling that has just ended.
+    latest_p
+        p of the latest minute's statistic against the same pairings (NaN when not computed).
     in_sync_pct
         Share (%) of updates that said ``"in_sync"``, counted from the first update that could
         say anything (``in_sync`` or ``not_in_sync``; gaps after that count as not in sync);
@@ -66,6 +72,8 @@ class SyncVerdict:
     in_sync_pct: float
     updates: int
     windows: int
+    latest_at_chance: bool = False
+    latest_p: float = math.nan
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
