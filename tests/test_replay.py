@@ -18,7 +18,7 @@ from coreg.session.figures import SessionFigures
 from coreg.session.replay import SPEEDS, ReplaySession
 from devices.types import RRSample
 
-DURATION_S = 200.0
+DURATION_S = 300.0  # the synchrony block (36 windows) completes at ~220 s
 
 
 def _live(path: Path) -> tuple[SessionFigures, dict[str, np.ndarray]]:
