@@ -1,7 +1,7 @@
 """Validate the LIVE synchrony verdict (issue 15) on two simulators and real unrelated pairs.
 
 Run: ``nice -n 10 .venv/bin/python benchmarks/live_sync_validation.py [--dyads 100]``
-(``--designs`` also compares alternative designs on fewer dyads; ``--quick`` for a smoke run).
+(``--quick`` for a smoke run; ``live_sync_designs.py`` compares alternative designs).
 
 Every dyad is driven through :class:`coreg.engine.synchrony.LiveSynchrony` exactly as the live
 session drives it: the beats known at each 5-s update (the trailing 420 s), one update every 5 s.
