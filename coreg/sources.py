@@ -22,16 +22,18 @@ Heavy modules (the simulator, bleak) are imported only when a source of that kin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from coreg.errors import InputError
-from devices.types import DeviceInfo, Source
+from devices.types import DeviceInfo, Message, Source
 
 if TYPE_CHECKING:
     from devices.ble import BleStrap, EmulatedBleStrap
     from devices.lsl import LslSource
+    from devices.sim.run import SimulationRun, SimulationTruth
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,25 @@ class SourceSpec:
         return self.kind in ("sim", "ble-sim")
 
 
+class SimulationHeader(TypedDict):
+    """The recording header's ``simulation`` block (see :func:`simulation_header`)."""
+
+    scenario: str | dict[str, str]
+    seed: int | dict[str, int]
+    truth: SimulationTruth | dict[str, SimulationTruth]
+
+
+class RoleHeader(TypedDict, total=False):
+    """One role's device description in the recording header (see ``header_roles``)."""
+
+    name: str
+    model: str
+    address: str
+    simulated: bool
+    src: str
+    lsl: object
+
+
 @dataclass(slots=True)
 class ResolvedSources:
     """The sources of a session and what the recording header needs to know about them.
@@ -87,19 +108,19 @@ class ResolvedSources:
     sources: dict[str, Source]
     info: dict[str, DeviceInfo]
     specs: dict[str, SourceSpec]
-    simulation: dict[str, Any] | None = None
+    simulation: SimulationHeader | None = None
     realtime: bool = True
     start_s: float = 0.0
-    runs: dict[str, Any] = field(default_factory=dict)
+    runs: dict[str, SimulationRun] = field(default_factory=dict)
 
     @property
     def simulated(self) -> bool:
         """True if any role is simulated (the UI then shows SIMULATED)."""
         return any(spec.simulated for spec in self.specs.values())
 
-    def header_roles(self) -> dict[str, dict[str, Any]]:
+    def header_roles(self) -> dict[str, RoleHeader]:
         """Role descriptions for the recording header."""
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, RoleHeader] = {}
         for role, info in self.info.items():
             out[role] = {
                 "name": info.name,
@@ -164,7 +185,7 @@ def default_specs(client: str | None, therapist: str | None) -> dict[str, Source
     return specs
 
 
-def _simulate(scenario: str, duration_s: float, seed: int) -> Any:
+def _simulate(scenario: str, duration_s: float, seed: int) -> SimulationRun:
     from devices import sim
 
     names = sim.SCENARIOS
@@ -185,7 +206,7 @@ def resolve(
     seed: int = 1,
     realtime: bool = True,
     start_s: float = 0.0,
-    run: Any = None,
+    run: SimulationRun | None = None,
     ble_clock: Callable[[], float] | None = None,
     ble_speed: float = 1.0,
     ble_origin_s: float | None = None,
@@ -239,8 +260,8 @@ def resolve(
     # A simulated run needs a little slack so the session's last seconds still have data.
     sim_duration_s += 5.0 if duration_s else 0.0
     given_run = run
-    runs: dict[str, Any] = {}
-    role_runs: dict[str, Any] = {}  # role -> the simulated run behind it (sim and ble-sim)
+    runs: dict[str, SimulationRun] = {}
+    role_runs: dict[str, SimulationRun] = {}  # role -> the simulated run behind it
     sources: dict[str, Source] = {}
     info: dict[str, DeviceInfo] = {}
     for role, spec in active.items():
@@ -256,7 +277,7 @@ def resolve(
             else:
                 sim_role = role
             role_sources = sim_run.sources(realtime=realtime, start_s=start_s)
-            src = role_sources[sim_role]
+            src: Source = role_sources[sim_role]
             if sim_role != role:
                 src = _Renamed(src, role)
             # Stop the run's other sources we do not use, lazily: they were never iterated.
@@ -267,13 +288,12 @@ def resolve(
             sources[role] = _open_lsl(spec, role)
             info[role] = sources[role].info
         else:
-            kwargs: dict[str, Any] = {}
             if spec.kind == "ble-sim":
-                kwargs = {"duration_s": sim_duration_s, "simulation": given_run,
-                          "speed": ble_speed, "origin_s": ble_origin_s, "base_seed": seed}
-                if ble_clock is not None:
-                    kwargs["clock"] = ble_clock
-            strap = _open_ble(spec, role, **kwargs)
+                strap = _open_ble(spec, role, _EmulatedSettings(
+                    duration_s=sim_duration_s, simulation=given_run, speed=ble_speed,
+                    origin_s=ble_origin_s, base_seed=seed, clock=ble_clock))
+            else:
+                strap = _open_ble(spec, role)
             sources[role] = strap
             info[role] = strap.info
             if spec.kind == "ble-sim":
@@ -289,22 +309,24 @@ def resolve(
 
 
 def _align_simulations(specs: Mapping[str, SourceSpec], sources: Mapping[str, Source],
-                       role_runs: Mapping[str, Any], sim_origin_s: float | None) -> None:
-    remote = next((getattr(s, "sim_origin", None) for s in sources.values()
-                   if getattr(s, "sim_origin", None) is not None), None)
+                       role_runs: Mapping[str, SimulationRun], sim_origin_s: float | None) -> None:
+    from devices.lsl import LslSource
+
+    remote = next((s.sim_origin for s in sources.values()
+                   if isinstance(s, LslSource) and s.sim_origin is not None), None)
     for role, spec in specs.items():
         run = role_runs.get(role)
         if spec.kind != "sim" or run is None:
             continue
-        if (remote is not None and remote.get("scenario") == run.scenario
-                and remote.get("seed") == run.seed):
+        if (remote is not None and remote["scenario"] == run.scenario
+                and remote["seed"] == run.seed):
             log.info("simulated %s aligned to the LSL sender's %s run", role, run.scenario)
             run.align_origin(float(remote["origin_host_s"]))
         elif sim_origin_s is not None:
             run.align_origin(sim_origin_s)
 
 
-def simulation_header(role_runs: Mapping[str, Any]) -> dict[str, Any] | None:
+def simulation_header(role_runs: Mapping[str, SimulationRun]) -> SimulationHeader | None:
     """The recording header's ``simulation`` block for the simulated runs behind the roles.
 
     One run (one simulated person or one simulated dyad) gives ``{"scenario", "seed",
@@ -316,7 +338,8 @@ def simulation_header(role_runs: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     # Runs of the same scenario and seed are the same simulation (each emulated strap of a
     # dyad simulates it for itself).
-    distinct: dict[tuple[str, int], Any] = {(r.scenario, r.seed): r for r in role_runs.values()}
+    distinct: dict[tuple[str, int], SimulationRun] = {(r.scenario, r.seed): r
+                                                      for r in role_runs.values()}
     if len(distinct) == 1:
         (one,) = distinct.values()
         return {"scenario": one.scenario, "seed": one.seed, "truth": one.truth}
@@ -325,7 +348,8 @@ def simulation_header(role_runs: Mapping[str, Any]) -> dict[str, Any] | None:
     same_scenario = len({r.scenario for r in distinct.values()}) < len(distinct)
     truth = {(f"{r.scenario}:{r.seed}" if same_scenario else r.scenario): r.truth
              for r in distinct.values()}
-    seed: Any = next(iter(seeds.values())) if len(set(seeds.values())) == 1 else seeds
+    seed: int | dict[str, int] = (next(iter(seeds.values())) if len(set(seeds.values())) == 1
+                                  else seeds)
     return {"scenario": scenarios, "seed": seed, "truth": truth}
 
 
@@ -335,10 +359,28 @@ def _open_lsl(spec: SourceSpec, role: str) -> LslSource:
     return LslSource(spec.target, role)
 
 
-def _open_ble(spec: SourceSpec, role: str, **kwargs: Any) -> BleStrap | EmulatedBleStrap:
+@dataclass(frozen=True, slots=True)
+class _EmulatedSettings:
+    """What a ``ble-sim`` strap is opened with (see :func:`resolve`)."""
+
+    duration_s: float
+    simulation: SimulationRun | None
+    speed: float
+    origin_s: float | None
+    base_seed: int
+    clock: Callable[[], float] | None  # None: the host monotonic clock
+
+
+def _open_ble(spec: SourceSpec, role: str,
+              emulated: _EmulatedSettings | None = None) -> BleStrap | EmulatedBleStrap:
     from devices.ble import open_source
 
-    return open_source(spec.text, role, **kwargs)
+    if emulated is None:
+        return open_source(spec.text, role)
+    return open_source(spec.text, role, duration_s=emulated.duration_s,
+                       simulation=emulated.simulation, speed=emulated.speed,
+                       origin_s=emulated.origin_s, base_seed=emulated.base_seed,
+                       clock=emulated.clock or time.monotonic)
 
 
 class _Renamed:
@@ -349,7 +391,7 @@ class _Renamed:
         self.source_id = source_id
         self.info = inner.info
 
-    async def __aiter__(self) -> Any:
+    async def __aiter__(self) -> AsyncIterator[Message]:
         from dataclasses import replace
 
         async for message in self._inner:

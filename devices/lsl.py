@@ -42,8 +42,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, Protocol, TypedDict
 
 from devices.errors import DeviceError
 from devices.types import DeviceEvent, DeviceInfo, EventKind, Message, RRSample
@@ -68,7 +68,94 @@ CORRECTION_MEDIAN_OF = 5
 SILENCE_S = 6.0
 
 
-def load_pylsl() -> Any:
+# pylsl ships no type information: the module is Any. The protocols below say what coreg uses
+# of its objects (pylsl 1.16/1.17), so the code that handles them is checked.
+class _XmlElement(Protocol):
+    """A ``pylsl.XMLElement`` (a node of a stream's ``desc``)."""
+
+    def child(self, name: str) -> _XmlElement: ...
+    def child_value(self, name: str) -> str: ...
+    def empty(self) -> bool: ...
+    def append_child(self, name: str) -> _XmlElement: ...
+    def append_child_value(self, name: str, value: str) -> _XmlElement: ...
+
+
+class _StreamInfo(Protocol):
+    """A ``pylsl.StreamInfo``, resolved (no ``desc``) or read from an inlet (full)."""
+
+    def name(self) -> str: ...
+    def type(self) -> str: ...
+    def source_id(self) -> str: ...
+    def uid(self) -> str: ...
+    def hostname(self) -> str: ...
+    def desc(self) -> _XmlElement: ...
+    def get_channel_units(self) -> list[str] | None: ...
+
+
+class _Inlet(Protocol):
+    """A ``pylsl.StreamInlet``: what both inlets (RR and events) are asked."""
+
+    def open_stream(self, timeout: float) -> None: ...
+    def close_stream(self) -> None: ...
+    def info(self, timeout: float) -> _StreamInfo: ...
+    def time_correction(self, timeout: float) -> float: ...
+
+
+class _RRInlet(_Inlet, Protocol):
+    """The inlet of a numeric RR/IBI stream: samples are lists of floats."""
+
+    def pull_sample(self, timeout: float) -> tuple[list[float] | None, float | None]: ...
+    def pull_chunk(self, timeout: float) -> tuple[list[list[float]], list[float]]: ...
+
+
+class _MarkerInlet(_Inlet, Protocol):
+    """The inlet of an events (``Markers``, string) stream: other senders' markers are free."""
+
+    def pull_chunk(self, timeout: float) -> tuple[list[list[object]], list[float]]: ...
+
+
+class _LslClock(Protocol):
+    """The pylsl module, as far as its clock goes."""
+
+    def local_clock(self) -> float: ...
+
+
+class SimulationOrigin(TypedDict):
+    """A simulated strap's run, as published with its stream: scenario, seed and simulation
+    time 0 on the host monotonic clock (of the sender, or mapped onto the receiver's)."""
+
+    scenario: str
+    seed: int
+    origin_host_s: float
+
+
+class _RRIdentity(TypedDict):
+    name: str
+    type: str
+    source_id: str
+    uid: str
+    channel_format: str
+    unit: str
+
+
+class _EventsIdentity(TypedDict):
+    name: str
+    type: str
+    source_id: str
+    uid: str
+
+
+class OutletIdentity(TypedDict):
+    """What identifies the two outlets of a strap on the network (``coreg stream`` prints it
+    and the recording header keeps it)."""
+
+    rr: _RRIdentity
+    events: _EventsIdentity
+    hostname: str
+    host_minus_lsl_s: float
+
+
+def load_pylsl() -> Any:  # the pylsl module, untyped
     """Import pylsl, or raise one clear line telling how to install it.
 
     Raises
@@ -83,7 +170,7 @@ def load_pylsl() -> Any:
     return pylsl
 
 
-def host_minus_lsl_s(pylsl: Any, probes: int = 5) -> float:
+def host_minus_lsl_s(pylsl: _LslClock, probes: int = 5) -> float:
     """The host monotonic clock minus the LSL clock, in s (0 within a microsecond on Linux).
 
     Each probe reads the monotonic clock around one ``local_clock`` call; the tightest bracket
@@ -140,12 +227,12 @@ class StrapOutlets:
         coreg's version, written into the stream metadata.
     simulation
         For a simulated strap: ``{"scenario", "seed", "origin_host_s"}`` (simulation time 0
-        on the host clock), published so a receiver can play the other role of the same
-        simulated dyad in step (see :class:`LslSource`).
+        on the host clock; a :class:`SimulationOrigin`), published so a receiver can play the
+        other role of the same simulated dyad in step (see :class:`LslSource`).
     """
 
     def __init__(self, name: str, role: str, info: DeviceInfo, device_key: str,
-                 app_version: str, simulation: dict[str, Any] | None = None) -> None:
+                 app_version: str, simulation: Mapping[str, object] | None = None) -> None:
         self._pylsl = pylsl = load_pylsl()
         self.name = name
         self.role = role
@@ -172,18 +259,18 @@ class StrapOutlets:
             coreg.append_child_value("rr_stream", name)
             coreg.append_child_value("events_stream", name + EVENTS_SUFFIX)
             if simulation is not None:
+                scenario, seed, origin_host_s = _simulation_fields(simulation)
                 sim = coreg.append_child("simulation")
-                sim.append_child_value("scenario", str(simulation["scenario"]))
-                sim.append_child_value("seed", str(int(simulation["seed"])))
-                sim.append_child_value(
-                    "origin_lsl_s", repr(self.to_lsl_s(float(simulation["origin_host_s"]))))
+                sim.append_child_value("scenario", scenario)
+                sim.append_child_value("seed", str(seed))
+                sim.append_child_value("origin_lsl_s", repr(self.to_lsl_s(origin_host_s)))
         self._rr = pylsl.StreamOutlet(rr_info)
         self._events = pylsl.StreamOutlet(ev_info)
         self._lock = threading.Lock()
         self.beats_pushed = 0
         self.events_pushed = 0
         full = self._rr.get_info()
-        self.identity: dict[str, Any] = {
+        self.identity: OutletIdentity = {
             "rr": {"name": name, "type": RR_TYPE, "source_id": self.rr_source_id,
                    "uid": full.uid(), "channel_format": "double64", "unit": "ms"},
             "events": {"name": name + EVENTS_SUFFIX, "type": EVENTS_TYPE,
@@ -206,7 +293,7 @@ class StrapOutlets:
                     self._rr.push_sample([float(rr)], self.to_lsl_s(t_s))
                     self.beats_pushed += 1
             else:
-                payload: dict[str, Any] = {"event": str(message.kind)}
+                payload: dict[str, object] = {"event": str(message.kind)}
                 if message.value is not None:
                     payload["value"] = message.value
                 if message.detail:
@@ -219,6 +306,23 @@ class StrapOutlets:
         with self._lock:
             self._rr = None
             self._events = None
+
+
+def _simulation_fields(simulation: Mapping[str, object]) -> tuple[str, int, float]:
+    """``(scenario, seed, origin_host_s)`` of a :class:`SimulationOrigin`-shaped mapping.
+
+    Raises
+    ------
+    DeviceError
+        A field is missing or not a number where one is needed.
+    """
+    seed, origin = simulation.get("seed"), simulation.get("origin_host_s")
+    if not isinstance(seed, int | float | str) or not isinstance(origin, int | float | str):
+        raise DeviceError(f"simulation to publish needs a seed and an origin: {simulation!r}")
+    try:
+        return str(simulation.get("scenario")), int(seed), float(origin)
+    except ValueError as exc:
+        raise DeviceError(f"simulation to publish: {exc}") from exc
 
 
 def parse_event_marker(text: object) -> tuple[EventKind, float | None, str] | None:
@@ -246,7 +350,7 @@ def parse_event_marker(text: object) -> tuple[EventKind, float | None, str] | No
     return kind, value, detail if isinstance(detail, str) else str(detail)
 
 
-def _channel_unit(info: Any) -> str:
+def _channel_unit(info: _StreamInfo) -> str:
     with contextlib.suppress(Exception):
         units = info.get_channel_units()
         if units and units[0]:
@@ -305,7 +409,7 @@ class LslSource:
         self.bad_values = 0
         self.connections = 0
         #: ``{"scenario", "seed", "origin_host_s"}`` when the sender streams a simulated strap.
-        self.sim_origin: dict[str, Any] | None = None
+        self.sim_origin: SimulationOrigin | None = None
         if resolve_wait_s > 0:
             found = self._pylsl.resolve_byprop("name", stream_name, 1, resolve_wait_s)
             if found:
@@ -313,11 +417,11 @@ class LslSource:
             else:
                 log.warning("no LSL stream named %r yet; waiting for it", stream_name)
 
-    def _peek(self, stream_info: Any) -> None:
+    def _peek(self, stream_info: _StreamInfo) -> None:
         """Read the full metadata once (resolved infos carry no ``desc``) to fill :attr:`info`
         and :attr:`sim_origin` before the session writes its header."""
         pylsl = self._pylsl
-        inlet = pylsl.StreamInlet(stream_info, max_buflen=1, recover=False)
+        inlet: _Inlet = pylsl.StreamInlet(stream_info, max_buflen=1, recover=False)
         try:
             full = inlet.info(timeout=3.0)
             correction_s = float(inlet.time_correction(timeout=3.0))
@@ -338,7 +442,7 @@ class LslSource:
         except (ValueError, RuntimeError):
             self.sim_origin = None
 
-    def _device_info(self, stream_info: Any) -> DeviceInfo:
+    def _device_info(self, stream_info: _StreamInfo) -> DeviceInfo:
         model, manufacturer, role = "LSL stream", "", ""
         with contextlib.suppress(Exception):
             desc = stream_info.desc()
@@ -417,11 +521,11 @@ class LslSource:
             lost_before = True
             emit(self._event(EventKind.DISCONNECTED, detail=f"LSL stream {self.stream_name} lost"))
 
-    def _serve(self, stream_info: Any, emit: Callable[[Message | None], None]) -> None:
+    def _serve(self, stream_info: _StreamInfo, emit: Callable[[Message | None], None]) -> None:
         """Pull one connection until the stream is lost or the source stopped."""
         pylsl = self._pylsl
         try:
-            inlet = pylsl.StreamInlet(stream_info, max_buflen=360, recover=False)
+            inlet: _RRInlet = pylsl.StreamInlet(stream_info, max_buflen=360, recover=False)
             inlet.open_stream(timeout=5.0)
             full = inlet.info(timeout=5.0)
             correction_s = float(inlet.time_correction(timeout=5.0))
@@ -456,7 +560,7 @@ class LslSource:
             with contextlib.suppress(Exception):
                 inlet.close_stream()
 
-    def _refresh_correction(self, inlet: Any, correction: list[float],
+    def _refresh_correction(self, inlet: _Inlet, correction: list[float],
                             done: threading.Event) -> None:
         pylsl = self._pylsl
         # Each estimate is off by up to half its probe's round trip, which a busy machine or
@@ -469,8 +573,9 @@ class LslSource:
                 correction[0] = sorted(recent)[len(recent) // 2]
                 self.time_correction_s = correction[0]
 
-    def _pull(self, inlet: Any, full: Any, correction: list[float], scale: float | None,
-              events: Any, emit: Callable[[Message | None], None]) -> None:
+    def _pull(self, inlet: _RRInlet, full: _StreamInfo, correction: list[float],
+              scale: float | None, events: _MarkerInlet | None,
+              emit: Callable[[Message | None], None]) -> None:
         pylsl = self._pylsl
         contact: bool | None = None
         last_data_s = time.monotonic()
@@ -485,7 +590,7 @@ class LslSource:
                 values, stamps = inlet.pull_chunk(timeout=0.0) if first is not None else ([], [])
             except pylsl.util.LostError:
                 break
-            if first is not None:
+            if first is not None and first_stamp is not None:  # pylsl gives both or neither
                 values, stamps = [first, *values], [first_stamp, *stamps]
             now = time.monotonic()
             if not values:
@@ -516,7 +621,7 @@ class LslSource:
         return RRSample(self.source_id, t_s, (rr_ms,), max(1, round(60000.0 / rr_ms)),
                         contact, b"")
 
-    def _open_events(self, full: Any) -> Any:
+    def _open_events(self, full: _StreamInfo) -> _MarkerInlet | None:
         pylsl = self._pylsl
         sid = full.source_id()
         if not sid:
@@ -525,13 +630,13 @@ class LslSource:
         if not found:
             return None
         try:
-            inlet = pylsl.StreamInlet(found[0], max_buflen=360, recover=False)
+            inlet: _MarkerInlet = pylsl.StreamInlet(found[0], max_buflen=360, recover=False)
             inlet.open_stream(timeout=2.0)
         except (pylsl.util.LostError, pylsl.util.TimeoutError):
             return None
         return inlet
 
-    def _pull_events(self, inlet: Any, correction_s: float, contact: bool | None,
+    def _pull_events(self, inlet: _MarkerInlet, correction_s: float, contact: bool | None,
                      emit: Callable[[Message | None], None]) -> bool | None:
         pylsl = self._pylsl
         try:

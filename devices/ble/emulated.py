@@ -7,7 +7,7 @@ import logging
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from devices.ble.backends import BleBackend
 from devices.ble.strap import BACKOFF_INITIAL_S, BACKOFF_MAX_S, BleStrap
@@ -16,8 +16,19 @@ from devices.types import DeviceEvent, DeviceInfo, Message, RRSample
 
 if TYPE_CHECKING:
     from devices.peripheral import EmulatedStrap
+    from devices.sim.run import SimulationRun
 
 logger = logging.getLogger(__name__)
+
+
+class _StrapSettings(TypedDict):
+    """The keyword arguments of the inner :class:`BleStrap` other than its role and address."""
+
+    clock: Callable[[], float]
+    backoff_initial_s: float
+    backoff_max_s: float
+    connect_timeout_s: float
+    scan_timeout_s: float
 
 
 class EmulatedBleStrap:
@@ -70,7 +81,7 @@ class EmulatedBleStrap:
         base_seed: int | None = None,
         speed: float = 1.0,
         duration_s: float = 4 * 3600.0,
-        simulation: Any = None,
+        simulation: SimulationRun | None = None,
         origin_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         backoff_initial_s: float = BACKOFF_INITIAL_S,
@@ -88,14 +99,15 @@ class EmulatedBleStrap:
         self.duration_s = duration_s
         self.origin_s = origin_s
         self._clock = clock
-        self._strap_kwargs: dict[str, Any] = {
+        self._strap_kwargs: _StrapSettings = {
             "clock": clock,
             "backoff_initial_s": backoff_initial_s,
             "backoff_max_s": backoff_max_s,
             "connect_timeout_s": connect_timeout_s,
             "scan_timeout_s": 5.0,
         }
-        self.simulation: Any = simulation if simulation is not None else self._simulate()
+        self.simulation: SimulationRun | None = (simulation if simulation is not None
+                                                 else self._simulate())
         self.name = f"coreg emulated HR ({source_id})"
         crc = zlib.crc32(b"ble-sim:" + source_id.encode())
         self.address = f"F0:C0:4E:{(crc >> 16) & 0xFF:02X}:{(crc >> 8) & 0xFF:02X}:{crc & 0xFF:02X}"
@@ -119,7 +131,7 @@ class EmulatedBleStrap:
         # faster than real time, its ~2 s import would cost minutes of the session.
         import devices.peripheral  # noqa: F401
 
-    def _simulate(self) -> Any:
+    def _simulate(self) -> SimulationRun | None:
         """Run ``devices.sim`` for the scenario (None when the simulator is not installed)."""
         try:
             from devices.sim import SCENARIOS, simulate

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from devices.ble.addressing import parse_emulated_src
 from devices.ble.backends import PLATFORM, BleBackend
 from devices.ble.emulated import EmulatedBleStrap
 from devices.ble.strap import BleStrap
 from devices.errors import DeviceError
+
+if TYPE_CHECKING:
+    from devices.sim.run import SimulationRun
 
 
 def open_source(
@@ -23,7 +26,7 @@ def open_source(
     seed: int | None = None,
     base_seed: int | None = None,
     duration_s: float = 4 * 3600.0,
-    simulation: Any = None,
+    simulation: SimulationRun | None = None,
     origin_s: float | None = None,
 ) -> BleStrap | EmulatedBleStrap:
     """Open a BLE source from a ``SRC`` spelling.

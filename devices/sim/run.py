@@ -7,7 +7,7 @@ import heapq
 import json
 import zlib
 from collections.abc import Iterator, Mapping
-from typing import Any, cast
+from typing import TypedDict, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,6 +56,29 @@ def device_info(role: str, scenario: str, seed: int) -> DeviceInfo:
     )
 
 
+class SimulationTruth(TypedDict):
+    """The ground truth of a run, in plain JSON types (see :func:`simulate_people`)."""
+
+    scenario: str
+    seed: int
+    duration_s: float
+    coupling: float
+    lag_s: float | None
+    leader: str | None
+    follower: str | None
+    coupling_intervals: list[list[float]]
+    breathing_rate_bpm: dict[str, float]
+    pacer: dict[str, list[list[float]]]
+    resonance_rate_bpm: dict[str, float]
+    mean_hr_bpm: dict[str, float]
+    artifacts: dict[str, dict[str, list[int]]]
+    contact_loss: dict[str, list[list[float]]]
+    disconnects: dict[str, list[list[float]]]
+    lost_notifications: dict[str, int]
+    persons: dict[str, dict[str, object]]
+    straps: dict[str, dict[str, object]]
+
+
 class SimulationRun:
     """The result of one simulation: everything a session or a test needs.
 
@@ -88,7 +111,7 @@ class SimulationRun:
         seed: int,
         duration_s: float,
         roles: tuple[str, ...],
-        truth: dict[str, Any],
+        truth: SimulationTruth,
         info: dict[str, DeviceInfo],
         beats: dict[str, BeatTruth],
         persons: dict[str, PersonParams],
@@ -237,7 +260,7 @@ def simulate_people(
             straps or StrapParams())
         strap_out[r] = emulate_strap(rng, beats[r], strap_params[r], duration_s, r, info[r].name)
     coupled = coupling is not None and coupling.strength > 0
-    truth: dict[str, Any] = {
+    truth: SimulationTruth = {
         "scenario": scenario,
         "seed": int(seed),
         "duration_s": float(duration_s),
@@ -257,6 +280,8 @@ def simulate_people(
         "persons": {r: dataclasses.asdict(persons[r]) for r in roles},
         "straps": {r: dataclasses.asdict(strap_params[r]) for r in roles},
     }
-    truth = json.loads(json.dumps(truth))  # plain JSON types only (lists, not tuples)
+    # Plain JSON types only: the tuples inside the settings and windows become lists, which is
+    # what the TypedDict says they are.
+    truth = json.loads(json.dumps(truth))
     return SimulationRun(scenario, int(seed), float(duration_s), roles, truth, info, beats,
                          dict(persons), mods, strap_out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TypedDict, Unpack
 
 import numpy as np
 
@@ -45,7 +45,18 @@ def draw_person(seed: int, role: str) -> PersonParams:
     )
 
 
-def draw_strap(seed: int, role: str, **faults: Any) -> StrapParams:
+class StrapFaults(TypedDict, total=False):
+    """The fault settings of a :class:`~devices.sim.strap.StrapParams` a scenario may give."""
+
+    ectopic_rate: float
+    missed_rate: float
+    extra_rate: float
+    lost_notification_rate: float
+    contact_loss: tuple[tuple[float, float], ...]
+    disconnects: tuple[tuple[float, float], ...]
+
+
+def draw_strap(seed: int, role: str, **faults: Unpack[StrapFaults]) -> StrapParams:
     """Strap settings drawn from ``(seed, role)`` (battery, clock drift) plus the given faults."""
     rng = role_rng(seed, role, 3)
     return StrapParams(
@@ -79,7 +90,7 @@ class Scenario:
 
 def _dyad(name: str, duration_s: float, seed: int, coupling: Coupling | None = None,
           pacer: tuple[tuple[float, float], ...] = (),
-          faults: dict[str, dict[str, Any]] | None = None) -> SimulationRun:
+          faults: dict[str, StrapFaults] | None = None) -> SimulationRun:
     persons = {r: replace(draw_person(seed, r), pacer=pacer) for r in DYAD}
     faults = faults or {}
     straps = {r: draw_strap(seed, r, **faults.get(r, {})) for r in DYAD}
@@ -109,7 +120,7 @@ def switching_intervals(duration_s: float) -> tuple[tuple[float, float], ...]:
     return tuple(out)
 
 
-def _dropout_faults(duration_s: float) -> dict[str, dict[str, Any]]:
+def _dropout_faults(duration_s: float) -> dict[str, StrapFaults]:
     c0 = 0.25 * duration_s
     d0 = 0.6 * duration_s
     return {
@@ -121,7 +132,7 @@ def _dropout_faults(duration_s: float) -> dict[str, dict[str, Any]]:
     }
 
 
-_ARTIFACTS = {"ectopic_rate": 0.01, "missed_rate": 0.01, "extra_rate": 0.01}
+_ARTIFACTS: StrapFaults = {"ectopic_rate": 0.01, "missed_rate": 0.01, "extra_rate": 0.01}
 
 #: Therapist leads the client by 3 s.
 COUPLED = Coupling(leader="therapist", follower="client", strength=0.7, lag_s=3.0)
