@@ -6,7 +6,10 @@ import argparse
 import json
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coreg.engine.summary import RecordingSummary
 
 
 def add_parser(sub: Any) -> None:
@@ -50,7 +53,7 @@ def _fmt(value: Any, pattern: str) -> str:
     return pattern.format(value)
 
 
-def format_table(summary: dict[str, Any], path: str) -> str:
+def format_table(summary: RecordingSummary, path: str) -> str:
     """The readable table printed without ``--json``."""
     roles = list(summary["roles"])
     lines = [f"{path} — {summary['duration_s'] / 60:.1f} min"]

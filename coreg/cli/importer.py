@@ -39,7 +39,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Import, then print one line describing what was written."""
     from coreg.errors import InputError
-    from coreg.recording.importers import import_recording
+    from coreg.recording.importers import import_recording, imported_block
     from coreg.recording.index import person_header
 
     if args.xdf:
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         header = import_xdf(args.xdf, args.output, args.client, args.therapist,
                             force=args.force, header_extra=person_header(args.client_name))
         parts = [f"{role}: {info['beats']} beats from stream {info['stream']!r} "
-                 f"({info['method']})" for role, info in header["imported"].items()]
+                 f"({info['method']})" for role, info in imported_block(header).items()]
         print(f"wrote {args.output} — " + "; ".join(parts))
         return 0
     if not args.client:
@@ -59,6 +59,6 @@ def run(args: argparse.Namespace) -> int:
     header = import_recording(files, args.output, args.fmt, force=args.force,
                               header_extra=person_header(args.client_name))
     parts = [f"{role}: {info['beats']} beats ({info['format']}, {info['unit']})"
-             for role, info in header["imported"].items()]
+             for role, info in imported_block(header).items()]
     print(f"wrote {args.output} — " + "; ".join(parts))
     return 0

@@ -12,7 +12,7 @@ import itertools
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import NotRequired, TypedDict, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,7 +27,7 @@ from coreg.engine.hrv import (
     time_domain,
     welch_psd,
 )
-from coreg.engine.synchrony import session_synchrony
+from coreg.engine.synchrony import SyncDetails, session_synchrony
 from coreg.engine.timeline import BeatTimeline
 from devices.types import DeviceEvent, EventKind, RRSample
 
@@ -36,6 +36,50 @@ logger = logging.getLogger(__name__)
 SPECTRAL_RATE_HZ = 4.0
 SPECTRAL_SEGMENT_S = 256.0
 COHERENCE_STEP_S = 5.0
+
+
+class ArtifactSummary(TypedDict):
+    """The ``artifacts`` part of a :class:`PersonSummary`."""
+
+    count: int
+    percent: float
+    indices: list[int]
+    by_kind: dict[str, int]
+    corrected: bool
+
+
+class QualitySummary(TypedDict):
+    """The ``quality`` part of a :class:`PersonSummary`."""
+
+    no_contact_beats: int
+    gaps: int
+    spectral_data_s: float
+    coherence_windows: int
+
+
+class PersonSummary(TypedDict):
+    """One person's summary (:func:`summarize_person`; ``roles[role]`` of ``coreg analyze
+    --json``). ``hrv`` maps each figure's name (``rmssd_ms``, ``lf_ms2``, ...) to its value,
+    None when it cannot be computed."""
+
+    beats: int
+    artifacts: ArtifactSummary
+    hrv: dict[str, float | None]
+    quality: QualitySummary
+
+
+class RecordingSummary(TypedDict):
+    """A whole recording's summary (:func:`summarize_recording`): ``coreg analyze --json``.
+
+    The synchrony keys (:class:`~coreg.engine.synchrony.session.SessionSynchrony`) are there
+    for two roles.
+    """
+
+    duration_s: float
+    roles: dict[str, PersonSummary]
+    synchrony: NotRequired[dict[str, object]]
+    breathing_synchrony: NotRequired[dict[str, object]]
+    synchrony_details: NotRequired[SyncDetails]
 
 
 def person_beats(
@@ -125,7 +169,7 @@ def _num(x: float) -> float | None:
 
 def summarize_person(
     samples: Sequence[RRSample], events: Sequence[DeviceEvent] = (), *, correct: bool = True
-) -> tuple[dict[str, Any], Corrected]:
+) -> tuple[PersonSummary, Corrected]:
     """Summary dict of one person (the ``roles[role]`` part of ``coreg analyze --json``).
 
     Returns the dict and the NN beats it was computed from.
@@ -148,7 +192,7 @@ def summarize_person(
     gaps = int(np.count_nonzero(beats.gap_before()))
     kinds = {k.name.lower(): int(np.count_nonzero((labels == k) & ~no_contact))
              for k in BeatClass if k != BeatClass.NORMAL}
-    out: dict[str, Any] = {
+    out: PersonSummary = {
         "beats": len(beats),
         "artifacts": {
             "count": len(indices),
@@ -187,7 +231,7 @@ def summarize_recording(
     duration_s: float | None = None,
     events_by_role: Mapping[str, Sequence[DeviceEvent]] | None = None,
     correct: bool = True,
-) -> dict[str, Any]:
+) -> RecordingSummary:
     """Whole-recording summary in the ``coreg analyze --json`` shape.
 
     Parameters
@@ -212,7 +256,7 @@ def summarize_recording(
         synchrony module present, ``"synchrony"``. Non-finite numbers are None.
     """
     events_by_role = events_by_role or {}
-    roles: dict[str, Any] = {}
+    roles: dict[str, PersonSummary] = {}
     nn_by_role: dict[str, BeatSeries] = {}
     last = 0.0
     for role, samples in samples_by_role.items():
@@ -221,10 +265,13 @@ def summarize_recording(
         nn_by_role[role] = nn.series()
         if samples:
             last = max(last, samples[-1].arrival_s)
-    out: dict[str, Any] = {
+    out: RecordingSummary = {
         "duration_s": float(duration_s if duration_s is not None else last),
         "roles": roles,
     }
     if len(nn_by_role) == 2:
-        out.update(session_synchrony(nn_by_role))
+        sync = session_synchrony(nn_by_role)
+        out["synchrony"] = sync["synchrony"]
+        out["breathing_synchrony"] = sync["breathing_synchrony"]
+        out["synchrony_details"] = sync["synchrony_details"]
     return out

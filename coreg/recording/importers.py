@@ -30,10 +30,9 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from coreg.errors import InputError
-from coreg.recording.format import AtomicRecording, new_header
+from coreg.recording.format import AtomicRecording, JSONObject, new_header
 from coreg.recording.names import FORMAT_NAME
 from devices.types import RRSample
 
@@ -237,8 +236,8 @@ def import_recording(
     fmt: str = "auto",
     *,
     force: bool = False,
-    header_extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+    header_extra: Mapping[str, object] | None = None,
+) -> JSONObject:
     """Import RR export files (role → file) into one recording at ``output``.
 
     Every file is read and checked before anything is written; the output appears only when
@@ -264,8 +263,8 @@ def import_recording(
         "import", roles,
         imported={role: {"file": imp.path.name, "format": imp.fmt, "unit": imp.unit,
                          "beats": len(imp.rr_ms)} for role, imp in imported.items()},
-        **dict(header_extra or {}),
     )
+    header.update(header_extra or {})  # top-level fields, last (as new_header's own extras)
     samples = [s for role, imp in imported.items() for s in rr_samples(role, imp.rr_ms)]
     samples.sort(key=lambda s: s.arrival_s)
     with AtomicRecording(output, header, force=force, inputs=inputs) as writer:
@@ -273,3 +272,12 @@ def import_recording(
             writer.write_sample(s)
         writer.close("imported", t_s=samples[-1].arrival_s if samples else 0.0)
     return header
+
+
+def imported_block(header: Mapping[str, object]) -> dict[str, dict[str, object]]:
+    """Role → what was imported for it: the ``imported`` block of an import's header
+    (:func:`import_recording`, :func:`coreg.recording.xdf.import_xdf`); empty without one."""
+    block = header.get("imported")
+    if not isinstance(block, dict):
+        return {}
+    return {str(role): dict(info) for role, info in block.items() if isinstance(info, dict)}

@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, Required, TypedDict
+from typing import TYPE_CHECKING, NotRequired, Required, TypedDict
 
 from coreg.errors import CoregError, RecordingError
 
@@ -747,7 +747,7 @@ def open_index(folder: str | os.PathLike[str], *, sync: bool = True,
 
 def list_sessions(folder: str | os.PathLike[str], *, use_cache: bool = True,
                   progress: Progress = lambda _: None,
-                  client: str | None = None) -> list[dict[str, Any]]:
+                  client: str | None = None) -> list[dict[str, object]]:
     """Every recording of ``folder`` with its figures (:class:`SessionEntry`), newest first.
 
     With ``use_cache`` (default) through the database, which is synced first; without it, or

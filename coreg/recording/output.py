@@ -32,10 +32,9 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from coreg.errors import InputError
 from coreg.recording.names import FORMAT_NAME
@@ -162,7 +161,9 @@ def check_output(path: PathLike, *, force: bool = False,
 
 _temps: set[Path] = set()
 _lock = threading.RLock()  # re-entrant: a signal handler may run while the main thread holds it
-_previous: dict[int, Any] = {}
+#: Signal → the handler before ours (what ``signal.signal`` returned).
+_Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
+_previous: dict[int, _Handler] = {}
 
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:

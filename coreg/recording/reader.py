@@ -371,7 +371,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     """Read a recording.
 
     A last line cut off mid-write (the process was killed) is skipped and noted in
-    ``Recording.skipped``, as is a missing ``end`` line. Any other damage is refused.
+    ``Recording.skipped``, as is a missing ``end`` line. All other damage is refused.
 
     Raises
     ------

@@ -20,7 +20,6 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +94,12 @@ class UserSettings:
     client_view_screen: str = ""
     geometry: dict[str, str] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: Any) -> UserSettings:
+    def from_json(cls, data: object) -> UserSettings:
         """Settings from parsed JSON; a bad field keeps its default (logged)."""
         out = cls()
         if not isinstance(data, dict):
@@ -115,13 +114,13 @@ class UserSettings:
         return out
 
 
-def _str_map(value: Any) -> dict[str, str]:
+def _str_map(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         raise TypeError("not a mapping")
     return {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
 
 
-def _field_value(name: str, value: Any) -> Any:
+def _field_value(name: str, value: object) -> object:
     if name in ("recordings_dir", "client_view_screen"):
         if not isinstance(value, str):
             raise TypeError("not a string")
@@ -137,6 +136,8 @@ def _field_value(name: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise TypeError("not true/false")
         return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError("not a number")
     number = float(value)
     lo, hi = RATE_RANGE_BPM if name == "pacer_rate_bpm" else INHALE_RANGE
     if not lo <= number <= hi:
@@ -172,7 +173,7 @@ def save_settings(settings: UserSettings, path: Path | None = None) -> Path:
     return write_private(target, json.dumps(settings.to_json(), indent=2, sort_keys=True))
 
 
-def update_settings(**changes: Any) -> UserSettings:
+def update_settings(**changes: object) -> UserSettings:
     """Load, change the given fields, save; return the saved settings."""
     settings = load_settings()
     for key, value in changes.items():

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from coreg.errors import InputError
 from coreg.recording.format import AtomicRecording, new_header
 from devices.types import DeviceInfo
 
 
-def role_description(info: DeviceInfo) -> dict[str, Any]:
+def role_description(info: DeviceInfo) -> dict[str, object]:
     """A header ``roles`` entry from a source's device info."""
-    desc = {k: v for k, v in dataclasses.asdict(info).items() if k != "extra"}
+    desc: dict[str, object] = {k: v for k, v in dataclasses.asdict(info).items()
+                               if k != "extra"}
     desc.update(info.extra)
     return desc
 
 
 def write_simulation(scenario: str, duration_s: float, seed: int, output: str | Path, *,
-                     force: bool = False, header_extra: dict[str, Any] | None = None) -> int:
+                     force: bool = False, header_extra: Mapping[str, object] | None = None) -> int:
     """Simulate ``scenario`` for ``duration_s`` (virtual time) and record it at ``output``.
 
     Returns the number of RR notifications written. The header holds the scenario, seed and
@@ -41,8 +42,8 @@ def write_simulation(scenario: str, duration_s: float, seed: int, output: str | 
         {role: role_description(run.info[role]) for role in run.roles},
         settings={"duration_s": duration_s},
         simulation={"scenario": scenario, "seed": seed, "truth": run.truth},
-        **(header_extra or {}),
     )
+    header.update(header_extra or {})  # top-level fields, last (as new_header's own extras)
     count = 0
     with AtomicRecording(output, header, force=force) as writer:
         for message in run.messages():

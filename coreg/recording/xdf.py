@@ -25,19 +25,23 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from coreg.errors import InputError
-from coreg.recording.format import AtomicRecording, new_header
+from coreg.recording.format import AtomicRecording, JSONObject, new_header
 from devices.lsl import MAX_RR_MS, MIN_RR_MS, parse_event_marker
 from devices.types import DeviceEvent, EventKind, RRSample
 
 RR_TYPES = ("rr", "ibi", "nn")
 ECG_TYPES = ("ecg",)
 INSTALL_HINT = "XDF import needs pyxdf: pip install 'coreg[lsl]'"
+
+#: One stream as pyxdf gives it: ``info`` (the stream header's XML as nested dicts and lists
+#: of strings), ``time_series`` and ``time_stamps``. pyxdf is not annotated, so every value
+#: is narrowed where it is read.
+XdfStream = Mapping[str, object]
 
 
 @dataclass(slots=True)
@@ -52,31 +56,39 @@ class XdfBeats:
     events: list[tuple[float, EventKind, float | None, str]] = field(default_factory=list)
 
 
-def _info(stream: Mapping[str, Any], key: str) -> str:
-    value = stream.get("info", {}).get(key, [""])
+def _at(node: object, *path: str | int) -> object:
+    """The value at ``path`` in pyxdf's nested dicts and lists, or None where it is missing."""
+    for step in path:
+        if isinstance(step, str) and isinstance(node, dict):
+            node = node.get(step)
+        elif isinstance(step, int) and isinstance(node, list) and -len(node) <= step < len(node):
+            node = node[step]
+        else:
+            return None
+    return node
+
+
+def _info(stream: XdfStream, key: str) -> str:
+    info = stream.get("info", {})
+    value = info.get(key, [""]) if isinstance(info, dict) else None
     return str(value[0] if isinstance(value, list) and value else value or "")
 
 
-def _channels(stream: Mapping[str, Any]) -> list[dict[str, str]]:
-    try:
-        chans = stream["info"]["desc"][0]["channels"][0]["channel"]
-    except (KeyError, IndexError, TypeError):
-        return []
+def _channels(stream: XdfStream) -> list[dict[str, str]]:
+    chans = _at(stream.get("info"), "desc", 0, "channels", 0, "channel")
     out: list[dict[str, str]] = []
-    for ch in chans or []:
+    for ch in chans if isinstance(chans, list) else []:
         if isinstance(ch, dict):
             out.append({k: str(v[0]) if isinstance(v, list) and v else "" for k, v in ch.items()})
     return out
 
 
-def _coreg_role(stream: Mapping[str, Any]) -> str:
-    try:
-        return str(stream["info"]["desc"][0]["coreg"][0]["role"][0])
-    except (KeyError, IndexError, TypeError):
-        return ""
+def _coreg_role(stream: XdfStream) -> str:
+    role = _at(stream.get("info"), "desc", 0, "coreg", 0, "role", 0)
+    return "" if role is None else str(role)
 
 
-def _is_rr(stream: Mapping[str, Any]) -> bool:
+def _is_rr(stream: XdfStream) -> bool:
     if _info(stream, "type").lower() in RR_TYPES:
         return True
     chans = _channels(stream)
@@ -84,7 +96,7 @@ def _is_rr(stream: Mapping[str, Any]) -> bool:
         _info(stream, "channel_format") != "string"
 
 
-def _ecg_channel(stream: Mapping[str, Any]) -> int | None:
+def _ecg_channel(stream: XdfStream) -> int | None:
     chans = _channels(stream)
     for i, ch in enumerate(chans):
         if "ecg" in ch.get("label", "").lower() or ch.get("type", "").lower() == "ecg":
@@ -94,7 +106,7 @@ def _ecg_channel(stream: Mapping[str, Any]) -> int | None:
     return None
 
 
-def load_streams(path: str | Path) -> list[dict[str, Any]]:
+def load_streams(path: str | Path) -> list[XdfStream]:
     """Every stream of an XDF file, on the common clock (pyxdf ``load_xdf``)."""
     try:
         import pyxdf
@@ -108,13 +120,18 @@ def load_streams(path: str | Path) -> list[dict[str, Any]]:
                                           dejitter_timestamps=True)
     except Exception as exc:  # pyxdf raises many kinds on a broken file
         raise InputError(f"{p} is not a readable XDF file ({type(exc).__name__}: {exc})") from exc
-    return list(streams)
+    return [s for s in streams if isinstance(s, dict)]
 
 
-def _rr_beats(stream: Mapping[str, Any]) -> XdfBeats:
+def _series(stream: XdfStream, key: str) -> NDArray[np.float64]:
+    """``time_series`` or ``time_stamps`` of a numeric stream as floats."""
+    return np.asarray(stream.get(key, ()), dtype=np.float64)
+
+
+def _rr_beats(stream: XdfStream) -> XdfBeats:
     name = _info(stream, "name")
-    values = np.asarray(stream["time_series"], dtype=float)
-    stamps = np.asarray(stream["time_stamps"], dtype=float)
+    values = _series(stream, "time_series")
+    stamps = _series(stream, "time_stamps")
     if values.ndim == 2:
         values = values[:, 0]
     keep = np.isfinite(values) & (values > 0)
@@ -144,15 +161,15 @@ def _rr_beats(stream: Mapping[str, Any]) -> XdfBeats:
     return XdfBeats(name, "RR", method, stamps[order], rr_ms[order])
 
 
-def _ecg_beats(stream: Mapping[str, Any], channel: int) -> XdfBeats:
+def _ecg_beats(stream: XdfStream, channel: int) -> XdfBeats:
     name = _info(stream, "name")
     try:
         import neurokit2 as nk
     except ImportError as exc:
         raise InputError("R-peak detection in an ECG stream needs neurokit2: "
                          "pip install 'coreg[analysis]'") from exc
-    signal = np.asarray(stream["time_series"], dtype=float)
-    stamps = np.asarray(stream["time_stamps"], dtype=float)
+    signal = _series(stream, "time_series")
+    stamps = _series(stream, "time_stamps")
     if signal.ndim == 2:
         signal = signal[:, channel]
     try:
@@ -160,7 +177,8 @@ def _ecg_beats(stream: Mapping[str, Any], channel: int) -> XdfBeats:
     except ValueError:
         fs = 0.0
     if not fs > 0:
-        fs = float(stream.get("info", {}).get("effective_srate", 0.0) or 0.0)
+        effective = _at(stream.get("info"), "effective_srate")
+        fs = float(effective) if isinstance(effective, int | float) and effective else 0.0
     if not fs > 0 or len(signal) < fs * 5:
         raise InputError(f"XDF ECG stream {name!r} is too short or has no sampling rate")
     finite = np.isfinite(signal)
@@ -181,8 +199,7 @@ def _ecg_beats(stream: Mapping[str, Any], channel: int) -> XdfBeats:
                     "(ecg_clean + ecg_peaks, method neurokit)", times, rr_ms)
 
 
-def _attach_events(beats: XdfBeats, streams: list[dict[str, Any]],
-                   rr_stream: Mapping[str, Any]) -> None:
+def _attach_events(beats: XdfBeats, streams: list[XdfStream], rr_stream: XdfStream) -> None:
     sid = _info(rr_stream, "source_id")
     for s in streams:
         if _info(s, "type") != "Markers":
@@ -190,26 +207,28 @@ def _attach_events(beats: XdfBeats, streams: list[dict[str, Any]],
         if not (_info(s, "name") == beats.stream + "-events"
                 or (sid and _info(s, "source_id") == sid + "-events")):
             continue
-        for value, stamp in zip(s["time_series"], s["time_stamps"], strict=False):
-            parsed = parse_event_marker(value[0] if len(value) else None)
+        values, stamps = s.get("time_series"), _series(s, "time_stamps")
+        for value, stamp in zip(values if isinstance(values, list) else [], stamps,
+                                strict=False):
+            parsed = parse_event_marker(value[0] if isinstance(value, list) and value else None)
             if parsed is not None:
                 beats.events.append((float(stamp), *parsed))
 
 
-def _describe(streams: list[dict[str, Any]]) -> str:
+def _describe(streams: list[XdfStream]) -> str:
     return ", ".join(f"{_info(s, 'name')!r} ({_info(s, 'type') or 'no type'})"
                      for s in streams) or "none"
 
 
-def pick_streams(streams: list[dict[str, Any]], client: str | None,
-                 therapist: str | None) -> dict[str, dict[str, Any]]:
+def pick_streams(streams: list[XdfStream], client: str | None,
+                 therapist: str | None) -> dict[str, XdfStream]:
     """Role → the stream to read: named ones, else the RR (or ECG) streams found.
 
     Without names: streams that say their role (coreg's metadata) take it; a single RR (or,
     with no RR stream, a single ECG) stream is the client's.
     """
     by_name = {_info(s, "name"): s for s in streams}
-    chosen: dict[str, dict[str, Any]] = {}
+    chosen: dict[str, XdfStream] = {}
     for role, name in (("client", client), ("therapist", therapist)):
         if name is None:
             continue
@@ -257,7 +276,7 @@ def read_xdf(path: str | Path, client: str | None = None,
 
 def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
                therapist: str | None = None, *, force: bool = False,
-               header_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+               header_extra: Mapping[str, object] | None = None) -> JSONObject:
     """Import an XDF file into a recording at ``output``; return the header written.
 
     ``output`` is checked first (:func:`coreg.recording.output.check_output`): never over a
@@ -278,8 +297,8 @@ def import_xdf(path: str | Path, output: str | Path, client: str | None = None,
                          "kind": b.kind, "method": b.method, "beats": len(b.rr_ms)}
                   for role, b in people.items()},
         xdf={"t0_lsl_s": t0_s},
-        **(header_extra or {}),
     )
+    header.update(header_extra or {})  # top-level fields, last (as new_header's own extras)
     lines: list[tuple[float, int, RRSample | DeviceEvent]] = []
     for role, b in people.items():
         t_list: list[float] = [float(x) for x in b.t_s]

@@ -17,14 +17,14 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard, cast
+from typing import TypeGuard, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from coreg.engine.artifacts import Corrected
-from coreg.engine.summary import summarize_person, whole_spectrum
-from coreg.engine.synchrony import PairAnalysis, SyncSummary
+from coreg.engine.summary import PersonSummary, summarize_person, whole_spectrum
+from coreg.engine.synchrony import PairAnalysis, SyncDetails, SyncSummary
 from coreg.recording import Recording
 from coreg.report.breathing import ReplayedBreathing, replay_breathing
 from coreg.report.series import BeatTable, MetricSeries, beat_table, metric_series
@@ -46,7 +46,7 @@ class PersonResult:
     """One person's summary, NN beats, recorded beats, spectrum and time series."""
 
     role: str
-    summary: dict[str, Any]  # coreg.engine.summary.summarize_person's JSON-shaped dict
+    summary: PersonSummary
     nn: Corrected
     beats: BeatTable
     freq_hz: NDArray[np.float64]
@@ -67,7 +67,7 @@ class SessionAnalysis:
     sync: PairAnalysis | None = None  # the slow band
     breathing_sync: PairAnalysis | None = None
     sync_summary: SyncSummary | None = None
-    sync_details: dict[str, Any] | None = None  # coreg.engine.synchrony.details
+    sync_details: SyncDetails | None = None  # coreg.engine.synchrony.details
     breathing_summary: SyncSummary | None = None
     sync_note: str = ""
 

@@ -255,7 +255,7 @@ def _sync_text(an: SessionAnalysis) -> str:
     if s is None or s.mean_peak_r is None or not finite(s.mean_peak_r):
         return an.sync_note or "Synchrony could not be computed."
     a, b = an.sync_roles or ("first", "second")
-    chance = (an.sync_details or {}).get("chance_mean_peak_r")
+    chance = an.sync_details.get("chance_mean_peak_r") if an.sync_details else None
     verdict = ("above what chance alignment of two unrelated heart-rate traces gives"
                if s.significant else
                "not distinguishable from chance alignment of two unrelated heart-rate traces")

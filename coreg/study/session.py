@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from coreg.engine import synchrony
 from coreg.engine.beats import BeatSeries
-from coreg.engine.summary import summarize_person
+from coreg.engine.summary import PersonSummary, summarize_person
 from coreg.errors import CoregError
 from coreg.recording import Recording, read_recording
 from coreg.study.identity import Identity, identity
@@ -213,7 +213,7 @@ def _num(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _role_summary(role: str, person_id: str, s: dict[str, Any]) -> RoleSummary:
+def _role_summary(role: str, person_id: str, s: PersonSummary) -> RoleSummary:
     hrv = s["hrv"]
     q = s["quality"]
     return RoleSummary(
@@ -234,8 +234,8 @@ def _sync_summary(
     d = synchrony.details(slow, pair, settings)
     b = synchrony.summary(breathing, pair, settings.alpha)
     ci = d.get("lag_ci95_s") or [None, None]
-    circ = d.get("circular_shift") or {}
-    seg = d.get("segment_shuffle") or {}
+    circ = d.get("circular_shift")
+    seg = d.get("segment_shuffle")
     return SyncSummary(
         roles=pair, mean_peak_r=_num(s.mean_peak_r),
         chance_mean_peak_r=_num(d.get("chance_mean_peak_r")),
@@ -244,9 +244,9 @@ def _sync_summary(
         pct_windows_above_chance=_num(s.pct_windows_above_chance), windows=s.windows,
         chance_r95_window=_num(d.get("chance_r95_window")),
         lag_ci95_lo_s=_num(ci[0]), lag_ci95_hi_s=_num(ci[1]),
-        circular_shift_n=int(circ.get("n", 0)),
-        segment_shuffle_effect_size=_num(seg.get("effect_size")),
-        segment_shuffle_p_value=_num(seg.get("p_value")),
+        circular_shift_n=circ["n"] if circ else 0,
+        segment_shuffle_effect_size=_num(seg["effect_size"]) if seg else None,
+        segment_shuffle_p_value=_num(seg["p_value"]) if seg else None,
         breathing_mean_peak_r=_num(b.mean_peak_r), breathing_effect_size=_num(b.effect_size),
         breathing_p_value=_num(b.p_value), breathing_windows=b.windows,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import NotRequired, TypedDict, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +26,62 @@ from coreg.engine.synchrony.windows import (
     valid_window_starts,
 )
 from coreg.errors import InputError
+
+
+class SurrogateDetails(TypedDict):
+    """One surrogate test of :func:`details`: its size and distribution of the statistic."""
+
+    n: int
+    mean: float | None
+    sd: float | None
+    effect_size: float | None
+    p_value: float | None
+
+
+class SegmentDetails(TypedDict):
+    """The segment-shuffle test of :func:`details` (reported beside the circular-shift test)."""
+
+    n: int
+    segment_s: float
+    mean: float | None
+    sd: float | None
+    effect_size: float | None
+    p_value: float | None
+
+
+class SyncDetails(TypedDict):
+    """The ``"synchrony_details"`` object of ``coreg analyze --json`` (:func:`details`).
+
+    The keys after ``seed`` are there when the analysis could be made.
+    """
+
+    roles: list[str]
+    lag_reference: str
+    window_s: float
+    step_s: float
+    max_lag_s: float
+    rate_hz: float
+    lowpass_hz: float
+    test: str
+    seed: int
+    lag_s_first_role_leads: NotRequired[float | None]
+    lag_ci95_s: NotRequired[list[float | None]]
+    chance_mean_peak_r: NotRequired[float | None]
+    chance_r95_window: NotRequired[float | None]
+    circular_shift: NotRequired[SurrogateDetails]
+    segment_shuffle: NotRequired[SegmentDetails]
+
+
+class SessionSynchrony(TypedDict):
+    """What :func:`session_synchrony` returns (the synchrony part of ``coreg analyze --json``).
+
+    ``synchrony`` and ``breathing_synchrony`` are JSON objects (:meth:`SyncSummary.as_json`,
+    the breathing one with ``label`` and ``band_hz`` added); ``coreg analyze`` adds to them.
+    """
+
+    synchrony: dict[str, object]
+    breathing_synchrony: dict[str, object]
+    synchrony_details: SyncDetails
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +266,7 @@ class SyncSummary:
     pct_windows_above_chance: float | None
     windows: int
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """The ``"synchrony"`` object of ``coreg analyze --json`` (keys in field order)."""
         return {"mean_peak_r": self.mean_peak_r, "lag_s": self.lag_s, "leader": self.leader,
                 "effect_size": self.effect_size, "p_value": self.p_value,
@@ -243,9 +299,9 @@ def summary(analysis: PairAnalysis | None, roles: tuple[str, str], alpha: float)
 
 
 def details(analysis: PairAnalysis | None, roles: tuple[str, str],
-            settings: SyncSettings) -> dict[str, Any]:
+            settings: SyncSettings) -> SyncDetails:
     """Supporting numbers: settings, chance levels of both surrogates, lag interval."""
-    out: dict[str, Any] = {
+    out: SyncDetails = {
         "roles": list(roles),
         "lag_reference": f"positive lag: {roles[0]} moves first (when leader is 'none')",
         "window_s": settings.window_s, "step_s": settings.step_s,
@@ -256,33 +312,34 @@ def details(analysis: PairAnalysis | None, roles: tuple[str, str],
     if analysis is None:
         return out
     lo, hi = analysis.lag_ci_s
-    out.update({
-        "lag_s_first_role_leads": _clean(analysis.lag_s, 2),
-        "lag_ci95_s": [_clean(lo, 2), _clean(hi, 2)],
-        "chance_mean_peak_r": _clean(analysis.circular.mean),
-        "chance_r95_window": _clean(analysis.chance_r95),
-        "circular_shift": {"n": analysis.circular.n, "mean": _clean(analysis.circular.mean),
-                           "sd": _clean(analysis.circular.sd),
-                           "effect_size": _clean(analysis.circular.effect_size, 3),
-                           "p_value": _clean(analysis.circular.p_value)},
-        "segment_shuffle": {"n": analysis.segment.n, "segment_s": settings.segment_s,
-                            "mean": _clean(analysis.segment.mean),
-                            "sd": _clean(analysis.segment.sd),
-                            "effect_size": _clean(analysis.segment.effect_size, 3),
-                            "p_value": _clean(analysis.segment.p_value)},
-    })
+    out["lag_s_first_role_leads"] = _clean(analysis.lag_s, 2)
+    out["lag_ci95_s"] = [_clean(lo, 2), _clean(hi, 2)]
+    out["chance_mean_peak_r"] = _clean(analysis.circular.mean)
+    out["chance_r95_window"] = _clean(analysis.chance_r95)
+    out["circular_shift"] = {"n": analysis.circular.n, "mean": _clean(analysis.circular.mean),
+                             "sd": _clean(analysis.circular.sd),
+                             "effect_size": _clean(analysis.circular.effect_size, 3),
+                             "p_value": _clean(analysis.circular.p_value)}
+    out["segment_shuffle"] = {"n": analysis.segment.n, "segment_s": settings.segment_s,
+                              "mean": _clean(analysis.segment.mean),
+                              "sd": _clean(analysis.segment.sd),
+                              "effect_size": _clean(analysis.segment.effect_size, 3),
+                              "p_value": _clean(analysis.segment.p_value)}
     return out
 
 
 def _pick_roles(beats: Mapping[str, BeatSeries], roles: tuple[str, str] | None) -> tuple[str, str]:
-    if roles is None:
-        roles = DYAD_ROLES if all(r in beats for r in DYAD_ROLES) else tuple(beats)[:2]  # type: ignore[assignment]
-    if roles is None or len(roles) != 2 or roles[0] == roles[1]:
+    chosen: tuple[str, ...]
+    if roles is not None:
+        chosen = roles
+    else:
+        chosen = DYAD_ROLES if all(r in beats for r in DYAD_ROLES) else tuple(beats)[:2]
+    if len(chosen) != 2 or chosen[0] == chosen[1]:
         raise InputError("synchrony needs exactly two different roles")
-    for r in roles:
+    for r in chosen:
         if r not in beats:
             raise InputError(f"synchrony: no beats for role {r!r}")
-    return roles[0], roles[1]
+    return chosen[0], chosen[1]
 
 
 def session_analyses(
@@ -313,7 +370,7 @@ def session_synchrony(
     beats: Mapping[str, BeatSeries],
     roles: tuple[str, str] | None = None,
     settings: SyncSettings | None = None,
-) -> dict[str, Any]:
+) -> SessionSynchrony:
     """Synchrony of a whole session, as JSON-ready dicts.
 
     Parameters
