@@ -23,7 +23,7 @@ import uuid as uuid_mod
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient, NotifyCallback
@@ -42,12 +42,17 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
+if TYPE_CHECKING:  # names of recent bleak versions, for annotations only
+    from bleak.args import SizedBuffer
+    from bleak.assigned_numbers import CharacteristicPropertyName
+    from bleak.backends.scanner import AdvertisementDataCallback
+
 logger = logging.getLogger(__name__)
 
 CENTRAL_ADDRESS = "F0:C0:4E:00:00:FF"
 """Random static address of the emulated host's own radio."""
 
-_PROPERTY_NAMES: tuple[tuple[Characteristic.Properties, str], ...] = (
+_PROPERTY_NAMES: tuple[tuple[Characteristic.Properties, CharacteristicPropertyName], ...] = (
     (Characteristic.Properties.BROADCAST, "broadcast"),
     (Characteristic.Properties.READ, "read"),
     (Characteristic.Properties.WRITE_WITHOUT_RESPONSE, "write-without-response"),
@@ -57,6 +62,14 @@ _PROPERTY_NAMES: tuple[tuple[Characteristic.Properties, str], ...] = (
     (Characteristic.Properties.AUTHENTICATED_SIGNED_WRITES, "authenticated-signed-writes"),
     (Characteristic.Properties.EXTENDED_PROPERTIES, "extended-properties"),
 )
+
+#: A peer's discovered GATT database as plain data (:func:`_gatt_snapshot`): per service
+#: (handle, end handle, UUID, primary, characteristics), per characteristic (handle, end handle,
+#: UUID, properties, descriptors), per descriptor (handle, type).
+_DescriptorRow = tuple[int, core.UUID]
+_CharacteristicRow = tuple[int, int, core.UUID, int, tuple[_DescriptorRow, ...]]
+_ServiceRow = tuple[int, int, core.UUID, bool, tuple[_CharacteristicRow, ...]]
+GattSnapshot = tuple[_ServiceRow, ...]
 
 _AIRS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EmulatedAir] = (
     weakref.WeakKeyDictionary()
@@ -126,7 +139,7 @@ def bleak_uuid(value: core.UUID) -> str:
     return str(uuid_mod.UUID(bytes=bytes(reversed(value.to_bytes(force_128=True)))))
 
 
-def _gatt_snapshot(peer: Peer) -> tuple[Any, ...]:
+def _gatt_snapshot(peer: Peer) -> GattSnapshot:
     """The discovered services, characteristics and descriptors of ``peer``, as plain data."""
     return tuple(
         (service.handle, service.end_group_handle, service.uuid,
@@ -137,7 +150,7 @@ def _gatt_snapshot(peer: Peer) -> tuple[Any, ...]:
         for service in peer.services)
 
 
-def _gatt_restore(peer: Peer, snapshot: tuple[Any, ...]) -> None:
+def _gatt_restore(peer: Peer, snapshot: GattSnapshot) -> None:
     """Give ``peer``'s GATT client the database of :func:`_gatt_snapshot` without discovery."""
     client = peer.gatt_client
     for handle, end, uuid, primary, chars in snapshot:
@@ -172,7 +185,7 @@ class EmulatedAir:
         #: Address → the GATT database found at the first connection, reused on reconnects
         #: as BlueZ and CoreBluetooth do for known devices (see :func:`_gatt_snapshot`); a
         #: peripheral starting at an address clears its entry.
-        self.gatt_cache: dict[str, tuple[Any, ...]] = {}
+        self.gatt_cache: dict[str, GattSnapshot] = {}
 
     @classmethod
     def for_running_loop(cls) -> EmulatedAir:
@@ -242,10 +255,10 @@ class BumbleBleakScanner(BaseBleakScanner):
 
     def __init__(
         self,
-        detection_callback: Any,
+        detection_callback: AdvertisementDataCallback | None,
         service_uuids: list[str] | None,
         scanning_mode: str = "active",
-        **kwargs: Any,
+        **kwargs: object,
     ) -> None:
         super().__init__(detection_callback, service_uuids)
         self._central: Device | None = None
@@ -309,7 +322,7 @@ class BumbleBleakClient(BaseBleakClient):
         *,
         disconnected_callback: Callable[[], None] | None = None,
         timeout: float = 10.0,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> None:
         super().__init__(
             address_or_ble_device, disconnected_callback=disconnected_callback, timeout=timeout
@@ -339,7 +352,7 @@ class BumbleBleakClient(BaseBleakClient):
         """Whether the link to the peripheral is up."""
         return self._connection is not None
 
-    async def connect(self, pair: bool, **kwargs: Any) -> None:
+    async def connect(self, pair: bool, **kwargs: object) -> None:
         """Connect, then discover all services, characteristics and descriptors."""
         if pair:
             logger.debug("pairing is not emulated; connecting without it")
@@ -391,7 +404,7 @@ class BumbleBleakClient(BaseBleakClient):
             for char in service.characteristics:
                 props = [name for flag, name in _PROPERTY_NAMES if char.properties & flag]
                 bleak_char = BleakGATTCharacteristic(
-                    char, char.handle, bleak_uuid(char.uuid), props,  # type: ignore[arg-type]
+                    char, char.handle, bleak_uuid(char.uuid), props,
                     lambda: self.mtu_size - 3, bleak_service,
                 )
                 collection.add_characteristic(bleak_char)
@@ -423,7 +436,7 @@ class BumbleBleakClient(BaseBleakClient):
         self._connection = None
         self._peer = None
 
-    async def pair(self, *args: Any, **kwargs: Any) -> None:
+    async def pair(self, *args: object, **kwargs: object) -> None:
         """Pairing is not emulated (no strap needs it for heart rate)."""
         raise NotImplementedError("pairing is not emulated")
 
@@ -436,33 +449,34 @@ class BumbleBleakClient(BaseBleakClient):
         return self._peer
 
     async def read_gatt_char(
-        self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: Any
+        self, characteristic: BleakGATTCharacteristic, *, use_cached: bool = False, **kwargs: object
     ) -> bytearray:
         """Read a characteristic value."""
         value = await self._require_peer().read_value(characteristic.obj)
         return bytearray(value)
 
     async def read_gatt_descriptor(
-        self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: Any
+        self, descriptor: BleakGATTDescriptor, *, use_cached: bool = False, **kwargs: object
     ) -> bytearray:
         """Read a descriptor value."""
         value = await self._require_peer().read_value(descriptor.obj)
         return bytearray(value)
 
     async def write_gatt_char(
-        self, characteristic: BleakGATTCharacteristic, data: Any, response: bool
+        self, characteristic: BleakGATTCharacteristic, data: SizedBuffer, response: bool
     ) -> None:
         """Write a characteristic value."""
         await self._require_peer().write_value(
             characteristic.obj, bytes(data), with_response=response
         )
 
-    async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor, data: Any) -> None:
+    async def write_gatt_descriptor(self, descriptor: BleakGATTDescriptor,
+                                    data: SizedBuffer) -> None:
         """Write a descriptor value."""
         await self._require_peer().write_value(descriptor.obj, bytes(data), with_response=True)
 
     async def start_notify(
-        self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: Any
+        self, characteristic: BleakGATTCharacteristic, callback: NotifyCallback, **kwargs: object
     ) -> None:
         """Subscribe to notifications; ``callback`` receives each value as a bytearray."""
         peer = self._require_peer()

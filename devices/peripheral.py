@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from bumble import gatt, hci
 from bumble.controller import Controller
 from bumble.core import UUID, AdvertisingData
-from bumble.device import Device
+from bumble.device import Connection, Device
 from bumble.profiles.battery_service import BatteryService
 from bumble.profiles.device_information_service import DeviceInformationService
 
@@ -196,7 +196,7 @@ class EmulatedStrap:
             advertising_interval_max=self._advertising_interval_ms,
         )
 
-    def _on_connection(self, connection: object) -> None:
+    def _on_connection(self, connection: Connection) -> None:
         logger.debug("emulated strap %s: central connected", self.name)
 
         def restart(_reason: int) -> None:
@@ -205,7 +205,7 @@ class EmulatedStrap:
                 self._background.add(task)
                 task.add_done_callback(self._background.discard)
 
-        connection.on("disconnection", restart)  # type: ignore[attr-defined]
+        connection.on(Connection.EVENT_DISCONNECTION, restart)
 
     async def _restart_advertising(self) -> None:
         device = self._device

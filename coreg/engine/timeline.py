@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 import numpy as np
 from numpy.typing import NDArray
@@ -286,8 +287,17 @@ class BeatTimeline:
         logger.debug("timeline: gap found after the fact before beat %d", at.first_beat)
 
 
-def timeline_from_samples(samples: Iterable[RRSample], **kwargs: float) -> BeatSeries:
+class TimelineSettings(TypedDict, total=False):
+    """The keyword arguments of :class:`BeatTimeline` (each has its default there)."""
+
+    gap_threshold_s: float
+    step_threshold_s: float
+    step_notifications: int
+
+
+def timeline_from_samples(samples: Iterable[RRSample],
+                          **settings: Unpack[TimelineSettings]) -> BeatSeries:
     """Beat series of a whole recording's samples of one person (the live code path)."""
-    timeline = BeatTimeline(**kwargs)  # type: ignore[arg-type]
+    timeline = BeatTimeline(**settings)
     timeline.extend(samples)
     return timeline.series()
