@@ -36,7 +36,9 @@ FRAME_MS = 30
 #: Smallest height of any plot, in pixels (what lets the window fit a 1366×768 screen).
 MIN_PLOT_HEIGHT_PX = 70
 #: Smallest height of the synchrony panel, in pixels.
-MIN_SYNC_HEIGHT_PX = 230
+MIN_SYNC_HEIGHT_PX = 240
+#: The synchrony plot's own minimum height (pixels), at any window size from 1366×768.
+MIN_SYNC_PLOT_HEIGHT_PX = 100
 #: Smallest point size of the big HR numbers (a 768-pixel-high window).
 COMPACT_HR_PT = 40
 #: Slow parts (trends, synchrony curves, y-ranges) are redrawn this often, in seconds.
@@ -233,7 +235,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             sync_layout = QtWidgets.QVBoxLayout(sync_row)
             sync_layout.setContentsMargins(0, 0, 0, 0)
             sync_layout.addWidget(self.sync_panel)
-            root.addWidget(sync_row, 3)
+            root.addWidget(sync_row, 4)
 
         footer = QtWidgets.QHBoxLayout()
         self.status_label = _label("", theme.SMALL_PT, theme.MUTED)
@@ -252,6 +254,9 @@ class LiveWindow(QtWidgets.QMainWindow):
             # The synchrony panel takes the height the people leave (its word-wrapped texts
             # would otherwise claim more than a 768-pixel screen has).
             self.sync_panel.setMinimumHeight(MIN_SYNC_HEIGHT_PX)
+            # The synchrony plot is what coreg exists for: it keeps a real height on a
+            # 768-pixel screen; the people's trend plots give way first.
+            self.sync_panel.plot.setMinimumHeight(MIN_SYNC_PLOT_HEIGHT_PX)
 
         self._add_shortcut("M", self.begin_marker)
         self._add_shortcut("C", self.toggle_client_view)

@@ -216,6 +216,9 @@ class PersonPanel(QtWidgets.QFrame):
                                              (self.coherence, self.coherence_note),
                                              (self.lf_hf, self.lf_hf_note))):
             values.addWidget(value, 0, col)
+            # A third of a person's width: "RMSSD · 60 s window, every beat" wraps, never cut.
+            note.setWordWrap(True)
+            note.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
             values.addWidget(note, 1, col)
         layout.addLayout(values)
 
@@ -461,12 +464,12 @@ class SyncPanel(QtWidgets.QFrame):
             item.addItem(strip, ignoreBounds=True)
         self.markers = MarkerLines(self.plot, SYNC_SPAN_S)
         layout.addWidget(self.plot, 1)
-        # One line under the plot (a small window keeps its plot); the full legend on hover.
+        # Under the plot, wrapped on a narrow window (never cut); the full legend on hover.
         self.legend = _label(sync_legend_short(), theme.SMALL_PT, theme.MUTED)
         self.legend.setToolTip(sync_legend())
         self.legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
                                   QtWidgets.QSizePolicy.Policy.Preferred)
-        self.legend.setWordWrap(False)
+        self.legend.setWordWrap(True)
         layout.addWidget(self.legend)
         self._texts: dict[str, str] = {}
         self._version = -1

@@ -58,7 +58,13 @@ class ReplayWindow(LiveWindow):
         self.source_bar.hide()
         self.stop_button.hide()
         root.insertLayout(1, self._transport_bar())
-        self.title_label.setText(title.replace("coreg replay ", ""))
+        # The header's file name is shown once (beside ▶); the title label says what it holds.
+        shown = title.replace("coreg replay ", "")
+        what = shown.split(" — ", 1)[1] if " — " in shown else shown
+        if simulated:  # the yellow badge already says SIMULATED
+            what = what.removeprefix("SIMULATED").strip(" ()") or what
+        self.title_label.setText(what)
+        self.title_label.setToolTip(shown)
         self.help_overlay.setText(REPLAY_HELP)
 
         for keys, slot in (
