@@ -38,7 +38,9 @@ MIN_PLOT_HEIGHT_PX = 70
 #: Smallest height of the synchrony panel, in pixels.
 MIN_SYNC_HEIGHT_PX = 240
 #: The synchrony plot's own minimum height (pixels), at any window size from 1366×768.
-MIN_SYNC_PLOT_HEIGHT_PX = 100
+MIN_SYNC_PLOT_HEIGHT_PX = 110
+#: Below this window height (pixels) the people's panels drop their secondary axis titles.
+COMPACT_HEIGHT_PX = 900
 #: Smallest point size of the big HR numbers (a 768-pixel-high window).
 COMPACT_HR_PT = 40
 #: Slow parts (trends, synchrony curves, y-ranges) are redrawn this often, in seconds.
@@ -349,6 +351,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         value_pt = int(max(16, min(theme.VALUE_PT, theme.VALUE_PT * self.width() / 1800)))
         for panel in self.person_panels.values():
             panel.set_value_size(value_pt)
+            panel.set_compact(self.height() < COMPACT_HEIGHT_PX)
         for panel in self.person_panels.values():
             # The rows have no height-for-width (it would let the layout squeeze the people
             # below what their numbers need): their minimum follows the current fonts.

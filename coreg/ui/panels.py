@@ -270,6 +270,16 @@ class PersonPanel(QtWidgets.QFrame):
             note.setFont(font)
             note.setStyleSheet(_label_style(theme.MUTED, note_pt))
 
+    def set_compact(self, compact: bool) -> None:
+        """On a short window the RMSSD trend drops its "seconds before now" axis title (the
+        HR plot above has the same one), so the synchrony plot keeps its height."""
+        self.trend_plot.getPlotItem().showLabel("bottom", not compact)
+        # The signal-quality line in the small type (one line on a 1366-pixel screen).
+        pt = theme.SMALL_PT if compact else theme.LABEL_PT
+        if getattr(self, "_quality_pt", None) != pt:
+            self._quality_pt = pt
+            self.quality.setStyleSheet(_label_style(theme.MUTED, pt))
+
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
         self.hr_curve.setData([], [])
