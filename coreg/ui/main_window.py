@@ -36,7 +36,7 @@ FRAME_MS = 30
 #: Smallest height of any plot, in pixels (what lets the window fit a 1366×768 screen).
 MIN_PLOT_HEIGHT_PX = 70
 #: Smallest height of the synchrony panel, in pixels.
-MIN_SYNC_HEIGHT_PX = 240
+MIN_SYNC_HEIGHT_PX = 230
 #: The synchrony plot's own minimum height (pixels), at any window size from 1366×768.
 MIN_SYNC_PLOT_HEIGHT_PX = 110
 #: Below this window height (pixels) the people's panels drop their secondary axis titles.
