@@ -38,7 +38,7 @@ MIN_PLOT_HEIGHT_PX = 70
 #: Smallest height of the synchrony panel, in pixels.
 MIN_SYNC_HEIGHT_PX = 230
 #: The synchrony plot's own minimum height (pixels), at any window size from 1366×768.
-MIN_SYNC_PLOT_HEIGHT_PX = 110
+MIN_SYNC_PLOT_HEIGHT_PX = 84
 #: Below this window height (pixels) the people's panels drop their secondary axis titles.
 COMPACT_HEIGHT_PX = 900
 #: Smallest point size of the big HR numbers (a 768-pixel-high window).
@@ -357,6 +357,11 @@ class LiveWindow(QtWidgets.QMainWindow):
             # below what their numbers need): their minimum follows the current fonts.
             panel.setMinimumHeight(0)
             panel.setMinimumHeight(panel.minimumSizeHint().height())
+        if self.sync_panel is not None:
+            # The synchrony panel is never squeezed below what its texts and plot need at
+            # its width (the legend would be drawn over the plot's axis).
+            need = self.sync_panel.needed_height()
+            self.sync_panel.setMinimumHeight(max(MIN_SYNC_HEIGHT_PX, need))
         root = self._root_layout()
         root.invalidate()
         root.activate()

@@ -489,6 +489,21 @@ class SyncPanel(QtWidgets.QFrame):
             self._texts[key] = text
             label.setText(text)
 
+    def needed_height(self) -> int:
+        """Pixels the panel needs at its width: headline, wrapped texts, the plot at its
+        minimum height and the wrapped legend (below that the legend covers the axis)."""
+        layout = self.layout()
+        if layout is None or self.width() < 200:
+            return 0
+        inner = self.width() - 28
+        margins = layout.contentsMargins()
+        texts = max(self.detail.heightForWidth(inner * 3 // 5),
+                    self.breathing.heightForWidth(inner * 2 // 5), 0)
+        rows = (self.state.sizeHint().height(), texts, self.plot.minimumHeight(),
+                self.legend.heightForWidth(inner))
+        return (sum(rows) + layout.spacing() * (len(rows) - 1) + margins.top()
+                + margins.bottom())
+
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
         empty = np.empty(0)

@@ -64,6 +64,8 @@ class ReplayWindow(LiveWindow):
         if simulated:  # the yellow badge already says SIMULATED
             what = what.removeprefix("SIMULATED").strip(" ()") or what
         self.title_label.setText(what)
+        # The transport bar shows the time ("10:00 / 10:00"); the header's clock gives way.
+        self.elapsed_label.hide()
         # A short scenario name is shown whole ("coupled, seed 1"); a long one clips.
         self.title_label.setMinimumWidth(min(self.title_label.sizeHint().width(), 220))
         self.title_label.setToolTip(shown)

@@ -57,7 +57,12 @@ def test_replay_window_labels_whole_and_sync_plot_tall(  # type: ignore[no-untyp
     assert window.title_label.text() == "coupled, seed 1"
     assert window.title_label.width() >= window.title_label.sizeHint().width()
     assert window.sync_panel is not None
-    assert window.sync_panel.plot.height() >= MIN_SYNC_PLOT_HEIGHT_PX
+    assert window.width() <= size[0] + 2
+    panel = window.sync_panel
+    assert panel.plot.height() >= MIN_SYNC_PLOT_HEIGHT_PX
+    # The legend sits under the plot, not over its axis.
+    assert panel.legend.geometry().top() >= panel.plot.geometry().bottom()
+    assert panel.legend.geometry().bottom() <= panel.height()
     assert _cut_labels(window) == []
 
 
