@@ -535,7 +535,11 @@ class LiveWindow(QtWidgets.QMainWindow):
     def set_title(self, title: str) -> None:
         """Window title and header text (the header names the current session's sources)."""
         self.setWindowTitle(title)
-        self.title_label.setText(title.replace("coreg live — ", "").replace("SIMULATED ", ""))
+        shown = title.replace("coreg live — ", "")
+        if shown.startswith("SIMULATED "):  # the yellow badge says it; "(coupled, seed 1)"
+            shown = shown.removeprefix("SIMULATED ").strip(" ()") or shown
+        self.title_label.setText(shown)
+        self.title_label.setToolTip(title)
 
     # -- session ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -553,12 +557,16 @@ class LiveWindow(QtWidgets.QMainWindow):
         previewed = bool(getattr(self.session, "previewing", False))
         self.session.stop(reason)
         self.frame(force_slow=True)
+        saved = (Path(self.session.recording_path).name
+                 if self.session.recording_path and not previewed else "")
+        # The header says "saved" (short enough never to clip); the footer names the file.
         self.rec_label.setText("preview ended — nothing recorded" if previewed else
-                               f"saved {Path(self.session.recording_path).name}"
-                               if self.session.recording_path else "")
+                               "saved ✓" if saved else "")
+        self.rec_label.setToolTip(str(self.session.recording_path or ""))
         self.stop_button.setEnabled(False)
         self.marker_button.setEnabled(False)
-        self.status_label.setText(f"session ended ({reason})")
+        self.status_label.setText(f"session ended ({reason})"
+                                  + (f" · saved {saved}" if saved else ""))
         self._set_choosing(True)
         if self.on_finished is not None:
             self.on_finished(self)
