@@ -320,8 +320,9 @@ class PersonPanel(QtWidgets.QFrame):
         if len(fixed) == len(t):
             ring = keep & fixed
             self.hr_fixed.setData(x[ring], person.hr_curve_bpm[ring])
-            legend = "seconds before now" + (" · ○ beat corrected (artifact)"
-                                             if ring.any() else "")
+            # Short enough for half of a 1120-pixel window (the long form was cut).
+            legend = ("s before now · ○ corrected beat" if ring.any()
+                      else "seconds before now")
             if self._texts.get("hr_axis") != legend:
                 self._texts["hr_axis"] = legend
                 self.hr_plot.getPlotItem().setLabel("bottom", legend, color=theme.MUTED)
