@@ -67,6 +67,9 @@ def sync_headline(v: SyncVerdict, names: Mapping[str, str] | None = None) -> str
             return f"collecting — first verdict in about {duration_words(v.ready_in_s)}"
         return f"collecting — {v.windows} window{'s' if v.windows != 1 else ''} so far"
     if v.state == GAP:
+        if math.isfinite(v.ready_in_s) and v.ready_in_s > 0:
+            # The beats are back; the test waits for enough windows after the gap.
+            return f"paused after a gap — verdict again in about {duration_words(v.ready_in_s)}"
         return f"paused — gap in the data for {duration_words(v.since_s)}"
     for_ = f"for the last {duration_words(v.since_s)}" if v.since_s >= 1.0 else "just now"
     if v.state == IN_SYNC:

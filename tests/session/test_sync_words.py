@@ -33,6 +33,8 @@ def test_headline_other_states() -> None:
     assert sync_detail(filling).endswith("20 windows")
     gap = dataclasses.replace(BASE, state="gap", since_s=30.0)
     assert sync_headline(gap) == "paused — gap in the data for 30 s"
+    back = dataclasses.replace(gap, ready_in_s=10.0)
+    assert sync_headline(back) == "paused after a gap — verdict again in about 10 s"
 
 
 def test_a_coupling_that_has_just_ended_says_why() -> None:
