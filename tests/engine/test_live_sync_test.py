@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -144,6 +145,22 @@ def test_a_block_with_windows_lost_to_a_gap_still_counts() -> None:
     assert during and all(x.verdict.state == "gap" for x in during)
     waiting = [x.verdict.ready_in_s for x in during if math.isfinite(x.verdict.ready_in_s)]
     assert waiting and min(waiting) == gappy.step_s
+
+
+def test_a_20_s_contact_loss_pauses_the_verdict_for_about_a_minute() -> None:
+    """Default settings: a 20-s loss masks ~14 windows; the verdict resumes soon after the beats
+    return (before: three minutes later), and meanwhile the display counts down."""
+    live, snaps = _drive(_beats("coupled", 3, 900.0), 900.0, SyncSettings(),
+                         drop=(500.0, 520.0))
+    assert all(x.verdict.decided for x in snaps if 400.0 <= x.t_s < 500.0)
+    after = [x for x in snaps if x.t_s > 520.0]
+    back = next(x.t_s for x in after if x.verdict.decided)
+    assert back <= 520.0 + 75.0  # the masked windows end ~50 s after the loss, then ≤ 30 s
+    waits = [x for x in after if x.t_s < back]
+    assert waits and all(x.verdict.state == "gap" for x in waits)
+    counts = [x.verdict.ready_in_s for x in waits if math.isfinite(x.verdict.ready_in_s)]
+    assert counts and counts[-1] == live.settings.step_s
+    assert all(a - b == live.settings.step_s for a, b in itertools.pairwise(counts))
 
 
 def test_null_pairs_share_no_data() -> None:

@@ -35,6 +35,8 @@ def test_headline_other_states() -> None:
     assert sync_headline(gap) == "paused — gap in the data for 30 s"
     back = dataclasses.replace(gap, ready_in_s=10.0)
     assert sync_headline(back) == "paused after a gap — verdict again in about 10 s"
+    waiting = dataclasses.replace(gap, ready_in_s=math.inf)
+    assert sync_headline(waiting) == "paused after a gap — waiting for enough chance pairings"
 
 
 def test_a_coupling_that_has_just_ended_says_why() -> None:

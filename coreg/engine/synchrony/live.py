@@ -469,7 +469,8 @@ class LiveSynchrony:
         The window slots still needed if every next window arrives: a whole first block of
         :attr:`windows_needed` windows, then the block's ``live_block_min_windows`` of its
         ``live_block_windows`` slots, as many for the lag span, and the latest minute whole.
-        NaN when those are met (the test waits for surrogates after a long gap).
+        ``inf`` when those are met and the test still waits (for enough surrogate pairings
+        after gaps early in a session: how long is not known).
         """
         s = self.settings
         k, latest = s.live_block_windows, s.live_latest_windows
@@ -484,7 +485,7 @@ class LiveSynchrony:
                 break
             slots.append(True)
             steps += 1
-        return steps * s.step_s if steps else float("nan")
+        return steps * s.step_s if steps else math.inf
 
     def _test(self) -> _Test:
         """The block test and the latest-minute check of the newest update."""

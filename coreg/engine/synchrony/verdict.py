@@ -61,7 +61,9 @@ class SyncVerdict:
         Synchrony windows computed so far.
     ready_in_s
         While collecting: about how long until the first verdict, in seconds (the windows
-        still missing times the update step; a gap makes it longer). NaN otherwise.
+        still missing times the update step; a gap makes it longer); ``inf`` when the windows
+        are there and the test waits for enough surrogate pairings. NaN when decided or in a
+        gap.
     """
 
     state: str
