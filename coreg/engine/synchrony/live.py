@@ -21,6 +21,13 @@ test and its validation. In short, at every update (every ``step_s``):
   at most ``live_alpha``; it lets the display say within about a minute that a coupling has
   ended. Effect size ``(real − mean)/sd`` of the same surrogates; the leader is the role whose
   heart moves first at the held lag, named only when in sync and ``|lag| ≥ leader_min_lag_s``.
+* **Gaps.** A window lost to a real gap is missing, never bridged; a block counts with
+  ``live_block_min_windows`` (24) of its windows, its mean scaled by ``sqrt(n/K)``, for the real
+  block and every surrogate alike.
+
+Why one module of this size: the ring of windows (:class:`_Pool`) and the engine that feeds and
+tests it are one incremental algorithm — the sums the pool keeps per pairing are exactly what the
+test ranks, and the slot bookkeeping (known, missing, evicted) must agree on both sides.
 """
 
 from __future__ import annotations
