@@ -85,7 +85,7 @@ def fitting_point_size(font: QtGui.QFont, text: str, box: QtCore.QRectF,
         probe.setPointSize(size)
         metrics = QtGui.QFontMetricsF(probe)
         need = metrics.boundingRect(box, flags, text)
-        longest_word = max((metrics.horizontalAdvance(w) for w in text.split()), default=0.0)
+        longest_word = max((metrics.horizontalAdvance(w) for w in text.split(" ")), default=0.0)
         if need.width() <= box.width() and need.height() <= box.height() \
                 and longest_word <= box.width():
             return size
@@ -647,7 +647,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         if self.config.assess and step is not None and step.rate_bpm and \
                 now - step.start_s < br.settle_s:
             rate_text += " · settling in (not measured yet)"
-        words = "Done — well done" if self.finished else STAGE_TEXT[st.stage]
+        words = "Done\u00a0— well\u00a0done" if self.finished else STAGE_TEXT[st.stage]
         self.pacer.set_state(st.lung, words, rate_text)
         dur = self.duration_s
         self.clock.setText(f"{int(now // 60):02d}:{int(now % 60):02d} of "
