@@ -50,22 +50,14 @@ def with_losses(beats: dict[str, BeatSeries], duration_s: float, every_s: float,
     return out
 
 
-def decided_pct(run: Run) -> float:
+def shares(run: Run) -> tuple[float, float]:
+    """Of the updates from the first verdict on: % with a verdict, % said "in sync"."""
     st = np.asarray(run.states)
     dec = np.isin(st, ("in_sync", "not_in_sync"))
     if not dec.any():
-        return 0.0
+        return 0.0, 0.0
     first = int(np.argmax(dec))
-    return 100.0 * float(dec[first:].mean())
-
-
-def said_pct(run: Run) -> float:
-    st = np.asarray(run.states)
-    dec = np.isin(st, ("in_sync", "not_in_sync"))
-    if not dec.any():
-        return 0.0
-    first = int(np.argmax(dec))
-    return 100.0 * float((st[first:] == "in_sync").mean())
+    return 100.0 * float(dec[first:].mean()), 100.0 * float((st[first:] == "in_sync").mean())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name, b in (("none", beats),
                                 ("20 s", with_losses(beats, args.duration, args.every_s, seed))):
                     run = drive(b, args.duration, settings)
-                    rows[name].append((decided_pct(run), said_pct(run)))
+                    rows[name].append(shares(run))
             for name, vals in rows.items():
                 a = np.asarray(vals)
                 print(f"| {sim} | {cond} | {name} | {a[:, 0].mean():.0f} | {a[:, 1].mean():.1f} "

@@ -4,6 +4,7 @@ meter's scale clipped — at the default screenshot sizes and at 1366×768."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,18 @@ def _cut_labels(window: QtWidgets.QWidget) -> list[str]:
     return cut
 
 
+def _play_to_end(qtbot, window: LiveWindow, size: tuple[int, int],  # type: ignore[no-untyped-def]
+                 done: Callable[[], bool]) -> None:
+    """Show ``window`` at ``size``, run its session to the end, draw the last frame."""
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    window.start()
+    qtbot.waitUntil(done, timeout=WAIT_MS)
+    window.frame(force_slow=True)
+    QtWidgets.QApplication.processEvents()
+
+
 @pytest.mark.parametrize("size", [(1120, 760), (1366, 768)])
 def test_replay_window_labels_whole_and_sync_plot_tall(  # type: ignore[no-untyped-def]
         qtbot, tmp_path: Path, size: tuple[int, int]) -> None:
@@ -46,13 +59,7 @@ def test_replay_window_labels_whole_and_sync_plot_tall(  # type: ignore[no-untyp
     _record(path)
     replay = ReplaySession(read_recording(path), speed=math.inf)
     window = ReplayWindow(replay, title="coreg replay rec.jsonl — SIMULATED (coupled, seed 1)")
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.start()
-    qtbot.waitUntil(lambda: replay.at_end, timeout=WAIT_MS)
-    window.frame(force_slow=True)
-    QtWidgets.QApplication.processEvents()
+    _play_to_end(qtbot, window, size, lambda: replay.at_end)
     # The window is not pushed past the screen by its minimum sizes.
     assert window.height() <= size[1] + 2
     # The file name once (beside ▶), the scenario whole beside the SIMULATED badge.
@@ -86,13 +93,7 @@ def test_live_header_names_the_scenario_whole_or_with_an_ellipsis(  # type: igno
                                      realtime=False, speed=None, folder=tmp_path)
     window = LiveWindow(session, title=live_title(resolved), simulated=True, autostart=False,
                         duration_s=60.0)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    window.start()
-    qtbot.waitUntil(lambda: window.ended, timeout=WAIT_MS)
-    window.frame(force_slow=True)
-    QtWidgets.QApplication.processEvents()
+    _play_to_end(qtbot, window, size, lambda: window.ended)
     label = window.title_label
     assert label.full_text() == "coupled, seed 1"
     # A short "saved ✓" leaves its room to the scenario: whole at these sizes.
