@@ -714,6 +714,10 @@ class SessionIndex:
             out.append(e)
         return out
 
+    def sessions_without_client(self) -> list[SessionEntry]:
+        """The indexed sessions recorded without a client name, newest first."""
+        return [e for e in self.sessions() if not e.get("client")]
+
     def markers(self, file: str) -> list[MarkerEntry]:
         """The markers of one session: ``t_s`` (s since its start), ``note``, ``role``."""
         rows = self.conn.execute(

@@ -70,6 +70,9 @@ class SessionAnalysis:
     sync_details: SyncDetails | None = None  # coreg.engine.synchrony.details
     breathing_summary: SyncSummary | None = None
     sync_note: str = ""
+    #: What the live display said, the recording replayed through the live path exactly as
+    #: ``coreg replay`` does (:func:`coreg.session.replay.live_synchrony_summary`).
+    live_sync: dict[str, Any] | None = None
 
 
 def neurokit_table(nn: Corrected, *, nonlinear_span_s: float = NONLINEAR_SPAN_S
@@ -180,6 +183,10 @@ def analyze_session(rec: Recording, *, progress: Progress = _noop,
         out.breathing_summary = sy.summary(breathing, pair, settings.alpha)
         if slow is None:
             out.sync_note = "too little overlapping data for a single 30 s window"
+        progress("synchrony as the live display said it (replayed)")
+        from coreg.session.replay import live_synchrony_summary
+
+        out.live_sync = live_synchrony_summary(rec)
     return out
 
 

@@ -268,7 +268,23 @@ def _sync_text(an: SessionAnalysis) -> str:
             f"(effect size {_num(s.effect_size, '{:.1f}')} SD, p = "
             f"{_num(s.p_value, '{:.3f}')}; "
             f"{_num(s.pct_windows_above_chance, '{:.0f}')} % of "
-            f"{s.windows} windows above the 95th percentile of chance) — {verdict}.{lead}")
+            f"{s.windows} windows above the 95th percentile of chance) — {verdict}.{lead}"
+            f"{_live_sync_text(an)}")
+
+
+def _live_sync_text(an: SessionAnalysis) -> str:
+    """What the live display said, so the report and the session tell one story."""
+    live = an.live_sync
+    if not live:
+        return ""
+    pct = live.get("in_sync_pct")
+    if pct is None or not finite(pct):
+        return (" The live display gave no verdict: its test needs about 5 minutes of both "
+                "straps without long gaps.")
+    return (f' During the session the live display said "in sync" in {pct:.0f} % of its '
+            f"{live.get('updates', 0)} 5-s updates after its warm-up (each update tests the "
+            "last 3 minutes of windows together, so this is not the share of single windows "
+            "above chance).")
 
 
 def _plain_summary(an: SessionAnalysis) -> str:

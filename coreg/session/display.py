@@ -323,9 +323,8 @@ def sync_text(sync: SyncFigures | None) -> str:
     if sync is None:
         return "synchrony: needs two people"
     if sync.verdict is not None:
+        # Exactly the window's headline and detail (the headline says when the verdict comes).
         detail = sync_detail(sync.verdict)
-        if sync.verdict.state == "collecting" and sync.windows_need:
-            detail += f" · the chance test needs {sync.windows_need}"
         return (f"synchrony: {sync_headline(sync.verdict)} | {detail} | "
                 f"breathing band: {sync.breathing_state}")
     parts = [f"synchrony: {sync.state}"]

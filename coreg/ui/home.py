@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: The client-list row of the sessions recorded without a client name.
+NO_CLIENT = "(no client)"
 PSEUDONYM_HINT = "Use a pseudonym, not a real name: recordings and reports carry it."
 TREND_COLOURS = {"dyad": theme.SKY_BLUE, "practice": theme.BLUISH_GREEN,
                  "assessment": theme.REDDISH_PURPLE}
@@ -186,6 +188,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         self.index = SessionIndex(self.folder)
         self.entries: list[SessionEntry] = []
         self.clients_shown: list[Client] = []
+        self.unassigned: list[SessionEntry] = []
         self.windows: list[QtWidgets.QMainWindow] = []
         self.workers: list[Worker[Path]] = []
         self.reports: list[Path] = []
@@ -360,13 +363,18 @@ class HomeWindow(QtWidgets.QMainWindow):
         """Fill the client list from the search text, keeping the selection."""
         keep = self.current_client_name()
         self.clients_shown = self.index.clients(self.search.text())
+        # Sessions recorded without --client-name are listed too, under their own row.
+        self.unassigned = self.index.sessions_without_client() if not self.search.text() else []
         self.client_list.blockSignals(True)
         self.client_list.clear()
         for c in self.clients_shown:
             self.client_list.addItem(f"{c.name}  ·  {c.sessions} session"
                                      f"{'' if c.sessions == 1 else 's'}")
+        if self.unassigned:
+            n = len(self.unassigned)
+            self.client_list.addItem(f"{NO_CLIENT}  ·  {n} session{'' if n == 1 else 's'}")
         row = next((i for i, c in enumerate(self.clients_shown) if c.name == keep), -1)
-        if row < 0 and self.clients_shown:
+        if row < 0 and (self.clients_shown or self.unassigned):
             row = 0
         self.client_list.setCurrentRow(row)
         self.client_list.blockSignals(False)
@@ -423,7 +431,13 @@ class HomeWindow(QtWidgets.QMainWindow):
         for b in (self.dyad_button, self.practice_button, self.assess_button,
                   self.save_notes_button, self.progress_button):
             b.setEnabled(enabled)
-        if c is None:
+        if c is None and self.unassigned and row == len(self.clients_shown):
+            self.client_title.setText("Sessions without a client")
+            self.notes.setPlainText("")
+            self.rate_label.setText("Recorded without --client-name; name the client when you "
+                                    "start a session to keep a course together.")
+            self.entries = list(self.unassigned)
+        elif c is None:
             self.client_title.setText("No client yet — New client… to begin")
             self.entries = []
             self.notes.setPlainText("")
@@ -471,7 +485,15 @@ class HomeWindow(QtWidgets.QMainWindow):
             plot = self.trend_plots[trend.key]
             plot.clear()
             xs, ys, modes = trend_points(self.entries, trend)
+            for axis in ("left", "bottom"):
+                plot.showAxis(axis, bool(xs))  # no made-up axes on an empty trend
             if not xs:
+                note = pg.TextItem("no session with this figure yet", color=theme.MUTED,
+                                   anchor=(0.5, 0.5))
+                note.setPos(0.5, 0.5)
+                plot.addItem(note)
+                plot.setXRange(0.0, 1.0)
+                plot.setYRange(0.0, 1.0)
                 continue
             t = [x.timestamp() for x in xs]
             plot.plot(t, ys, pen=pg.mkPen(theme.MUTED, width=1.5))

@@ -155,3 +155,23 @@ def test_report_and_exports_are_owner_only(dyad: Path, tmp_path: Path) -> None:
                        "r.html"]
     for p in tmp_path.iterdir():
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p.name
+
+
+def test_report_says_what_the_live_display_said(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The report and the session tell one story: the live display's share, as analyze says."""
+    import json
+
+    rec = write_sample_recording(tmp_path / "long.jsonl", "coupled", 480.0, seed=4)
+    assert main(["analyze", str(rec), "--json"]) == 0
+    live = json.loads(capsys.readouterr().out)["synchrony"]["live"]
+    assert live["updates"] > 0 and live["in_sync_pct"] is not None
+    out = tmp_path / "long.html"
+    assert main(["report", str(rec), "-o", str(out), "--no-neurokit"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert (f"the live display said &quot;in sync&quot; in {live['in_sync_pct']:.0f} % of its "
+            f"{live['updates']} 5-s updates") in page
+    # Too short for a verdict: the report says so instead of a number.
+    short = write_sample_recording(tmp_path / "short.jsonl", "coupled", 150.0, seed=3)
+    assert main(["report", str(short), "-o", str(tmp_path / "short.html"), "--no-neurokit"]) == 0
+    assert "The live display gave no verdict" in (tmp_path / "short.html").read_text("utf-8")

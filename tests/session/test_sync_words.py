@@ -27,8 +27,16 @@ def test_headline_other_states() -> None:
     assert sync_headline(off) == "not in sync for the last 3 min"
     col = dataclasses.replace(BASE, state="collecting", windows=0)
     assert "collecting" in sync_headline(col)
+    filling = dataclasses.replace(BASE, state="collecting", windows=20, ready_in_s=165.0)
+    assert sync_headline(filling) == (
+        "collecting — first verdict in about 3 min")
+    assert sync_detail(filling).endswith("20 windows")
     gap = dataclasses.replace(BASE, state="gap", since_s=30.0)
     assert sync_headline(gap) == "paused — gap in the data for 30 s"
+    back = dataclasses.replace(gap, ready_in_s=10.0)
+    assert sync_headline(back) == "paused after a gap — verdict again in about 10 s"
+    waiting = dataclasses.replace(gap, ready_in_s=math.inf)
+    assert sync_headline(waiting) == "paused after a gap — waiting for enough chance pairings"
 
 
 def test_a_coupling_that_has_just_ended_says_why() -> None:

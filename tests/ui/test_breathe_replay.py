@@ -88,7 +88,7 @@ def test_replay_window_shows_the_pacer_and_the_live_summary(qtbot, assessment) -
     assert "Best breathing rate" in win.summary.text()
     live_statement = next(ln for ln in live_out.splitlines() if "Best breathing rate" in ln)
     assert live_statement in win.summary.text()
-    assert win.pacer.text == "Done — well done"
+    assert win.pacer.text == "Done\u00a0— well\u00a0done"
 
 
 def test_replay_cli_screenshot_of_a_breathing_recording(assessment, tmp_path: Path) -> None:

@@ -135,6 +135,30 @@ def test_files_added_by_hand_show_up_on_refresh(qtbot, home: HomeWindow) -> None
     assert "Markers: 01:05 talked about sleep" in home.headline_label.text()
 
 
+def test_sessions_without_a_client_are_listed_too(qtbot, home: HomeWindow) -> None:
+    # `coreg live` without --client-name: the session must still be found from the home window.
+    write_sample_recording(home.folder / "nameless.jsonl", "coupled", 90.0, seed=3)
+    write_sample_recording(home.folder / "named.jsonl", "coupled", 90.0, seed=4,
+                           header_extra={"client": {"name": "Cleo"}})
+    home.refresh()
+    rows = [home.client_list.item(i).text() for i in range(home.client_list.count())]
+    assert rows == ["Cleo  ·  1 session", "(no client)  ·  1 session"]
+    home.client_list.setCurrentRow(1)
+    assert home.client_title.text() == "Sessions without a client"
+    assert [e["file"] for e in home.entries] == ["nameless.jsonl"]
+    assert not home.dyad_button.isEnabled()  # a new session needs a client
+    home.select_session("nameless.jsonl")  # replay / report / export work on it
+    # Searching lists only matching clients.
+    home.search.setText("cle")
+    assert home.client_list.count() == 1
+    # A trend without points says so, with no made-up axes.
+    home.search.setText("")
+    home.client_list.setCurrentRow(0)
+    assert home.client_title.text() == "Cleo"
+    assert not home.trend_plots["rate"].getAxis("left").isVisible()  # a dyad has no rate
+    assert home.trend_plots["hr"].getAxis("left").isVisible()
+
+
 def test_home_screenshot_offscreen(tmp_path: Path) -> None:
     for i, scenario in enumerate(["coupled", "weak", "coupled"]):
         write_sample_recording(tmp_path / f"s{i}.jsonl", scenario, 60.0, seed=i,

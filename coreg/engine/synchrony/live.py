@@ -21,6 +21,13 @@ test and its validation. In short, at every update (every ``step_s``):
   at most ``live_alpha``; it lets the display say within about a minute that a coupling has
   ended. Effect size ``(real − mean)/sd`` of the same surrogates; the leader is the role whose
   heart moves first at the held lag, named only when in sync and ``|lag| ≥ leader_min_lag_s``.
+* **Gaps.** A window lost to a real gap is missing, never bridged; a block counts with
+  ``live_block_min_windows`` (24) of its windows, its mean scaled by ``sqrt(n/K)``, for the real
+  block and every surrogate alike.
+
+Why one module of this size: the ring of windows (:class:`_Pool`) and the engine that feeds and
+tests it are one incremental algorithm — the sums the pool keeps per pairing are exactly what the
+test ranks, and the slot bookkeeping (known, missing, evicted) must agree on both sides.
 """
 
 from __future__ import annotations
@@ -153,8 +160,9 @@ class _Pool:
     """
 
     def __init__(self, capacity: int, w: int, n_lags: int, k: int, h: int = 0,
-                 latest: int = 0) -> None:
+                 latest: int = 0, k_min: int = 0) -> None:
         self.capacity, self.k, self.h = capacity, k, max(h, k)
+        self.k_min = min(max(k_min, 1), k) if k_min else k
         self.latest = min(max(latest, 0), k)
         depth = self.h
         self.za = np.full((capacity, w), np.nan)
@@ -215,32 +223,55 @@ class _Pool:
         col_long = np.zeros_like(row_sum)
         row_n = np.zeros((cap, 1))
         col_n = np.zeros((cap, 1))
+        row_kn = np.zeros((cap, 1))
+        col_kn = np.zeros((cap, 1))
+        # A block needs all its K slots known (a window or a real gap, not "before the first
+        # window"), at least k_min of them windows, the last one a window.
+        known_r = np.ones((cap, 1), dtype=bool)
+        known_c = np.ones((cap, 1), dtype=bool)
         for d in range(h):
             back = (slots - d) % cap
             ok = (self.seq[back] == self.seq - d)[:, None]
+            # The newest window's own side: its window d back is known.
+            own = bool(self.seq[(slot - d) % cap] == seq - d)
             r = np.where(ok, self.rows[d][back], np.nan)
             c = np.where(ok, self.cols[d][back], np.nan)
+            r_ok = np.isfinite(r[:, :1])
+            c_ok = np.isfinite(c[:, :1])
+            r0 = np.where(r_ok, r, 0.0)
+            c0 = np.where(c_ok, c, 0.0)
+            if d == 0:  # a block ends at a window on both sides, never at a lost one
+                known_r &= r_ok
+                known_c &= c_ok
             if d < k:
-                row_sum += r
-                col_sum += c
+                row_sum += r0
+                col_sum += c0
+                row_kn += r_ok
+                col_kn += c_ok
+                known_r &= ok & own
+                known_c &= ok & own
             if d < self.latest:
                 row_lat += r
                 col_lat += c
-            # The lag span takes the windows that exist among the last h (at least k of them).
-            r_ok = np.isfinite(r[:, :1])
-            c_ok = np.isfinite(c[:, :1])
-            row_long += np.where(r_ok, r, 0.0)
-            col_long += np.where(c_ok, c, 0.0)
+            # The lag span takes the windows that exist among the last h (at least k_min).
+            row_long += r0
+            col_long += c0
             row_n += r_ok
             col_n += c_ok
         fresh = (self.seq > seq - cap)[:, None]
-        row_blk: NDArray[np.float64] = np.where(fresh, row_sum / k, np.nan)
-        col_blk: NDArray[np.float64] = np.where(fresh, col_sum / k, np.nan)
+        # The mean curve of the n windows present, times sqrt(n/K): sum / sqrt(n·K) (exactly
+        # the mean when the block is whole).
+        row_ok = fresh & known_r & (row_kn >= self.k_min)
+        col_ok = fresh & known_c & (col_kn >= self.k_min)
         with np.errstate(invalid="ignore", divide="ignore"):
-            row_lag: NDArray[np.float64] = np.where(fresh & (row_n >= k), row_long / row_n,
+            row_blk: NDArray[np.float64] = np.where(row_ok, row_sum / np.sqrt(row_kn * k),
                                                     np.nan)
-            col_lag: NDArray[np.float64] = np.where(fresh & (col_n >= k), col_long / col_n,
+            col_blk: NDArray[np.float64] = np.where(col_ok, col_sum / np.sqrt(col_kn * k),
                                                     np.nan)
+            row_lag: NDArray[np.float64] = np.where(fresh & (row_n >= self.k_min),
+                                                    row_long / row_n, np.nan)
+            col_lag: NDArray[np.float64] = np.where(fresh & (col_n >= self.k_min),
+                                                    col_long / col_n, np.nan)
         self.peak[slot, :] = self._statistic(row_blk, row_lag)
         self.peak[:, slot] = self._statistic(col_blk, col_lag)
         if self.latest:
@@ -325,7 +356,10 @@ class LiveSynchrony:
         capacity = max(s.live_block_windows + self.gap_windows + 2,
                        round(s.live_pool_s / s.step_s))
         self._pool = _Pool(capacity, s.window_samples, 2 * s.lag_samples + 1,
-                           s.live_block_windows, s.live_lag_windows, s.live_latest_windows)
+                           s.live_block_windows, s.live_lag_windows, s.live_latest_windows,
+                           s.live_block_min_windows)
+        # Window slots since the first window: True a window, False lost to a gap (newest last).
+        self._present: deque[bool] = deque(maxlen=max(s.live_block_windows, s.live_lag_windows))
         self._tracker = VerdictTracker()
         self.windows_total = 0
 
@@ -425,14 +459,40 @@ class LiveSynchrony:
                     if item is None:
                         if self._pool.last_seq is not None:
                             self._pool.push(k // step, None, None)
+                            self._present.append(False)
                         continue
                     win, za, zb = item
                     self._pool.push(k // step, za, zb)
+                    self._present.append(True)
                     self.windows.append(win)
                     new.append(win)
                 self.windows_total += len(new)
                 self._last_start_k = last_k
         return self._snapshot(now_s, tuple(new))
+
+    def _ready_in_s(self) -> float:
+        """While undecided with data flowing: about how long until a verdict, in seconds.
+
+        The window slots still needed if every next window arrives: a whole first block of
+        :attr:`windows_needed` windows, then the block's ``live_block_min_windows`` of its
+        ``live_block_windows`` slots, as many for the lag span, and the latest minute whole.
+        ``inf`` when those are met and the test still waits (for enough surrogate pairings
+        after gaps early in a session: how long is not known).
+        """
+        s = self.settings
+        k, latest = s.live_block_windows, s.live_latest_windows
+        k_min = min(s.live_block_min_windows, k)
+        slots = list(self._present)
+        steps = max(0, self.windows_needed - len(self.windows))
+        slots.extend([True] * steps)
+        for _ in range(2 * len(slots) + k + 1):
+            tail = slots[-k:]
+            if (len(tail) >= k and sum(tail) >= k_min and sum(slots[-s.live_lag_windows:] or tail)
+                    >= k_min and all(slots[-latest:] if latest else [True])):
+                break
+            slots.append(True)
+            steps += 1
+        return steps * s.step_s if steps else math.inf
 
     def _test(self) -> _Test:
         """The block test and the latest-minute check of the newest update."""
@@ -473,7 +533,9 @@ class LiveSynchrony:
         t = self._test()
         stat, lag, chance, threshold, eff, n, p = (t.stat, t.lag_s, t.chance, t.threshold,
                                                    t.effect_size, t.n, t.p)
-        decided = np.isfinite(p) and status == "ok"
+        decided = bool(np.isfinite(p) and status == "ok")
+        if self._pool.latest and not np.isfinite(t.p_latest):
+            decided = False  # the latest minute lost a window to a gap: it cannot be checked
         passed = bool(decided and p <= s.live_alpha)
         # The latest minute must not have fallen back to chance (see the module notes).
         latest_at_chance = bool(passed and self._pool.latest
@@ -497,7 +559,8 @@ class LiveSynchrony:
             p_at_floor=bool(decided and abs(p - p_floor(n)) < 1e-12),
             latest_at_chance=latest_at_chance,
             latest_p=t.p_latest if decided else float("nan"),
-            in_sync_pct=pct, updates=updates, windows=self.windows_total)
+            in_sync_pct=pct, updates=updates, windows=self.windows_total,
+            ready_in_s=self._ready_in_s() if not decided and status != "gap" else float("nan"))
         return LiveSyncSnapshot(
             t_s=now_s, roles=self.roles, status=status, window=latest, new_windows=new,
             recent_r=stat, chance_r=chance, chance_r95=threshold, effect_size=eff,

@@ -56,6 +56,13 @@ class SyncSettings:
     live_block_windows
         Live: the test's block, in windows (36 windows = three minutes of window starts,
         205 s of data).
+    live_block_min_windows
+        Live: a block still counts with this many of its ``live_block_windows`` windows (24 =
+        two thirds; at most the block), the others lost to a real gap (no beats: lost
+        contact, a disconnect). Its mean curve is then scaled by ``sqrt(n/K)`` (``n``
+        windows present), for the real block
+        and every surrogate alike, so a block with fewer windows is never easier to pass; a
+        20-s contact loss costs about 10 s of verdicts instead of three minutes.
     live_lag_windows
         Live: the lag of the test is held from the mean curve of up to this many latest windows
         (60 = 5 min; at least ``live_block_windows`` of them); ``0``: the block's own peak.
@@ -94,6 +101,7 @@ class SyncSettings:
     baseline_s: float = 300.0
     live_edge_s: float = 5.0
     live_block_windows: int = 36
+    live_block_min_windows: int = 24
     live_lag_windows: int = 60
     live_latest_windows: int = 6
     live_latest_p: float = 0.5
@@ -119,6 +127,8 @@ class SyncSettings:
             raise InputError("synchrony alpha must lie in (0, 1)")
         if self.live_block_windows < 1 or self.live_lag_windows < 0:
             raise InputError("synchrony live_block_windows must be at least 1")
+        if self.live_block_min_windows < 1:
+            raise InputError("synchrony live_block_min_windows must be at least 1")
         if not 0 <= self.live_latest_windows <= self.live_block_windows:
             raise InputError("synchrony live_latest_windows must lie in [0, live_block_windows]")
         if not 0 < self.live_latest_p <= 1:
