@@ -6,16 +6,17 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
     from coreg.session.replay import ReplaySession
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     """Register ``coreg replay``."""
     p = subparsers.add_parser(
         "replay",

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coreg.cli import seconds_type
 
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg scan``."""
     p = sub.add_parser(
         "scan",

@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg sessions``."""
     p = sub.add_parser(
         "sessions",
