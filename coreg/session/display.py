@@ -161,11 +161,11 @@ def metric_text(metric: Metric, fmt: str = "{:.0f}", unit: str = "") -> str:
 
 
 def window_text(metric: Metric) -> str:
-    """``60 s window, every beat`` / ``64 s window, every 5 s``."""
+    """``60 s, every beat`` / ``64 s, every 5 s``: the window and how often it updates."""
     if metric.window_s <= 0:
         return "every beat"
     cadence = "every beat" if metric.every_s <= 0 else f"every {metric.every_s:.0f} s"
-    return f"{metric.window_s:.0f} s window, {cadence}"
+    return f"{metric.window_s:.0f} s, {cadence}"
 
 
 def connection_text(person: PersonFigures, elapsed_s: float) -> str:
@@ -189,9 +189,14 @@ def contact_text(contact: bool | None) -> str:
     return {True: "contact ok", False: "NO CONTACT", None: "contact n/a"}[contact]
 
 
-def quality_text(person: PersonFigures, elapsed_s: float) -> str:
-    """One line of signal quality: connection, contact, battery, corrected beats."""
-    parts = [connection_text(person, elapsed_s), contact_text(person.contact)]
+def quality_text(person: PersonFigures, elapsed_s: float, connection: bool = True) -> str:
+    """One line of signal quality: connection, contact, battery, corrected beats.
+
+    ``connection=False`` leaves the connection state out (the window shows it in the panel's
+    head, so the line fits one row).
+    """
+    parts = [connection_text(person, elapsed_s)] if connection else []
+    parts.append(contact_text(person.contact))
     if person.battery_pct is not None:
         parts.append(f"battery {person.battery_pct:.0f}%")
     if person.pct_corrected is not None:

@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 #: GUI timer period: the queue is drained and the view redrawn about 30 times a second.
 FRAME_MS = 30
 #: Smallest height of any plot, in pixels (what lets the window fit a 1366×768 screen).
-MIN_PLOT_HEIGHT_PX = 70
+MIN_PLOT_HEIGHT_PX = 55
 #: Smallest height of the synchrony panel, in pixels.
-MIN_SYNC_HEIGHT_PX = 230
+MIN_SYNC_HEIGHT_PX = 270
 #: Smallest point size of the big HR numbers (a 768-pixel-high window).
 COMPACT_HR_PT = 40
 #: Slow parts (trends, synchrony curves, y-ranges) are redrawn this often, in seconds.
@@ -225,7 +225,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             panel = PersonPanel(role)
             self.person_panels[role] = panel
             people.addWidget(panel, 1)
-        root.addWidget(people_row, 5)
+        root.addWidget(people_row, 3)
         self.sync_panel: SyncPanel | None = None
         if len(session.roles) == 2:
             self.sync_panel = SyncPanel(names)
@@ -233,7 +233,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             sync_layout = QtWidgets.QVBoxLayout(sync_row)
             sync_layout.setContentsMargins(0, 0, 0, 0)
             sync_layout.addWidget(self.sync_panel)
-            root.addWidget(sync_row, 3)
+            root.addWidget(sync_row, 5)
 
         footer = QtWidgets.QHBoxLayout()
         self.status_label = _label("", theme.SMALL_PT, theme.MUTED)
@@ -329,9 +329,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.source_bar.setFixedHeight(self.source_layout.heightForWidth(width))
 
     def _scale_big_numbers(self) -> None:
-        """The big HR numbers follow the window height (72 pt from 1000 px, down to 40 pt),
+        """The big HR numbers follow the window height (72 pt from 1200 px, down to 40 pt),
         so a 768-pixel screen shows them whole instead of clipped."""
-        pt = int(max(COMPACT_HR_PT, min(theme.HR_PT, theme.HR_PT * self.height() / 1000)))
+        pt = int(max(COMPACT_HR_PT, min(theme.HR_PT, theme.HR_PT * self.height() / 1200)))
         if getattr(self, "_hr_pt", None) != pt:
             self._hr_pt = pt
             for role, panel in self.person_panels.items():

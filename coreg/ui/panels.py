@@ -224,7 +224,7 @@ class PersonPanel(QtWidgets.QFrame):
         self.trend_markers = MarkerLines(self.trend_plot, TREND_SPAN_S)
         layout.addWidget(self.trend_plot, 2)
 
-        self.quality = _label("", theme.LABEL_PT, theme.MUTED)
+        self.quality = _label("", theme.LABEL_PT - 2, theme.MUTED)
         self.quality.setWordWrap(True)
         self.quality.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
                                    QtWidgets.QSizePolicy.Policy.Preferred)
@@ -296,7 +296,7 @@ class PersonPanel(QtWidgets.QFrame):
         self._set(self.coherence_note, "coh_note", f"coherence · {window_text(person.coherence)}")
         self._set_value(self.lf_hf, "lfhf", metric_text(person.lf_hf, "{:.2f}"))
         self._set(self.lf_hf_note, "lfhf_note", f"LF/HF · {window_text(person.lf_hf)}")
-        self._set(self.quality, "quality", quality_text(person, elapsed_s))
+        self._set(self.quality, "quality", quality_text(person, elapsed_s, connection=False))
 
         t = person.hr_curve_t_s
         x = t - elapsed_s

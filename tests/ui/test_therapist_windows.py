@@ -225,6 +225,9 @@ def test_live_and_replay_windows_keep_every_control_inside(qtbot, tmp_path: Path
     window = _preview_window(qtbot, tmp_path)
     _settle(window, size)
     assert _outside(window) == []
+    # The synchrony plot is what coreg exists for: a real plot, not a strip, on a small laptop.
+    assert window.sync_panel is not None
+    assert window.sync_panel.plot.height() >= (160 if size[1] <= 768 else 350)
     window.start_recording()
     window.begin_marker()  # the note field shows too
     _settle(window, size)

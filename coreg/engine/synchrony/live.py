@@ -122,6 +122,11 @@ class LiveSyncSnapshot:
     verdict: SyncVerdict
 
 
+def _monte_carlo_p(null: NDArray[np.float64], value: float) -> float:
+    """``(k + 1)/(n + 1)``: ``k`` of the ``n`` surrogates at or above ``value``."""
+    return (int(np.count_nonzero(null >= value)) + 1) / (null.size + 1)
+
+
 @dataclass(frozen=True, slots=True)
 class _Test:
     """One update's test: the block statistic against its surrogates, and the latest minute."""
@@ -446,7 +451,7 @@ class LiveSynchrony:
         mean = float(np.mean(null))
         sd = float(np.std(null, ddof=1))
         eff = (stat - mean) / sd if sd > 0 else nan
-        p = (int(np.count_nonzero(null >= stat)) + 1) / (n + 1)
+        p = _monte_carlo_p(null, stat)
         # p ≤ α ⇔ fewer than α(n+1) surrogates reach the statistic ⇔ it exceeds the c-th largest.
         c = math.floor(s.live_alpha * (n + 1) + 1e-9) - 1
         threshold = float(-np.partition(-null, c)[c])
@@ -454,9 +459,8 @@ class LiveSynchrony:
         if pool.latest and np.all(np.isfinite(pool.latest_curve)):
             latest = float(pool._statistic(pool.latest_curve[None, :], lag_curve[None, :])[0])
             ok = np.isfinite(null_latest)
-            m = int(np.count_nonzero(ok))
-            if m and math.isfinite(latest):
-                p_latest = (int(np.count_nonzero(null_latest[ok] >= latest)) + 1) / (m + 1)
+            if ok.any() and math.isfinite(latest):
+                p_latest = _monte_carlo_p(null_latest[ok], latest)
         return _Test(stat, lag, mean, threshold, eff, n, p, p_latest)
 
     def _snapshot(self, now_s: float, new: tuple[SyncWindow, ...]) -> LiveSyncSnapshot:
