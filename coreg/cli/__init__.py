@@ -15,7 +15,6 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from coreg import __version__
 
@@ -117,7 +116,7 @@ def number_list_type(what: str) -> Callable[[str], list[float]]:
     return parse
 
 
-def _add_verbose(parser: argparse.ArgumentParser, *, default: Any) -> None:
+def _add_verbose(parser: argparse.ArgumentParser, *, default: object) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", default=default,
                         help="log progress to stderr")
 

@@ -47,13 +47,13 @@ _ROWS: list[tuple[str, str, str]] = [
 ]
 
 
-def _fmt(value: Any, pattern: str) -> str:
+def _fmt(value: object, pattern: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return pattern.format(value)
 
 
-def format_table(summary: dict[str, Any], path: str) -> str:
+def format_table(summary: dict[str, Any], path: str) -> str:  # summarize_recording's dict
     """The readable table printed without ``--json``."""
     roles = list(summary["roles"])
     lines = [f"{path} — {summary['duration_s'] / 60:.1f} min"]
@@ -84,7 +84,7 @@ def format_table(summary: dict[str, Any], path: str) -> str:
     return "\n".join(lines)
 
 
-def _synchrony_lines(sync: Any) -> list[str]:
+def _synchrony_lines(sync: object) -> list[str]:
     """One readable line per synchrony measure (slow band, breathing band), raw r vs chance."""
     if not isinstance(sync, dict):
         return [f"synchrony: {sync}"]
