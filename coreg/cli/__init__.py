@@ -15,6 +15,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from coreg import __version__
 
@@ -40,7 +41,7 @@ SUBCOMMANDS: dict[str, str] = {
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line and exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"coreg: error: {message} (see '{self.prog} --help')\n")
 
 
