@@ -34,7 +34,7 @@ from coreg.errors import InputError
 from coreg.report.figures import WIDTH_IN, _plt, colour, to_data_uri
 from coreg.report.html import CSS, _e, _figure
 
-if TYPE_CHECKING:  # pyarrow ships no type information: Any to mypy
+if TYPE_CHECKING:  # pyarrow ships no type information: mypy sees these names untyped
     import pyarrow as pa
 
 Progress = Callable[[str], None]
@@ -54,7 +54,7 @@ td.n.small { white-space: nowrap; }
 
 
 #: One table column read back. Its dtype follows the table's schema (float64, bool, or object
-#: for strings) and is known only when the file is read, so numpy's dtype parameter is Any.
+#: for strings) and is known only when the file is read: numpy's dtype parameter stays open.
 Column: TypeAlias = NDArray[Any]
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from coreg.errors import InputError
 
-if TYPE_CHECKING:  # pyarrow ships no type information: these names are Any to mypy
+if TYPE_CHECKING:  # pyarrow ships no type information: mypy sees these names untyped
     import pyarrow as pa
 
 FILE_MODE = 0o600
