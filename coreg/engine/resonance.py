@@ -411,8 +411,15 @@ class PracticeSummary:
                     "coherence figure yet — a longer session will give one."]
         out = [f"Session {self.duration_s / 60:.1f} min · mean coherence "
                f"{self.mean_coherence:.1f}"]
-        out.append("Time at each level: " + ", ".join(
-            f"{name} {self.level_s.get(name, 0.0) / 60:.1f} min" for name, _ in COHERENCE_LEVELS))
+        levels = ", ".join(
+            f"{name} {self.level_s.get(name, 0.0) / 60:.1f} min" for name, _ in COHERENCE_LEVELS)
+        # The rest of the session had no coherence figure: the warm-up before the first
+        # 64-s window filled, and any gap (lost strap, too many corrected beats).
+        rest_s = max(0.0, self.duration_s - sum(self.level_s.values()))
+        if rest_s >= 3.0:
+            levels += (f"; no figure yet {rest_s / 60:.1f} min (warm-up before the first "
+                       "coherence figure, and any gap)")
+        out.append("Time at each level: " + levels)
         if self.mean_rsa_bpm is not None:
             out.append(f"Heart-rate swing per breath (RSA): {self.mean_rsa_bpm:.1f} bpm")
         if self.first_mean is not None and self.last_mean is not None:

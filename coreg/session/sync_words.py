@@ -60,8 +60,12 @@ def sync_headline(v: SyncVerdict, names: Mapping[str, str] | None = None) -> str
         Optional role → display name (e.g. ``{"client": "Anna"}``).
     """
     if v.state == COLLECTING:
-        return ("collecting — not enough data yet" if not v.windows
-                else f"collecting — {v.windows} window{'s' if v.windows != 1 else ''} so far")
+        if not v.windows:
+            return "collecting — not enough data yet"
+        if math.isfinite(v.ready_in_s) and v.ready_in_s > 0:
+            # The window count is in the detail line below.
+            return f"collecting — first verdict in about {duration_words(v.ready_in_s)}"
+        return f"collecting — {v.windows} window{'s' if v.windows != 1 else ''} so far"
     if v.state == GAP:
         return f"paused — gap in the data for {duration_words(v.since_s)}"
     for_ = f"for the last {duration_words(v.since_s)}" if v.since_s >= 1.0 else "just now"

@@ -215,7 +215,21 @@ class CoherenceMeter(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.value: float | None = None
-        self.setMinimumHeight(70)
+        self.setMinimumHeight(60)
+        # Each level's words ("medium ≥ 3") fit their third of the scale.
+        font = self.font()
+        font.setPointSize(theme.SMALL_PT)
+        metrics = QtGui.QFontMetrics(font)
+        widest = max(metrics.horizontalAdvance(words) for words in self.scale_words())
+        self.setMinimumWidth(len(COHERENCE_LEVELS) * (widest + 12) + 20)
+
+    @staticmethod
+    def scale_words() -> list[str]:
+        """The words under each level of the scale, low to high."""
+        bounds = [lo for _, lo in COHERENCE_LEVELS] + [METER_MAX]
+        return [f"{name} ≥ {lo:g}" if i else f"{name} < {hi:g}"
+                for i, ((name, lo), hi) in enumerate(zip(COHERENCE_LEVELS, bounds[1:],
+                                                         strict=True))]
 
     def set_value(self, value: float | None) -> None:
         """Show ``value`` (None: collecting)."""
@@ -228,14 +242,13 @@ class CoherenceMeter(QtWidgets.QWidget):
         p.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
         w, h = self.width() - 20, 26
         x0, y0 = 10, 8
-        bounds = [lo for _, lo in COHERENCE_LEVELS] + [METER_MAX]
         font = p.font()
         font.setPointSize(theme.SMALL_PT)
         p.setFont(font)
         n = len(COHERENCE_LEVELS)
-        for i, ((name, lo), hi) in enumerate(zip(COHERENCE_LEVELS, bounds[1:], strict=True)):
+        for i, ((name, _lo), words) in enumerate(zip(COHERENCE_LEVELS, self.scale_words(),
+                                                     strict=True)):
             a, b = x0 + w * i / n, x0 + w * (i + 1) / n
-            words = f"{name} ≥ {lo:g}" if i else f"{name} < {hi:g}"
             colour = QtGui.QColor(LEVEL_COLOURS[name])
             colour.setAlpha(90)
             p.fillRect(QtCore.QRectF(a, y0, b - a, h), colour)
@@ -368,12 +381,11 @@ class BreatheWindow(QtWidgets.QMainWindow):
                                "rising on the in-breath, falling on the out-breath",
                                size=theme.SMALL_PT, colour=theme.MUTED))
         right.addWidget(self.plot, 3)
-        row = QtWidgets.QHBoxLayout()
+        # The value above its meter (side by side, a 760-pixel window cut the scale's words).
         self.coh_value = _label("coherence collecting…", size=theme.VALUE_PT)
-        row.addWidget(self.coh_value)
+        right.addWidget(self.coh_value)
         self.meter = CoherenceMeter()
-        row.addWidget(self.meter, 2)
-        right.addLayout(row)
+        right.addWidget(self.meter)
         grid = QtWidgets.QGridLayout()
         self.hr_value = _label("HR collecting…", size=theme.VALUE_PT, colour=theme.ORANGE)
         self.res_value = _label("resonance power collecting…")

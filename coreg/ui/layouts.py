@@ -106,6 +106,53 @@ def flow_row(*widgets: QtWidgets.QWidget, spacing: int = 6) -> tuple[QtWidgets.Q
     return holder, layout
 
 
+class ElidedLabel(QtWidgets.QLabel):
+    """A one-line label that ends in "…" when it is given less width than its text needs.
+
+    Its size hint is the whole text, so a layout gives it the room when there is room; when
+    there is not, the text is cut at a character with "…" (never mid-glyph, as a plain clipped
+    QLabel is) and the whole text goes in the tooltip. :meth:`full_text` returns it.
+    """
+
+    def __init__(self, text: str = "", parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setMinimumWidth(40)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self._elide()
+        self.updateGeometry()
+
+    def full_text(self) -> str:
+        """The whole text, whatever the label shows."""
+        return self._full
+
+    def sizeHint(self) -> QtCore.QSize:
+        hint = super().sizeHint()
+        margins = self.contentsMargins()
+        width = (self.fontMetrics().horizontalAdvance(self._full)
+                 + margins.left() + margins.right() + 2)
+        return QtCore.QSize(width, hint.height())
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(self.minimumWidth(), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        margins = self.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        shown = self.fontMetrics().elidedText(
+            self._full, QtCore.Qt.TextElideMode.ElideRight, max(room, 0))
+        super().setText(shown if shown else self._full[:1])
+        if shown != self._full and not self.toolTip():
+            self.setToolTip(self._full)
+
+
 def fit_to_screen(window: QtWidgets.QWidget, wanted: tuple[int, int]) -> None:
     """Resize ``window`` to ``wanted`` (w, h) or, on a smaller screen, to 95 % of it."""
     screen = window.screen() or QtGui.QGuiApplication.primaryScreen()

@@ -24,7 +24,7 @@ from coreg.session.playback import Playback
 from coreg.session.setup import live_title
 from coreg.ui import theme
 from coreg.ui.client_view import ClientView
-from coreg.ui.layouts import FlowLayout, fit_to_screen
+from coreg.ui.layouts import ElidedLabel, FlowLayout, fit_to_screen
 from coreg.ui.panels import PersonPanel, SyncPanel, _label, _label_style
 from coreg.ui.qt_fixes import bool_guard
 from coreg.ui.settings_dialog import SettingsDialog
@@ -41,7 +41,11 @@ FRAME_MS = 30
 #: Smallest height of any plot, in pixels (what lets the window fit a 1366×768 screen).
 MIN_PLOT_HEIGHT_PX = 55
 #: Smallest height of the synchrony panel, in pixels.
-MIN_SYNC_HEIGHT_PX = 270
+MIN_SYNC_HEIGHT_PX = 250
+#: The synchrony plot's own minimum height (pixels), at any window size from 1366×768.
+MIN_SYNC_PLOT_HEIGHT_PX = 84
+#: Below this window height (pixels) the people's panels drop their secondary axis titles.
+COMPACT_HEIGHT_PX = 900
 #: Smallest point size of the big HR numbers (a 768-pixel-high window).
 COMPACT_HR_PT = 40
 #: Slow parts (trends, synchrony curves, y-ranges) are redrawn this often, in seconds.
@@ -196,7 +200,11 @@ class LiveWindow(QtWidgets.QMainWindow):
         self.simulated_label.setObjectName("simulated")
         self.simulated_label.setVisible(simulated)
         bar.addWidget(self.simulated_label)
-        self.title_label = _label("", theme.LABEL_PT, theme.MUTED)
+        self.title_label = ElidedLabel()
+        font = self.title_label.font()
+        font.setPointSize(theme.LABEL_PT)
+        self.title_label.setFont(font)
+        self.title_label.setStyleSheet(_label_style(theme.MUTED, theme.LABEL_PT))
         self.set_title(title)
         bar.addWidget(self.title_label)
         bar.addStretch(1)
@@ -239,7 +247,7 @@ class LiveWindow(QtWidgets.QMainWindow):
             panel = PersonPanel(role)
             self.person_panels[role] = panel
             people.addWidget(panel, 1)
-        root.addWidget(people_row, 3)
+        root.addWidget(people_row, 4)
         self.sync_panel: SyncPanel | None = None
         if len(session.roles) == 2:
             self.sync_panel = SyncPanel(names)
@@ -266,6 +274,9 @@ class LiveWindow(QtWidgets.QMainWindow):
             # The synchrony panel takes the height the people leave (its word-wrapped texts
             # would otherwise claim more than a 768-pixel screen has).
             self.sync_panel.setMinimumHeight(MIN_SYNC_HEIGHT_PX)
+            # The synchrony plot is what coreg exists for: it keeps a real height on a
+            # 768-pixel screen; the people's trend plots give way first.
+            self.sync_panel.plot.setMinimumHeight(MIN_SYNC_PLOT_HEIGHT_PX)
 
         self._add_shortcut("M", self.begin_marker)
         self._add_shortcut("C", self.toggle_client_view)
@@ -358,11 +369,17 @@ class LiveWindow(QtWidgets.QMainWindow):
         value_pt = int(max(16, min(theme.VALUE_PT, theme.VALUE_PT * self.width() / 1800)))
         for panel in self.person_panels.values():
             panel.set_value_size(value_pt)
+            panel.set_compact(self.height() < COMPACT_HEIGHT_PX)
         for panel in self.person_panels.values():
             # The rows have no height-for-width (it would let the layout squeeze the people
             # below what their numbers need): their minimum follows the current fonts.
             panel.setMinimumHeight(0)
             panel.setMinimumHeight(panel.minimumSizeHint().height())
+        if self.sync_panel is not None:
+            # The synchrony panel is never squeezed below what its texts and plot need at
+            # its width (the legend would be drawn over the plot's axis).
+            need = self.sync_panel.needed_height()
+            self.sync_panel.setMinimumHeight(max(MIN_SYNC_HEIGHT_PX, need))
         root = self._root_layout()
         root.invalidate()
         root.activate()
@@ -379,10 +396,17 @@ class LiveWindow(QtWidgets.QMainWindow):
         the bar fits a 1366-pixel-wide screen; the marker note field shrinks too."""
         # The scenario title clips (full text in the window title) rather than the buttons
         # or the recording state.
-        self.title_label.setMinimumWidth(60)
-        self.rec_label.setMinimumWidth(220)  # "PREVIEW — not recording" whole; a file name clips
+        self._set_rec_text(self.rec_label.text())
         self.note_edit.setMinimumWidth(120)
         self.note_edit.setMaximumWidth(260)
+
+    def _set_rec_text(self, text: str) -> None:
+        """The recording state in the header: it keeps the width it needs up to 220 px
+        ("PREVIEW — not recording" whole; a long file name clips), and no more, so a short
+        "saved ✓" leaves the room to the scenario title."""
+        self.rec_label.setText(text)
+        self.rec_label.setMinimumWidth(0)  # a QLabel's size hint grows to its minimum
+        self.rec_label.setMinimumWidth(min(220, self.rec_label.sizeHint().width()))
 
     @staticmethod
     def _select_source(box: QtWidgets.QComboBox, src: str) -> None:
@@ -526,9 +550,9 @@ class LiveWindow(QtWidgets.QMainWindow):
         path = self.session.recording_path
         previewing = bool(getattr(self.session, "previewing", False))
         if previewing:
-            self.rec_label.setText("PREVIEW — not recording")
+            self._set_rec_text("PREVIEW — not recording")
         else:
-            self.rec_label.setText(f"● REC {Path(path).name}" if path else "not recording")
+            self._set_rec_text(f"● REC {Path(path).name}" if path else "not recording")
         self.stop_button.setEnabled(not previewing)
         self.marker_button.setEnabled(not previewing)
         self._set_choosing(previewing)
@@ -536,7 +560,11 @@ class LiveWindow(QtWidgets.QMainWindow):
     def set_title(self, title: str) -> None:
         """Window title and header text (the header names the current session's sources)."""
         self.setWindowTitle(title)
-        self.title_label.setText(title.replace("coreg live — ", "").replace("SIMULATED ", ""))
+        shown = title.replace("coreg live — ", "")
+        if shown.startswith("SIMULATED "):  # the yellow badge says it; "(coupled, seed 1)"
+            shown = shown.removeprefix("SIMULATED ").strip(" ()") or shown
+        self.title_label.setText(shown)
+        self.title_label.setToolTip(title)
 
     # -- session ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -554,12 +582,16 @@ class LiveWindow(QtWidgets.QMainWindow):
         previewed = bool(getattr(self.session, "previewing", False))
         self.session.stop(reason)
         self.frame(force_slow=True)
-        self.rec_label.setText("preview ended — nothing recorded" if previewed else
-                               f"saved {Path(self.session.recording_path).name}"
-                               if self.session.recording_path else "")
+        saved = (Path(self.session.recording_path).name
+                 if self.session.recording_path and not previewed else "")
+        # The header says "saved" (short enough never to clip); the footer names the file.
+        self._set_rec_text("preview ended — nothing recorded" if previewed else
+                           "saved ✓" if saved else "")
+        self.rec_label.setToolTip(str(self.session.recording_path or ""))
         self.stop_button.setEnabled(False)
         self.marker_button.setEnabled(False)
-        self.status_label.setText(f"session ended ({reason})")
+        self.status_label.setText(f"session ended ({reason})"
+                                  + (f" · saved {saved}" if saved else ""))
         self._set_choosing(True)
         if self.on_finished is not None:
             self.on_finished(self)

@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from coreg.engine.person import Metric
 from coreg.session.display import (
     break_gaps,
     connection_text,
@@ -58,6 +59,13 @@ def _label(text: str = "", pt: int = theme.LABEL_PT, colour: str = theme.TEXT,
     label.setFont(font)
     label.setStyleSheet(_label_style(colour, pt, bold))
     return label
+
+
+def _caption(name: str, metric: Metric) -> str:
+    """``coherence · 64 s, every 5 s`` with its number–unit pairs held together, so a narrow
+    panel wraps it after the comma ("… 64 s," / "every 5 s"), never before a lone "s"."""
+    held = window_text(metric).replace(" s", "\u00a0s").replace("every ", "every\u00a0")
+    return f"{name} · {held}"
 
 
 def _label_style(colour: str, pt: int, bold: bool = False) -> str:
@@ -216,10 +224,15 @@ class PersonPanel(QtWidgets.QFrame):
                                              (self.coherence, self.coherence_note),
                                              (self.lf_hf, self.lf_hf_note))):
             values.addWidget(value, 0, col)
+            # A third of a person's width: "RMSSD · 60 s window, every beat" wraps, never cut.
+            note.setWordWrap(True)
+            note.setAlignment(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
             values.addWidget(note, 1, col)
         layout.addLayout(values)
 
-        self.trend_plot = make_plot(TREND_SPAN_S, "RMSSD (ms)", height=130)
+        # Its axis title is just "ms": "RMSSD (ms)" is taller than the trend on most screens,
+        # and the caption right above it names RMSSD.
+        self.trend_plot = make_plot(TREND_SPAN_S, "ms", height=130)
         self.rmssd_curve = self.trend_plot.plot(pen=pg.mkPen(colour, width=2), connect="finite")
         self.trend_markers = MarkerLines(self.trend_plot, TREND_SPAN_S)
         layout.addWidget(self.trend_plot, 2)
@@ -267,6 +280,16 @@ class PersonPanel(QtWidgets.QFrame):
             note.setFont(font)
             note.setStyleSheet(_label_style(theme.MUTED, note_pt))
 
+    def set_compact(self, compact: bool) -> None:
+        """On a short window the RMSSD trend drops its "seconds before now" axis title (the
+        HR plot above has the same one), so the synchrony plot keeps its height."""
+        self.trend_plot.getPlotItem().showLabel("bottom", not compact)
+        # The signal-quality line in the small type (one line on a 1366-pixel screen).
+        pt = theme.SMALL_PT if compact else theme.LABEL_PT
+        if getattr(self, "_quality_pt", None) != pt:
+            self._quality_pt = pt
+            self.quality.setStyleSheet(_label_style(theme.MUTED, pt))
+
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
         self.hr_curve.setData([], [])
@@ -291,11 +314,11 @@ class PersonPanel(QtWidgets.QFrame):
             f"mean of {person.hr.window_s:.0f} s, every beat" if person.hr.window_s > 0
             else "every beat"))
         self._set_value(self.rmssd, "rmssd", metric_text(person.rmssd, "{:.0f}", "ms"))
-        self._set(self.rmssd_note, "rmssd_note", f"RMSSD · {window_text(person.rmssd)}")
+        self._set(self.rmssd_note, "rmssd_note", _caption("RMSSD", person.rmssd))
         self._set_value(self.coherence, "coh", metric_text(person.coherence, "{:.1f}"))
-        self._set(self.coherence_note, "coh_note", f"coherence · {window_text(person.coherence)}")
+        self._set(self.coherence_note, "coh_note", _caption("coherence", person.coherence))
         self._set_value(self.lf_hf, "lfhf", metric_text(person.lf_hf, "{:.2f}"))
-        self._set(self.lf_hf_note, "lfhf_note", f"LF/HF · {window_text(person.lf_hf)}")
+        self._set(self.lf_hf_note, "lfhf_note", _caption("LF/HF", person.lf_hf))
         self._set(self.quality, "quality", quality_text(person, elapsed_s, connection=False))
 
         t = person.hr_curve_t_s
@@ -307,8 +330,9 @@ class PersonPanel(QtWidgets.QFrame):
         if len(fixed) == len(t):
             ring = keep & fixed
             self.hr_fixed.setData(x[ring], person.hr_curve_bpm[ring])
-            legend = "seconds before now" + (" · ○ beat corrected (artifact)"
-                                             if ring.any() else "")
+            # Short enough for half of a 1120-pixel window (the long form was cut).
+            legend = ("s before now · ○ corrected beat" if ring.any()
+                      else "seconds before now")
             if self._texts.get("hr_axis") != legend:
                 self._texts["hr_axis"] = legend
                 self.hr_plot.getPlotItem().setLabel("bottom", legend, color=theme.MUTED)
@@ -414,7 +438,7 @@ class SyncPanel(QtWidgets.QFrame):
         head = QtWidgets.QHBoxLayout()
         head.addWidget(_label("SYNCHRONY", theme.TITLE_PT, theme.SYNC_COLOUR, bold=True))
         self.state = _label("", HEADLINE_PT, STATE_COLOURS["collecting"], bold=True)
-        # One line: a wrapped headline is cut in half by a short panel (the rows do not grow).
+        # One line (its type shrinks to fit, :meth:`_fit_headline`); two only as a last resort.
         self.state.setWordWrap(False)
         head.addWidget(self.state, 1)
         layout.addLayout(head)
@@ -461,12 +485,12 @@ class SyncPanel(QtWidgets.QFrame):
             item.addItem(strip, ignoreBounds=True)
         self.markers = MarkerLines(self.plot, SYNC_SPAN_S)
         layout.addWidget(self.plot, 1)
-        # One line under the plot (a small window keeps its plot); the full legend on hover.
+        # Under the plot, wrapped on a narrow window (never cut); the full legend on hover.
         self.legend = _label(sync_legend_short(), theme.SMALL_PT, theme.MUTED)
         self.legend.setToolTip(sync_legend())
         self.legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
                                   QtWidgets.QSizePolicy.Policy.Preferred)
-        self.legend.setWordWrap(False)
+        self.legend.setWordWrap(True)
         layout.addWidget(self.legend)
         self._texts: dict[str, str] = {}
         self._version = -1
@@ -475,6 +499,47 @@ class SyncPanel(QtWidgets.QFrame):
         if self._texts.get(key) != text:
             self._texts[key] = text
             label.setText(text)
+
+    def _fit_headline(self) -> None:
+        """The headline stays one whole line: on a narrow panel its type shrinks (down to the
+        label size) instead of the verdict being cut off."""
+        text, room = self.state.text(), self.state.width()
+        font = QtGui.QFont(self.state.font())
+        font.setBold(True)
+        pt = HEADLINE_PT
+        while pt > theme.LABEL_PT:
+            font.setPointSize(pt)
+            if QtGui.QFontMetrics(font).horizontalAdvance(text) <= room:
+                break
+            pt -= 1
+        # Still too wide at the label size (a very narrow panel, long names): two lines.
+        font.setPointSize(pt)
+        self.state.setWordWrap(QtGui.QFontMetrics(font).horizontalAdvance(text) > room)
+        if getattr(self, "_headline_pt", 0) != pt:
+            self._headline_pt = pt
+            colour = self._texts.get("state_colour", STATE_COLOURS["collecting"])
+            self.state.setStyleSheet(_label_style(colour, pt, True))
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_headline()
+
+    def needed_height(self) -> int:
+        """Pixels the panel needs at its width: headline, wrapped texts, the plot at its
+        minimum height and the wrapped legend (below that the legend covers the axis)."""
+        layout = self.layout()
+        if layout is None or self.width() < 200:
+            return 0
+        inner = self.width() - 28
+        margins = layout.contentsMargins()
+        texts = max(self.detail.heightForWidth(inner * 3 // 5),
+                    self.breathing.heightForWidth(inner * 2 // 5), 0)
+        head = (self.state.heightForWidth(self.state.width()) if self.state.wordWrap()
+                else self.state.sizeHint().height())
+        rows = (head, texts, self.plot.minimumHeight(),
+                self.legend.heightForWidth(inner))
+        return (sum(rows) + layout.spacing() * (len(rows) - 1) + margins.top()
+                + margins.bottom())
 
     def reset(self) -> None:
         """Forget the previous session's curves (a new session starts)."""
@@ -498,9 +563,12 @@ class SyncPanel(QtWidgets.QFrame):
         colour = STATE_COLOURS.get(state, theme.MUTED)
         if self._texts.get("state_colour") != colour:
             self._texts["state_colour"] = colour
-            self.state.setStyleSheet(_label_style(colour, HEADLINE_PT, True))
+            self._headline_pt = 0
+        self._fit_headline()
         self._set(self.detail, "detail", detail)
-        breathing = "" if sync is None else f"breathing band: {sync.breathing_state}"
+        # "(r 0.38, last 5 min)" is held together: a narrow panel wraps before it.
+        breathing = "" if sync is None else "breathing band: " + sync.breathing_state.replace(
+            " (", "\n(").replace(" ", "\u00a0").replace("\n", " ")
         self._set(self.breathing, "breathing", breathing)
         if not slow:
             return

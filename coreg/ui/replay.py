@@ -59,7 +59,17 @@ class ReplayWindow(LiveWindow):
         self.source_bar.hide()
         self.stop_button.hide()
         root.insertLayout(1, self._transport_bar())
-        self.title_label.setText(title.replace("coreg replay ", ""))
+        # The header's file name is shown once (beside ▶); the title label says what it holds.
+        shown = title.replace("coreg replay ", "")
+        what = shown.split(" — ", 1)[1] if " — " in shown else shown
+        if simulated:  # the yellow badge already says SIMULATED
+            what = what.removeprefix("SIMULATED").strip(" ()") or what
+        self.title_label.setText(what)
+        # The transport bar shows the time ("10:00 / 10:00"); the header's clock gives way.
+        self.elapsed_label.hide()
+        # A short scenario name is shown whole ("coupled, seed 1"); a long one clips.
+        self.title_label.setMinimumWidth(min(self.title_label.sizeHint().width(), 220))
+        self.title_label.setToolTip(shown)
         self.help_overlay.setText(REPLAY_HELP)
 
         for keys, slot in (
@@ -121,14 +131,14 @@ class ReplayWindow(LiveWindow):
     def start(self) -> None:
         """Start playing (a replay never records)."""
         self.replay.start()
-        self.rec_label.setText(f"▶ {Path(self.replay.recording_path).name}")
+        self._set_rec_text(f"▶ {Path(self.replay.recording_path).name}")
         self._set_choosing(False)
         self.timer.start(30)
 
     def end_session(self, reason: str = "stopped") -> None:
         """Stop playing (the window closes); nothing was recorded."""
         super().end_session(reason)
-        self.rec_label.setText(f"replayed {Path(self.replay.recording_path).name}")
+        self._set_rec_text(f"replayed {Path(self.replay.recording_path).name}")
 
     def toggle_play(self) -> None:
         """Space: play or pause (at the end, play starts again from the beginning)."""

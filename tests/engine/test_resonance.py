@@ -178,3 +178,21 @@ def test_two_steps_never_give_high_confidence() -> None:
           for r, a in ((6.0, 10.0), (5.5, 20.0))]
     a = rank_steps(ms)
     assert a.chosen_rate_bpm == 5.5 and a.confidence == "moderate" and a.edge == "slowest"
+
+
+def test_time_at_each_level_accounts_for_the_warm_up() -> None:
+    """The levels plus "no figure yet" add up to the session (the warm-up is named)."""
+    from coreg.engine.resonance import CoherencePoint, summarize
+
+    # First figure at 64 s, then one every 5 s to the end of a 120-s session.
+    points = [CoherencePoint(t, 6.0, 20.0, 0.8) for t in np.arange(64.0, 120.0, 5.0)]
+    summary = summarize(points, 120.0)
+    line = next(x for x in summary.lines() if x.startswith("Time at each level"))
+    assert "high 1.0 min" in line
+    assert "no figure yet 1.0 min" in line and "warm-up" in line
+    shown = sum(summary.level_s.values())
+    assert shown == pytest.approx(60.0)
+    # A session with figures all through says nothing about a warm-up.
+    full = summarize([CoherencePoint(t, 1.0, 5.0, 0.2) for t in np.arange(0.0, 120.0, 5.0)],
+                     120.0)
+    assert "no figure" not in " ".join(full.lines())

@@ -327,7 +327,11 @@ def test_live_verdict_waits_for_enough_surrogates() -> None:
         if n_windows < need:
             assert s.verdict.state == "collecting" and np.isnan(s.chance_r95)
             assert not s.above_chance and np.isnan(s.verdict.p_value)
-        else:  # the verdict appears at the very update that completes the needed windows
+            # "first verdict in about …": the missing windows at one per step.
+            assert s.verdict.ready_in_s == (need - n_windows) * live.settings.step_s
+        else:
+            # The verdict appears at the very update that completes the needed windows.
+            assert np.isnan(s.verdict.ready_in_s)
             assert s.verdict.state in ("in_sync", "not_in_sync")
             assert s.chance_surrogates >= live.min_surrogates
             assert np.isfinite(s.chance_r) and s.chance_r < s.chance_r95

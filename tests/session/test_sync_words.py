@@ -27,6 +27,10 @@ def test_headline_other_states() -> None:
     assert sync_headline(off) == "not in sync for the last 3 min"
     col = dataclasses.replace(BASE, state="collecting", windows=0)
     assert "collecting" in sync_headline(col)
+    filling = dataclasses.replace(BASE, state="collecting", windows=20, ready_in_s=165.0)
+    assert sync_headline(filling) == (
+        "collecting — first verdict in about 3 min")
+    assert sync_detail(filling).endswith("20 windows")
     gap = dataclasses.replace(BASE, state="gap", since_s=30.0)
     assert sync_headline(gap) == "paused — gap in the data for 30 s"
 

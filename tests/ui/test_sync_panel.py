@@ -192,7 +192,7 @@ def test_new_session_starts_empty_and_names_its_sources(qtbot, tmp_path: Path) -
     qtbot.addWidget(window)
     window.show()
     window.start()
-    assert window.title_label.text() == "(coupled, seed 1)"
+    assert window.title_label.full_text() == "coupled, seed 1"
     qtbot.waitUntil(lambda: window.ended, timeout=WAIT_MS)
     panel = window.sync_panel
     assert panel is not None
@@ -202,7 +202,7 @@ def test_new_session_starts_empty_and_names_its_sources(qtbot, tmp_path: Path) -
     window.source_boxes["client"].setCurrentText("sim:independent")
     window.start_button.click()
     assert not window.ended
-    assert window.title_label.text() == "(client independent, therapist coupled, seed 1)"
+    assert window.title_label.full_text() == "client independent, therapist coupled, seed 1"
     assert "client independent" in window.windowTitle()
     # The new session's first minute has no band and no synchrony yet: nothing old is drawn.
     assert panel.band.path().isEmpty()
@@ -249,6 +249,31 @@ def test_panel_says_exactly_the_verdict_words(qtbot, state: str, colour: str) ->
     assert panel.state.text() == sync_headline(v2, names)
     expected = theme.TEXT if v2.state == "not_in_sync" else theme.SYNC_COLOUR
     assert expected.lower() in panel.state.styleSheet().lower()
+
+
+def test_a_long_headline_shrinks_to_one_whole_line(qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = SyncPanel({"client": "Anna", "therapist": "Dr Bartholomew"})
+    qtbot.addWidget(panel)
+    v = _verdict("in_sync")
+    fig = replace(_figures(np.arange(30.0, 300.0, 5.0)), verdict=v)
+    widths = []
+    for width in (1800, 1100, 900):
+        panel.resize(width, 300)
+        panel.show()
+        panel.update_figures(fig, 300.0, (), slow=False)
+        qtbot.waitExposed(panel)
+        label = panel.state
+        assert label.text() == sync_headline(v, {"client": "Anna", "therapist": "Dr Bartholomew"})
+        font = label.font()
+        font.setPointSize(panel._headline_pt)
+        font.setBold(True)
+        widths.append(panel._headline_pt)
+        fits = QtGui.QFontMetrics(font).horizontalAdvance(label.text()) <= label.width()
+        # Whole on one line, or (only at the smallest type) on two lines: never cut.
+        assert fits or (label.wordWrap() and panel._headline_pt == theme.LABEL_PT)
+        assert label.wordWrap() == (not fits)
+        assert f"{panel._headline_pt}pt" in label.styleSheet()
+    assert widths[0] == theme.TITLE_PT and widths[-1] < widths[0]
 
 
 def test_panel_before_the_first_update_and_without_a_partner(qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -497,7 +497,9 @@ class LiveSynchrony:
             p_at_floor=bool(decided and abs(p - p_floor(n)) < 1e-12),
             latest_at_chance=latest_at_chance,
             latest_p=t.p_latest if decided else float("nan"),
-            in_sync_pct=pct, updates=updates, windows=self.windows_total)
+            in_sync_pct=pct, updates=updates, windows=self.windows_total,
+            ready_in_s=(max(0, self.windows_needed - len(self.windows)) * s.step_s
+                        if state == COLLECTING else float("nan")))
         return LiveSyncSnapshot(
             t_s=now_s, roles=self.roles, status=status, window=latest, new_windows=new,
             recent_r=stat, chance_r=chance, chance_r95=threshold, effect_size=eff,

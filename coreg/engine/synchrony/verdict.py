@@ -59,6 +59,9 @@ class SyncVerdict:
         Updates counted in ``in_sync_pct``.
     windows
         Synchrony windows computed so far.
+    ready_in_s
+        While collecting: about how long until the first verdict, in seconds (the windows
+        still missing times the update step; a gap makes it longer). NaN otherwise.
     """
 
     state: str
@@ -74,6 +77,7 @@ class SyncVerdict:
     windows: int
     latest_at_chance: bool = False
     latest_p: float = math.nan
+    ready_in_s: float = math.nan
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
