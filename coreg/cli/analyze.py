@@ -53,7 +53,7 @@ def _fmt(value: object, pattern: str) -> str:
     return pattern.format(value)
 
 
-def format_table(summary: dict[str, Any], path: str) -> str:  # summarize_recording's dict
+def format_table(summary: dict[str, Any], path: str) -> str:
     """The readable table printed without ``--json``."""
     roles = list(summary["roles"])
     lines = [f"{path} — {summary['duration_s'] / 60:.1f} min"]

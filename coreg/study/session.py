@@ -213,9 +213,7 @@ def _num(x: object) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _role_summary(role: str, person_id: str,
-                  # summarize_person's JSON-shaped summary (coreg.engine.summary types it)
-                  s: dict[str, Any]) -> RoleSummary:
+def _role_summary(role: str, person_id: str, s: dict[str, Any]) -> RoleSummary:
     hrv = s["hrv"]
     q = s["quality"]
     return RoleSummary(
