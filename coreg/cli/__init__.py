@@ -15,7 +15,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import NoReturn
 
 from coreg import __version__
 
@@ -41,7 +41,7 @@ SUBCOMMANDS: dict[str, str] = {
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line and exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"coreg: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -117,7 +117,7 @@ def number_list_type(what: str) -> Callable[[str], list[float]]:
     return parse
 
 
-def _add_verbose(parser: argparse.ArgumentParser, *, default: Any) -> None:
+def _add_verbose(parser: argparse.ArgumentParser, *, default: object) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", default=default,
                         help="log progress to stderr")
 

@@ -6,13 +6,14 @@ import argparse
 import json
 import math
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
     from coreg.engine.summary import RecordingSummary
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg analyze``."""
     p = sub.add_parser(
         "analyze",
@@ -47,7 +48,7 @@ _ROWS: list[tuple[str, str, str]] = [
 ]
 
 
-def _fmt(value: Any, pattern: str) -> str:
+def _fmt(value: object, pattern: str) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return pattern.format(value)
@@ -84,7 +85,7 @@ def format_table(summary: RecordingSummary, path: str) -> str:
     return "\n".join(lines)
 
 
-def _synchrony_lines(sync: Any) -> list[str]:
+def _synchrony_lines(sync: object) -> list[str]:
     """One readable line per synchrony measure (slow band, breathing band), raw r vs chance."""
     if not isinstance(sync, dict):
         return [f"synchrony: {sync}"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coreg.cli import (
     add_size_option,
@@ -28,6 +28,7 @@ from coreg.cli import (
 from coreg.errors import InputError
 
 if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
     from coreg.engine.pacer import PacerStep
     from coreg.engine.resonance import Assessment
     from coreg.session.breathe import BreatheConfig, BreatheSession, RateStore
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 DEFAULT_RATE_BPM = 6.0
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     """Register ``coreg breathe``."""
     p = subparsers.add_parser(
         "breathe",

@@ -16,12 +16,15 @@ import shutil
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from coreg.errors import InputError
 
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
 
-def add_parser(subparsers: Any) -> None:
+
+def add_parser(subparsers: SubParsers) -> None:
     """Register ``coreg install-desktop``."""
     p = subparsers.add_parser(
         "install-desktop",

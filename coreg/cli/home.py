@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -19,7 +22,7 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg home``."""
     p = sub.add_parser(
         "home",

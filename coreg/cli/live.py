@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
     from coreg.session.clock import SpeedPlan
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     """Register ``coreg live``."""
     p = subparsers.add_parser(
         "live",

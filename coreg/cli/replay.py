@@ -6,16 +6,21 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coreg.cli import add_size_option
 from coreg.errors import InputError
 
 if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
+    from coreg.recording import Recording
+    from coreg.session.breathe import BreatheAnalysis
+    from coreg.session.figures import LiveAnalysis
+    from coreg.session.headless import Pacing
     from coreg.session.replay import ReplaySession
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: SubParsers) -> None:
     """Register ``coreg replay``."""
     p = subparsers.add_parser(
         "replay",
@@ -40,11 +45,11 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _open(args: argparse.Namespace) -> ReplaySession:
+def _open(args: argparse.Namespace) -> tuple[Recording, float]:
+    """The recording of ``args.file`` and the replay speed (one clear line when either is bad)."""
     from coreg.recording import read_recording
-    from coreg.session.breathe import is_breathe_recording, replay_analysis_factory
     from coreg.session.clock import parse_speed
-    from coreg.session.replay import SPEEDS, ReplaySession
+    from coreg.session.replay import SPEEDS
 
     speed = parse_speed(args.speed, choices=SPEEDS)
     if speed is None:
@@ -60,12 +65,10 @@ def _open(args: argparse.Namespace) -> ReplaySession:
     if not args.start < recording.duration_s:  # (also NaN)
         raise InputError(f"--start {args.start:g} s is past the end of the recording "
                          f"({recording.duration_s:.0f} s long)")
-    factory = replay_analysis_factory(recording) if is_breathe_recording(recording) else None
-    return ReplaySession(recording, speed=math.inf if args.screenshot else speed,
-                         analysis_factory=factory)
+    return recording, math.inf if args.screenshot else speed
 
 
-def title(replay: ReplaySession) -> str:
+def title(replay: ReplaySession[LiveAnalysis] | ReplaySession[BreatheAnalysis]) -> str:
     """Window/terminal title of a replay."""
     rec = replay.recording
     sim = rec.simulation
@@ -79,43 +82,69 @@ def title(replay: ReplaySession) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``coreg replay``."""
-    from coreg.session.breathe import BreatheAnalysis
+    """Run ``coreg replay``: a breathing recording with its pacer, else the dyad's figures."""
+    from coreg.session.breathe import is_breathe_recording, replay_analysis_factory
+    from coreg.session.replay import ReplaySession
 
-    replay = _open(args)
-    breathe = isinstance(replay.analysis, BreatheAnalysis)
+    recording, speed = _open(args)
+    if is_breathe_recording(recording):
+        breathing = ReplaySession(recording, speed=speed,
+                                  analysis_factory=replay_analysis_factory(recording))
+        if args.headless:
+            return _run_headless_breathe(args, breathing)
+        _check_gui(args)
+        from coreg.ui.breathe import run_replay_window as run_breathe_window
+
+        return run_breathe_window(breathing, title(breathing), screenshot=args.screenshot,
+                                  start_s=args.start, size=args.size)
+    dyad = ReplaySession(recording, speed=speed)
     if args.headless:
-        return _run_headless(args, replay, breathe=breathe)
+        return _run_headless_dyad(args, dyad)
+    _check_gui(args)
+    from coreg.ui.replay import run_replay_window
+
+    return run_replay_window(dyad, title(dyad), screenshot=args.screenshot,
+                             start_s=args.start, size=args.size)
+
+
+def _check_gui(args: argparse.Namespace) -> None:
     if not args.screenshot:
         from coreg.ui.system_libs import check_gui_libraries
 
         check_gui_libraries()  # one line naming the packages, before Qt aborts
-    if breathe:
-        from coreg.ui.breathe import run_replay_window as run_breathe_window
-
-        return run_breathe_window(replay, title(replay), screenshot=args.screenshot,
-                                  start_s=args.start, size=args.size)
-    from coreg.ui.replay import run_replay_window
-
-    return run_replay_window(replay, title(replay), screenshot=args.screenshot,
-                             start_s=args.start, size=args.size)
 
 
-def _run_headless(args: argparse.Namespace, replay: ReplaySession, *, breathe: bool) -> int:
-    """The replay in the terminal: a dyad's live figures, or a breathing session's status
-    lines and summary (those of the live ``coreg breathe``)."""
-    from coreg.cli.terminal import BreatheReplayTerminal, ReplayTerminal
-    from coreg.session.breathe import replay_config
-    from coreg.session.headless import HeadlessView, Pacing, run_headless
-
-    for line in replay.recording.skipped:
+def _notes(recording: Recording) -> None:
+    for line in recording.skipped:
         print(f"note: {line}", file=sys.stderr)
-    view: HeadlessView
-    if breathe:
-        print(title(replay), flush=True)
-        view = BreatheReplayTerminal(replay, replay_config(replay.recording),
-                                     start_s=args.start)
-    else:
-        view = ReplayTerminal(replay, title(replay),
-                              every_s=1.0 if sys.stdout.isatty() else 30.0, start_s=args.start)
-    return run_headless(replay, view, Pacing(0.0 if math.isinf(replay.speed) else 1 / 30))
+
+
+def _pacing(speed: float) -> Pacing:
+    from coreg.session.headless import Pacing
+
+    return Pacing(0.0 if math.isinf(speed) else 1 / 30)
+
+
+def _run_headless_dyad(args: argparse.Namespace, replay: ReplaySession[LiveAnalysis]) -> int:
+    """A dyad's replay in the terminal: its live figures."""
+    from coreg.cli.terminal import ReplayTerminal
+    from coreg.session.headless import run_headless
+
+    _notes(replay.recording)
+    view = ReplayTerminal(replay, title(replay),
+                          every_s=1.0 if sys.stdout.isatty() else 30.0, start_s=args.start)
+    return run_headless(replay, view, _pacing(replay.speed))
+
+
+def _run_headless_breathe(args: argparse.Namespace,
+                          replay: ReplaySession[BreatheAnalysis]) -> int:
+    """A breathing session's replay in the terminal: the status lines and summary of the live
+    ``coreg breathe``."""
+    from coreg.cli.terminal import BreatheReplayTerminal
+    from coreg.session.breathe import replay_config
+    from coreg.session.headless import run_headless
+
+    _notes(replay.recording)
+    print(title(replay), flush=True)
+    view = BreatheReplayTerminal(replay, replay_config(replay.recording), start_s=args.start)
+    return run_headless(replay, view, _pacing(replay.speed))

@@ -6,14 +6,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from coreg.report.write import write_report
+
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
 
 __all__ = ["ProgressBar", "add_parser", "run", "write_report"]
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg report``."""
     p = sub.add_parser(
         "report",

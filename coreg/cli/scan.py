@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from coreg.cli import seconds_type
 
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
+    from devices.ble import FoundStrap
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg scan``."""
     p = sub.add_parser(
         "scan",
@@ -35,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     from devices.ble import format_found, scan
 
-    async def scan_emulated() -> list[Any]:
+    async def scan_emulated() -> list[FoundStrap]:
         from devices.ble import BleBackend
         from devices.peripheral import EmulatedStrap
 

@@ -6,10 +6,14 @@ import argparse
 import json
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
+    from coreg.recording.index import Client, SessionEntry
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg sessions``."""
     p = sub.add_parser(
         "sessions",
@@ -34,11 +38,11 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _f(x: Any, pattern: str) -> str:
+def _f(x: object, pattern: str) -> str:
     return "—" if x is None else pattern.format(x)
 
 
-def figures_text(e: dict[str, Any]) -> str:
+def figures_text(e: SessionEntry) -> str:
     """The key figures of one entry, each with its unit."""
     parts = []
     for role, r in e.get("roles", {}).items():
@@ -61,7 +65,7 @@ def figures_text(e: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def format_table(entries: list[dict[str, Any]], folder: str) -> str:
+def format_table(entries: list[SessionEntry], folder: str) -> str:
     """The human-readable listing."""
     if not entries:
         return f"no recordings in {folder}"
@@ -88,7 +92,7 @@ def format_table(entries: list[dict[str, Any]], folder: str) -> str:
     return "\n".join(lines)
 
 
-def format_clients(clients: list[Any], folder: str) -> str:
+def format_clients(clients: list[Client], folder: str) -> str:
     """The client list."""
     if not clients:
         return f"no clients in {folder}"
@@ -144,5 +148,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(entries, indent=2, allow_nan=False))
     else:
-        print(format_table(entries, str(folder)))
+        # list_sessions gives plain dicts of SessionEntry's shape (for json.dumps)
+        print(format_table(cast("list[SessionEntry]", entries), str(folder)))
     return 0

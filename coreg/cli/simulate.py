@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING
 
 from coreg.cli import seconds_type
 from coreg.recording.reader import MAX_SESSION_S
 
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
 
-def add_parser(sub: Any) -> None:
+
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg simulate``."""
     p = sub.add_parser(
         "simulate",

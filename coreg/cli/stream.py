@@ -8,12 +8,15 @@ import signal
 import sys
 import time
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from coreg.errors import InputError
 
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
 
-def add_parser(subparsers: Any) -> None:
+
+def add_parser(subparsers: SubParsers) -> None:
     """Register ``coreg stream``."""
     p = subparsers.add_parser(
         "stream",

@@ -6,10 +6,13 @@ import argparse
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from coreg.cli._types import SubParsers
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: SubParsers) -> None:
     """Register ``coreg study``."""
     p = sub.add_parser(
         "study",

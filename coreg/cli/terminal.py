@@ -14,6 +14,7 @@ import sys
 from coreg.engine.person import Metric
 from coreg.engine.resonance import BreatheRun, coherence_level
 from coreg.session.breathe import BreatheAnalysis, BreatheConfig, BreatheSession, RateStore
+from coreg.session.figures import LiveAnalysis
 from coreg.session.headless import Cadence, DyadScreen, Ending, failure_lines
 from coreg.session.replay import ReplaySession
 from coreg.session.runner import Session
@@ -69,7 +70,7 @@ class LiveTerminal:
     The session ends when a strap fails, at ``duration_s``, or when every source has ended.
     """
 
-    def __init__(self, session: Session, title: str, *, every_s: float,
+    def __init__(self, session: Session[LiveAnalysis], title: str, *, every_s: float,
                  duration_s: float | None) -> None:
         self.session = session
         self.duration_s = duration_s
@@ -164,7 +165,7 @@ class ReplayTerminal:
     """``coreg replay --headless`` of a dyad: the figures every ``every_s`` of the recording
     (none while seeking), from ``start_s`` to its end."""
 
-    def __init__(self, replay: ReplaySession, title: str, *, every_s: float,
+    def __init__(self, replay: ReplaySession[LiveAnalysis], title: str, *, every_s: float,
                  start_s: float = 0.0) -> None:
         self.replay = replay
         self.start_s = start_s
@@ -201,7 +202,7 @@ class BreatheReplayTerminal:
     so that every status line falls on its 30 s grid.
     """
 
-    def __init__(self, replay: ReplaySession, config: BreatheConfig, *,
+    def __init__(self, replay: ReplaySession[BreatheAnalysis], config: BreatheConfig, *,
                  start_s: float = 0.0) -> None:
         self.replay = replay
         self.config = config

@@ -17,7 +17,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard, cast
+from typing import TypeGuard, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +28,7 @@ from coreg.engine.synchrony import PairAnalysis, SyncDetails, SyncSummary
 from coreg.recording import Recording
 from coreg.report.breathing import ReplayedBreathing, replay_breathing
 from coreg.report.series import BeatTable, MetricSeries, beat_table, metric_series
+from coreg.session.replay import LiveSynchronySummary, live_synchrony_summary
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class SessionAnalysis:
     sync_note: str = ""
     #: What the live display said, the recording replayed through the live path exactly as
     #: ``coreg replay`` does (:func:`coreg.session.replay.live_synchrony_summary`).
-    live_sync: dict[str, Any] | None = None
+    live_sync: LiveSynchronySummary | None = None
 
 
 def neurokit_table(nn: Corrected, *, nonlinear_span_s: float = NONLINEAR_SPAN_S
@@ -184,8 +185,6 @@ def analyze_session(rec: Recording, *, progress: Progress = _noop,
         if slow is None:
             out.sync_note = "too little overlapping data for a single 30 s window"
         progress("synchrony as the live display said it (replayed)")
-        from coreg.session.replay import live_synchrony_summary
-
         out.live_sync = live_synchrony_summary(rec)
     return out
 

@@ -282,7 +282,7 @@ def _live_sync_text(an: SessionAnalysis) -> str:
         return (" The live display gave no verdict: its test needs about 5 minutes of both "
                 "straps without long gaps.")
     return (f' During the session the live display said "in sync" in {pct:.0f} % of its '
-            f"{live.get('updates', 0)} 5-s updates after its warm-up (each update tests the "
+            f"{live['updates']} 5-s updates after its warm-up (each update tests the "
             "last 3 minutes of windows together, so this is not the share of single windows "
             "above chance).")
 

@@ -8,9 +8,8 @@ markers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from coreg.recording import AtomicRecording, RecordingWriter, new_header
 from coreg.recording.simulated import role_description
@@ -18,7 +17,7 @@ from coreg.recording.simulated import role_description
 
 def write_sample_recording(path: str | Path, scenario: str, duration_s: float, seed: int = 1,
                            *, markers: Sequence[tuple[float, str]] = (),
-                           pacer: bool = True, header_extra: dict[str, Any] | None = None
+                           pacer: bool = True, header_extra: Mapping[str, object] | None = None
                            ) -> Path:
     """Simulate ``scenario`` and write it to ``path`` with pacer lines and markers.
 
@@ -47,7 +46,7 @@ def write_sample_recording(path: str | Path, scenario: str, duration_s: float, s
     mode = "breathe" if schedule else ("dyad" if len(run.roles) > 1 else "solo")
     header = new_header(
         mode, {role: role_description(run.info[role]) for role in run.roles},
-        settings={"duration_s": duration_s},
+        start_monotonic_s=0.0, settings={"duration_s": duration_s},
         simulation={"scenario": scenario, "seed": seed, "truth": run.truth},
         **(header_extra or {}),
     )

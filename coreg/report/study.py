@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeGuard, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +33,9 @@ from coreg import __version__
 from coreg.errors import InputError
 from coreg.report.figures import WIDTH_IN, _plt, colour, to_data_uri
 from coreg.report.html import CSS, _e, _figure
+
+if TYPE_CHECKING:  # pyarrow ships no type information: mypy sees these names untyped
+    import pyarrow as pa
 
 Progress = Callable[[str], None]
 
@@ -50,15 +53,20 @@ td.n.small { white-space: nowrap; }
 """
 
 
+#: One table column read back. Its dtype follows the table's schema (float64, bool, or object
+#: for strings) and is known only when the file is read: numpy's dtype parameter stays open.
+Column: TypeAlias = NDArray[Any]
+
+
 @dataclass(slots=True)
 class StudyData:
     """A study folder read back: columns as numpy arrays (strings as object arrays)."""
 
     out: Path
-    manifest: dict[str, Any]
-    sessions: dict[str, NDArray[Any]]
-    hrv: dict[str, NDArray[Any]]
-    pseudo: dict[str, NDArray[Any]]
+    manifest: dict[str, object]
+    sessions: dict[str, Column]
+    hrv: dict[str, Column]
+    pseudo: dict[str, Column]
 
     @property
     def n_sessions(self) -> int:
@@ -66,8 +74,8 @@ class StudyData:
         return len(self.sessions["session_id"])
 
 
-def _columns(table: Any) -> dict[str, NDArray[Any]]:
-    out: dict[str, NDArray[Any]] = {}
+def _columns(table: pa.Table) -> dict[str, Column]:
+    out: dict[str, Column] = {}
     for name in table.column_names:
         col = table.column(name)
         kind = str(col.type)
@@ -99,11 +107,16 @@ def read_study(out: str | os.PathLike[str]) -> StudyData:
 # --------------------------------------------------------------------------- helpers
 
 
-def _fin(x: Any) -> bool:
+def _fin(x: object) -> TypeGuard[float]:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _n(x: Any, pattern: str = "{:.2f}", unit: str = "") -> str:
+def _obj(x: object) -> dict[str, object]:
+    """A JSON object of the manifest, or {} when it is missing (or not an object)."""
+    return cast("dict[str, object]", x) if isinstance(x, dict) else {}
+
+
+def _n(x: object, pattern: str = "{:.2f}", unit: str = "") -> str:
     if not _fin(x):
         return "—"
     return pattern.format(x) + (f" {unit}" if unit else "")
@@ -294,8 +307,8 @@ def therapist_figure(data: StudyData, groups: Sequence[tuple[str, NDArray[np.boo
 
 def _summary(data: StudyData) -> str:
     m = data.manifest
-    res = (m.get("pseudo_dyads") or {}).get("result") or {}
-    counts = m.get("counts") or {}
+    res = _obj(_obj(m.get("pseudo_dyads")).get("result"))
+    counts = _obj(m.get("counts"))
     parts = [f"<li>{counts.get('files', data.n_sessions)} files: {counts.get('ok', '?')} "
              f"analysed, {counts.get('damaged', 0)} damaged or empty, "
              f"{counts.get('duplicates', 0)} duplicates; {counts.get('dyads', 0)} "
@@ -308,7 +321,8 @@ def _summary(data: StudyData) -> str:
                      "surrogates (circular shifts, p &lt; 0.05; about 5 % would be by chance "
                      f"alone). Median effect size {_n(_median(s['sync_effect_size'][ok]))}.</li>")
     if res.get("dyads"):
-        above = _fin(res.get("p_value")) and res["p_value"] < 0.05
+        p_value = res.get("p_value")
+        above = _fin(p_value) and p_value < 0.05
         verdict = ("more in sync with their own partner than with people from other sessions"
                    if above else
                    "not distinguishable from pairs of people who never met (pseudo-dyads)")
@@ -343,10 +357,10 @@ def _summary(data: StudyData) -> str:
 
 def _facts(data: StudyData) -> str:
     m = data.manifest
-    st = m.get("settings") or {}
-    sync = st.get("sync") or {}
-    run = m.get("run") or {}
-    res = (m.get("pseudo_dyads") or {}).get("result") or {}
+    st = _obj(m.get("settings"))
+    sync = _obj(st.get("sync"))
+    run = _obj(m.get("run"))
+    res = _obj(_obj(m.get("pseudo_dyads")).get("result"))
     rows = [
         ("folder", str(data.out)),
         ("created", m.get("created", "?")),
@@ -359,7 +373,7 @@ def _facts(data: StudyData) -> str:
         ("pseudo-dyads", f"pairing {st.get('pair', '?')}, at most {st.get('max_pseudo')} per "
                          f"dyad, partner sessions ≥ {st.get('min_overlap_frac')} × the dyad's "
                          "length, aligned on session time"),
-        ("study test", f"{(m.get('pseudo_dyads') or {}).get('test', '')}; "
+        ("study test", f"{_obj(m.get('pseudo_dyads')).get('test', '')}; "
                        f"{res.get('n_permutations', '?')} permutations, seed {res.get('seed')}"),
         ("artifacts", "corrected (Lipponen & Tarvainen 2019)" if st.get("correct", True)
          else "not corrected (--no-correct)"),
@@ -367,11 +381,12 @@ def _facts(data: StudyData) -> str:
     out = ["<table class='facts'>"]
     out += [f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in rows]
     out.append("</table>")
-    damaged = m.get("damaged") or []
+    listed = m.get("damaged")
+    damaged = [_obj(d) for d in listed] if isinstance(listed, list) else []
     if damaged:
         out.append("<h3>Files not analysed</h3>")
         out.append(_table((("file", False), ("status", False), ("why", False)),
-                          [(_e(Path(d.get("file", "")).name), _e(d.get("status", "")),
+                          [(_e(Path(str(d.get("file", ""))).name), _e(d.get("status", "")),
                             _e(d.get("problem") or "")) for d in damaged],
                           csv="study.json (damaged)"))
     return "\n".join(out)
@@ -452,8 +467,8 @@ def render_study_html(data: StudyData, *, progress: Progress = lambda _: None) -
     title = f"coreg study report — {data.out.name}"
     body = [f"<h1>{_e(title)}</h1>",
             f"<p class='sub'>{data.n_sessions} files · "
-            f"{_e((data.manifest.get('counts') or {}).get('dyads', 0))} dyads · "
-            f"pseudo-dyads {_e((data.manifest.get('settings') or {}).get('pair', ''))}</p>",
+            f"{_e(_obj(data.manifest.get('counts')).get('dyads', 0))} dyads · "
+            f"pseudo-dyads {_e(_obj(data.manifest.get('settings')).get('pair', ''))}</p>",
             "<h2 class='first'>Summary</h2>", _summary(data),
             "<h2>Study</h2>", _facts(data)]
     if len(data.hrv["session_id"]):

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from coreg.engine.pacer import MAX_RATE_BPM, MIN_RATE_BPM, PacerStep, step_at
 from coreg.engine.resonance import Assessment, BreatheRun, PracticeSummary
@@ -33,8 +33,10 @@ from coreg.session.clock import SpeedPlan, speed_plan
 from devices.types import DeviceEvent, EventKind, RRSample
 
 if TYPE_CHECKING:
+    from coreg.recording import Recording
     from coreg.session.lsl import FiguresPublisher
-    from coreg.sources import SourceSpec
+    from coreg.session.runner import Session
+    from coreg.sources import ResolvedSources, SourceSpec
 
 log = logging.getLogger(__name__)
 
@@ -227,9 +229,9 @@ class BreatheSession:
         One line about the clock (e.g. how an emulated strap is paced), or "".
     """
 
-    session: Any
+    session: Session[BreatheAnalysis]
     analysis: BreatheAnalysis
-    resolved: Any
+    resolved: ResolvedSources
     duration_s: float
     note: str = ""
 
@@ -289,10 +291,10 @@ def open_breathe_session(
     speed: float | None = None,
     assess: bool = False,
     settle_s: float = 0.0,
-    settings: dict[str, Any] | None = None,
+    settings: Mapping[str, object] | None = None,
     record: bool = True,
     lsl: bool = False,
-    header_extra: dict[str, Any] | None = None,
+    header_extra: Mapping[str, object] | None = None,
 ) -> BreatheSession:
     """Resolve ``--device`` and build a (not yet started) recorded breathing session.
 
@@ -356,7 +358,7 @@ def open_breathe_session(
                                inhale_ratio=schedule[0].inhale_ratio if schedule else 0.5,
                                scenario=BREATHE_SCENARIO)
     writer = None
-    holder: dict[str, Any] = {}
+    holder: dict[str, Session[BreatheAnalysis]] = {}
 
     def record_pacer(t_s: float, step: PacerStep) -> None:
         session = holder.get("session")
@@ -377,7 +379,7 @@ def open_breathe_session(
                        ble_clock=clock if plan.ble_speed is not None else None,
                        ble_speed=plan.ble_speed or 1.0, ble_origin_s=start_s)
     if record:
-        all_settings: dict[str, Any] = {
+        all_settings: dict[str, object] = {
             "assess": assess, "duration_s": duration_s, "settle_s": settle_s,
             "source": spec.text, "realtime": realtime,
             "schedule": [[s.start_s, s.rate_bpm, s.label] for s in schedule],
@@ -392,7 +394,7 @@ def open_breathe_session(
                             **(header_extra or {}))
         writer = RecordingWriter(new_recording_path("breathe", folder), header)
     session = Session(resolved.sources, writer=writer, realtime=realtime, speed=plan.speed,
-                      start_s=start_s, analysis=analysis, clock=clock,  # type: ignore[arg-type]
+                      start_s=start_s, analysis=analysis, clock=clock,
                       duration_s=duration_s, publishers=publishers)
     holder["session"] = session
     return BreatheSession(session, analysis, resolved, duration_s, note)
@@ -420,7 +422,7 @@ class BreatheConfig:
     client_name: str = "client"
 
 
-def replay_config(recording: Any) -> BreatheConfig:
+def replay_config(recording: Recording) -> BreatheConfig:
     """The :class:`BreatheConfig` of a recorded breathing session (from its header)."""
     settings = recording.header.get("settings", {}) or {}
     return BreatheConfig(assess=bool(settings.get("assess")),
@@ -488,17 +490,18 @@ def ranking_lines(assessment: Assessment) -> list[str]:
     return lines
 
 
-def is_breathe_recording(recording: Any) -> bool:
+def is_breathe_recording(recording: Recording) -> bool:
     """True for a ``mode: breathe`` recording with pacer lines."""
-    return getattr(recording, "mode", "") == "breathe" and bool(recording.pacer)
+    return recording.mode == "breathe" and bool(recording.pacer)
 
 
-def replay_analysis_factory(recording: Any) -> Callable[[], BreatheAnalysis]:
+def replay_analysis_factory(recording: Recording) -> Callable[[], BreatheAnalysis]:
     """A factory of fresh :class:`BreatheAnalysis` for replaying a breathing recording."""
     schedule = pacer_schedule(recording)
     settings = recording.header.get("settings", {}) or {}
     assess = bool(settings.get("assess"))
-    settle_s = float(settings.get("settle_s") or 0.0) if assess else 0.0
+    settle = settings.get("settle_s")
+    settle_s = float(settle) if assess and isinstance(settle, int | float) else 0.0
     role = "client" if "client" in recording.roles else (recording.roles or ("client",))[0]
     planned_s = settings.get("duration_s")
     duration_s = (min(float(planned_s), recording.duration_s)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from coreg.engine.person import COLLECTING, Metric
 from coreg.engine.synchrony.settings import SyncSettings
@@ -15,10 +15,13 @@ from coreg.engine.synchrony.verdict import SyncVerdict
 from coreg.session.results import PersonFigures, SessionFigures, SyncFigures
 from coreg.session.sync_words import sync_detail, sync_headline
 
+if TYPE_CHECKING:
+    from coreg.sources import ResolvedSources
+
 DISCLAIMER = "coreg informs; it does not diagnose."
 
 
-def sources_text(resolved: Any) -> str:
+def sources_text(resolved: ResolvedSources) -> str:
     """The current sources in a few words, for the window header and the terminal title.
 
     One simulated run behind the whole dyad: ``coupled, seed 1``; roles from different runs
@@ -29,12 +32,11 @@ def sources_text(resolved: Any) -> str:
     Parameters
     ----------
     resolved
-        A :class:`coreg.sources.ResolvedSources` (duck-typed: ``specs``, ``info``,
-        ``simulation``).
+        The resolved sources (their ``specs``, ``info`` and ``simulation``).
     """
-    specs: dict[str, Any] = dict(getattr(resolved, "specs", {}) or {})
-    info: dict[str, Any] = dict(getattr(resolved, "info", {}) or {})
-    sim = getattr(resolved, "simulation", None)
+    specs = resolved.specs
+    info = resolved.info
+    sim = resolved.simulation
     seed = sim.get("seed") if sim else None
     scenario = sim.get("scenario") if sim else None
     kinds = {spec.kind for spec in specs.values()}
@@ -51,7 +53,7 @@ def sources_text(resolved: Any) -> str:
                 what = "emulated BLE strap"
             else:
                 device = info.get(role)
-                what = str(getattr(device, "name", "") or spec.target)
+                what = str((device.name if device is not None else "") or spec.target)
             parts.append(f"{role} {what}")
         text = ", ".join(parts)
     if isinstance(seed, dict):
@@ -110,7 +112,7 @@ def break_gaps(t_s: NDArray[np.float64], *columns: NDArray[np.float64], step_s: 
     return (out_t, *out)
 
 
-def state_spans(t_s: NDArray[np.floating[Any]], code: NDArray[np.floating[Any]], want: int,
+def state_spans(t_s: ArrayLike, code: ArrayLike, want: int,
                 step_s: float) -> list[tuple[float, float]]:
     """Time spans during which the live verdict said one state (code ``want``).
 

@@ -12,9 +12,10 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coreg.engine import synchrony as sy
 from coreg.engine.artifacts import Corrected
@@ -143,13 +144,13 @@ class _Series:
     def __init__(self, columns: int) -> None:
         self.rows: list[tuple[float, ...]] = []
         self.columns = columns
-        self._cache: np.ndarray[Any, np.dtype[np.float64]] | None = None
+        self._cache: NDArray[np.float64] | None = None
 
     def append(self, *values: float) -> None:
         self.rows.append(values)
         self._cache = None
 
-    def array(self) -> np.ndarray[Any, np.dtype[np.float64]]:
+    def array(self) -> NDArray[np.float64]:
         if self._cache is None:
             self._cache = (np.asarray(self.rows, dtype=np.float64) if self.rows
                            else np.empty((0, self.columns)))

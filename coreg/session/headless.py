@@ -1,6 +1,6 @@
 """The one terminal runner of ``coreg live``, ``coreg breathe`` and ``coreg replay --headless``.
 
-:func:`run_headless` drives any :class:`~coreg.session.playback.Playback` — a live
+:func:`run_headless` drives any :class:`~coreg.session.playback.Driven` session — a live
 :class:`~coreg.session.runner.Session` (dyad or breathing) or a
 :class:`~coreg.session.replay.ReplaySession` — the way the windows drive it on their timer:
 start it, then poll, sync the recording, let the view print what is due and say whether the
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO
 
 from coreg.session.display import session_lines, show_final, show_lines
-from coreg.session.playback import Playback
+from coreg.session.playback import Driven, Playback
 from coreg.session.results import SessionFigures
 from coreg.session.signals import SessionSignals, exit_code
 
@@ -76,7 +76,7 @@ class HeadlessView(Protocol):
         ...
 
 
-def run_headless(playback: Playback, view: HeadlessView, pacing: Pacing) -> int:
+def run_headless(playback: Driven, view: HeadlessView, pacing: Pacing) -> int:
     """Run ``playback`` in the terminal until ``view`` says it is over or a signal stops it.
 
     Parameters

@@ -35,11 +35,17 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from coreg import __version__
+from coreg.engine.resonance import BreatheRun
+from coreg.session.figures import LiveAnalysis
 from devices.lsl import EVENTS_TYPE, StrapOutlets, load_pylsl
 from devices.types import DeviceEvent, Message
+
+if TYPE_CHECKING:
+    from coreg.session.results import SyncFigures
+    from coreg.session.runner import SessionMarker
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +73,26 @@ class StrapPublisher:
         self.outlets.close()
 
 
+class _Outlet(Protocol):
+    """The part of a ``pylsl.StreamOutlet`` used here (pylsl itself is not annotated)."""
+
+    def push_sample(self, x: Sequence[float] | Sequence[str], timestamp: float = 0.0) -> None:
+        ...
+
+
+class _Polled(Protocol):
+    """What :meth:`FiguresPublisher.on_poll` reads of a :class:`~coreg.session.runner.Session`
+    (a dyad's or a breathing session's)."""
+
+    @property
+    def start_s(self) -> float: ...
+
+    @property
+    def analysis(self) -> object: ...
+
+    def now_s(self) -> float: ...
+
+
 def _value(x: float | None) -> float:
     return float(x) if x is not None and math.isfinite(x) else math.nan
 
@@ -91,7 +117,7 @@ class FiguresPublisher:
 
         self._offset_s = host_minus_lsl_s(pylsl)
         self.roles = tuple(roles)
-        self._person: dict[str, Any] = {}
+        self._person: dict[str, _Outlet] = {}
         for role in self.roles:
             self._person[role] = self._outlet(f"{prefix}-{role}-figures", FIGURES_TYPE,
                                               PERSON_CHANNELS, f"{prefix}-figures-{role}", role)
@@ -100,7 +126,7 @@ class FiguresPublisher:
         info = pylsl.StreamInfo(f"{prefix}-markers", EVENTS_TYPE, 1, pylsl.IRREGULAR_RATE,
                                 "string", f"{prefix}-markers")
         info.desc().append_child("coreg").append_child_value("app_version", __version__)
-        self._markers = pylsl.StreamOutlet(info)
+        self._markers: _Outlet | None = pylsl.StreamOutlet(info)
         self._start_s = 0.0
         self._last_version = -1
         self._last_person_s: dict[str, float] = {}  # role -> last key pushed
@@ -112,7 +138,7 @@ class FiguresPublisher:
                       "persons": {role: f"{prefix}-{role}-figures" for role in self.roles}}
 
     def _outlet(self, name: str, stream_type: str, channels: Sequence[tuple[str, str]],
-                source_id: str, role: str) -> Any:
+                source_id: str, role: str) -> _Outlet:
         pylsl = self._pylsl
         info = pylsl.StreamInfo(name, stream_type, len(channels), pylsl.IRREGULAR_RATE,
                                 "double64", source_id)
@@ -130,26 +156,30 @@ class FiguresPublisher:
     def on_message(self, message: Message) -> None:
         """Device events go out as markers (source thread)."""
         if isinstance(message, DeviceEvent):
-            payload: dict[str, Any] = {"event": str(message.kind), "role": message.source_id}
+            payload: dict[str, object] = {"event": str(message.kind),
+                                          "role": message.source_id}
             if message.value is not None:
                 payload["value"] = message.value
             self._push_marker(payload, message.arrival_s)
 
-    def on_marker(self, marker: Any) -> None:
+    def on_marker(self, marker: SessionMarker) -> None:
         """A session marker (consumer thread); ``t_s`` is relative to the session start."""
-        payload: dict[str, Any] = {"marker": marker.note}
+        payload: dict[str, object] = {"marker": marker.note}
         if marker.role is not None:
             payload["role"] = marker.role
         self._push_marker(payload, self._start_s + marker.t_s)
 
-    def on_poll(self, session: Any) -> None:
+    def on_poll(self, session: _Polled) -> None:
         """Push the figures that changed since the last poll (consumer thread)."""
         self._start_s = session.start_s
         analysis = session.analysis
-        if hasattr(analysis, "run"):  # a breathing session
-            self._push_breathe(analysis, session.start_s)
+        run = getattr(analysis, "run", None)
+        if isinstance(run, BreatheRun):  # a breathing session
+            self._push_breathe(run, session.start_s)
             return
-        view = session.view
+        if not isinstance(analysis, LiveAnalysis):
+            return
+        view = analysis.figures(session.now_s())  # what ``session.view`` is
         if view.version == self._last_version:
             return
         self._last_version = view.version
@@ -169,7 +199,7 @@ class FiguresPublisher:
         if self._sync is not None and sync is not None:
             self._push_sync(sync, session.start_s, now_host_s)
 
-    def _push_sync(self, sync: Any, start_s: float, now_host_s: float) -> None:
+    def _push_sync(self, sync: SyncFigures, start_s: float, now_host_s: float) -> None:
         """One sample per new synchrony update (a slow poll may bring several)."""
         n = len(sync.mean_t_s)
         outlet = self._sync
@@ -194,8 +224,7 @@ class FiguresPublisher:
             self._last_state = sync.state
             self._push_marker({"sync_state": sync.state}, now_host_s)
 
-    def _push_breathe(self, analysis: Any, start_s: float) -> None:
-        run = analysis.run
+    def _push_breathe(self, run: BreatheRun, start_s: float) -> None:
         snap = run.snapshot()
         t_s = float(run.now_s)
         second = float(math.floor(t_s))  # the figures update once a second
@@ -209,7 +238,7 @@ class FiguresPublisher:
                             _value(snap.coherence.value)], self._lsl_s(start_s + t_s))
         self.samples_pushed += 1
 
-    def _push_marker(self, payload: dict[str, Any], host_s: float) -> None:
+    def _push_marker(self, payload: dict[str, object], host_s: float) -> None:
         if self._markers is None:  # closed
             return
         self._markers.push_sample([json.dumps(payload)], self._lsl_s(host_s))

@@ -9,7 +9,8 @@ makes a replay equal the live session number for number (docs/design.md §3).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Protocol
 
 from coreg.session.results import SessionFigures
 from devices.types import DeviceEvent, Message, RRSample
@@ -17,13 +18,24 @@ from devices.types import DeviceEvent, Message, RRSample
 
 class Analysis(Protocol):
     """What a playback feeds: :class:`~coreg.session.figures.LiveAnalysis` or
-    :class:`~coreg.session.breathe.BreatheAnalysis`."""
+    :class:`~coreg.session.breathe.BreatheAnalysis`.
+
+    ``Session`` and ``ReplaySession`` are generic in it: the dyad's figures
+    (:attr:`Playback.view`) exist only for a ``LiveAnalysis``; a breathing session's view reads
+    its ``BreatheAnalysis`` itself.
+    """
+
+    def start(self, start_s: float) -> None: ...
 
     def advance(self, now_s: float) -> None: ...
 
     def feed_sample(self, sample: RRSample) -> None: ...
 
     def feed_event(self, event: DeviceEvent) -> None: ...
+
+    def add_marker(self, t_s: float, note: str) -> None: ...
+
+    def source_error(self, role: str, error: str) -> None: ...
 
 
 def consume(analysis: Analysis, message: Message) -> None:
@@ -35,32 +47,37 @@ def consume(analysis: Analysis, message: Message) -> None:
         analysis.feed_event(message)
 
 
-class Playback(Protocol):
-    """A session a view can drive: start, poll on the view's timer, stop; its clock and figures.
-
-    ``Session`` (live, recording) and ``ReplaySession`` (a recording played back; it can also
-    seek) implement it.
-    """
-
-    roles: tuple[str, ...]
-    error: str
+class Driven(Protocol):
+    """What :func:`coreg.session.headless.run_headless` drives: start, poll, keep the recording
+    synced, stop (any ``Session`` or ``ReplaySession``, whatever its analysis)."""
 
     def start(self) -> None: ...
 
     def poll(self, *, max_messages: int | None = None, final: bool = False) -> int: ...
 
+    def sync_recording(self) -> None: ...
+
     def stop(self, reason: str = "stopped") -> None: ...
+
+
+class Playback(Driven, Protocol):
+    """A session a view can drive: start, poll on the view's timer, stop; its clock and figures.
+
+    ``Session`` (live, recording) and ``ReplaySession`` (a recording played back; it can also
+    seek) of a dyad's :class:`~coreg.session.figures.LiveAnalysis` implement it.
+    """
+
+    roles: tuple[str, ...]
+    error: str
 
     def now_s(self) -> float: ...
 
     def elapsed_s(self) -> float: ...
 
-    def sync_recording(self) -> None: ...
-
-    def begin_recording(self) -> Any: ...
+    def begin_recording(self) -> Path | None: ...
 
     def mark(self, note: str = "", role: str | None = None,
-             at_s: float | None = None) -> Any: ...
+             at_s: float | None = None) -> object: ...
 
     @property
     def realtime(self) -> bool: ...
@@ -78,4 +95,4 @@ class Playback(Protocol):
     def view(self) -> SessionFigures: ...
 
     @property
-    def recording_path(self) -> Any: ...
+    def recording_path(self) -> Path | None: ...

@@ -19,12 +19,13 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Generic, TypedDict, TypeVar, cast, overload
 
 from coreg.recording import Recording
 from coreg.recording.replay import ReplayCursor
 from coreg.session.figures import LiveAnalysis, SessionFigures
-from coreg.session.playback import consume
+from coreg.session.playback import Analysis, consume
 from devices.types import DeviceEvent, RRSample
 
 log = logging.getLogger(__name__)
@@ -35,13 +36,17 @@ SPEEDS: tuple[float, ...] = (1.0, 2.0, 4.0, 10.0, math.inf)
 #: between batches.
 BATCH_MESSAGES = 200
 
+#: The replay's analysis: the dyad's :class:`LiveAnalysis` (the default) or a breathing
+#: recording's :class:`~coreg.session.breathe.BreatheAnalysis`.
+A = TypeVar("A", bound=Analysis)
+
 
 def speed_text(speed: float) -> str:
     """``"4×"`` or ``"max"``."""
     return "max" if math.isinf(speed) else f"{speed:g}×"
 
 
-class ReplaySession:
+class ReplaySession(Generic[A]):
     """A recording played through the live analysis on a replay clock.
 
     Parameters
@@ -60,9 +65,20 @@ class ReplaySession:
         :func:`coreg.session.breathe.replay_analysis_factory`). Called again on a backward seek.
     """
 
+    @overload
+    def __init__(self: ReplaySession[LiveAnalysis], recording: Recording, *,
+                 speed: float = 1.0, budget_s: float = 0.02,
+                 clock: Callable[[], float] = time.monotonic,
+                 analysis_factory: None = None) -> None: ...
+
+    @overload
     def __init__(self, recording: Recording, *, speed: float = 1.0, budget_s: float = 0.02,
                  clock: Callable[[], float] = time.monotonic,
-                 analysis_factory: Callable[[], Any] | None = None) -> None:
+                 analysis_factory: Callable[[], A]) -> None: ...
+
+    def __init__(self, recording: Recording, *, speed: float = 1.0, budget_s: float = 0.02,
+                 clock: Callable[[], float] = time.monotonic,
+                 analysis_factory: Callable[[], A] | None = None) -> None:
         self.recording = recording
         roles = tuple(r for r in recording.roles if recording.samples_for(r)
                       or recording.events_for(r)) or tuple(recording.roles)
@@ -89,9 +105,11 @@ class ReplaySession:
         self._started = False
         self._stopped = False
 
-    def _new_analysis(self) -> LiveAnalysis:
+    def _new_analysis(self) -> A:
+        # No factory: the first overload made this a ReplaySession[LiveAnalysis].
         analysis = (self._analysis_factory() if self._analysis_factory is not None else
-                    LiveAnalysis(self.roles, names=self._names, simulated=self._simulated))
+                    cast(A, LiveAnalysis(self.roles, names=self._names,
+                                         simulated=self._simulated)))
         analysis.start(0.0)
         return analysis
 
@@ -135,7 +153,7 @@ class ReplaySession:
         return self.cursor.position_s
 
     @property
-    def view(self) -> SessionFigures:
+    def view(self: ReplaySession[LiveAnalysis]) -> SessionFigures:
         """The figures at the replay position."""
         return self.analysis.figures(self.cursor.position_s)
 
@@ -144,7 +162,7 @@ class ReplaySession:
         """Never: a replay has no preview before it records (it never records)."""
         return False
 
-    def begin_recording(self) -> Any:
+    def begin_recording(self) -> Path | None:
         """A replay never records (:attr:`previewing` is always False)."""
         raise RuntimeError("a replay does not record")
 
@@ -152,12 +170,12 @@ class ReplaySession:
         """Nothing to sync: a replay never writes."""
 
     @property
-    def recording_path(self) -> Any:
+    def recording_path(self) -> Path:
         """The replayed file."""
         return self.recording.path
 
     def mark(self, note: str = "", role: str | None = None,
-             at_s: float | None = None) -> Any:
+             at_s: float | None = None) -> float:
         """Draw a marker at the replay position (not written: the recording is read-only)."""
         t_s = self.cursor.position_s if at_s is None else at_s
         self.analysis.add_marker(t_s, note.strip()[:200])
@@ -264,7 +282,15 @@ class ReplaySession:
         consume(self.analysis, message)
 
 
-def live_synchrony_summary(recording: Recording) -> dict[str, Any]:
+class LiveSynchronySummary(TypedDict):
+    """What :func:`live_synchrony_summary` returns (JSON-shaped: it goes into study tables)."""
+
+    in_sync_pct: float | None
+    updates: int
+    windows: int
+
+
+def live_synchrony_summary(recording: Recording) -> LiveSynchronySummary:
     """The recording run through the live synchrony path exactly as ``coreg replay`` runs it.
 
     Returns

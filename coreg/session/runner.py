@@ -37,10 +37,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from pathlib import Path
+from typing import Generic, Protocol, TypeVar, cast, overload
 
+from coreg.engine.pacer import PacerStep
 from coreg.session.figures import LiveAnalysis, SessionFigures
-from coreg.session.playback import consume
+from coreg.session.playback import Analysis, consume
 from devices.errors import DeviceError
 from devices.types import DeviceEvent, Message, Source
 
@@ -48,6 +50,32 @@ log = logging.getLogger(__name__)
 
 #: How long :meth:`Session.stop` waits for the sources to stop before cancelling them, in s.
 STOP_TIMEOUT_S = 5.0
+
+#: The session's analysis: the dyad's :class:`LiveAnalysis` (the default) or a breathing
+#: session's :class:`~coreg.session.breathe.BreatheAnalysis`.
+A = TypeVar("A", bound=Analysis)
+
+
+class Recorder(Protocol):
+    """What a session writes to: :class:`coreg.recording.RecordingWriter`."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def write(self, message: Message) -> None: ...
+
+    def write_marker(self, t_s: float, note: str = "", role: str | None = None) -> None: ...
+
+    def write_pacer(self, t_s: float, rate_bpm: float | None, *, inhale_ratio: float = 0.5,
+                    pause_in_s: float = 0.0, pause_out_s: float = 0.0,
+                    label: str = "") -> None: ...
+
+    def sync_if_due(self) -> None: ...
+
+    def close(self, reason: str = "stopped", t_s: float | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +112,7 @@ class _Pending:
     latest_s: dict[str, float] = field(default_factory=dict)
 
 
-class Session:
+class Session(Generic[A]):
     """Run strap sources, record them, and keep the live figures up to date.
 
     Parameters
@@ -106,14 +134,16 @@ class Session:
         Session start on the sources' clock. Real time: ``None`` takes ``clock()`` at
         :meth:`start`. Fast mode: the virtual start (default 0.0).
     analysis
-        The live analysis fed by the consumer; a default :class:`LiveAnalysis` otherwise.
+        The analysis fed by the consumer (a :class:`~coreg.session.breathe.BreatheAnalysis`
+        for a breathing session); a default :class:`LiveAnalysis` otherwise. The session is
+        generic in it: :attr:`view` (the dyad's figures) needs a ``LiveAnalysis``.
     clock
         Host monotonic clock (injectable for tests).
     duration_s
         Planned length: messages arriving later than this after the start are neither
         recorded nor shown (a fast session ends exactly there).
     publishers
-        Objects told what the session sees (e.g. the LSL outlets of ``coreg stream`` and
+        Objects (any type) told what the session sees (e.g. the LSL outlets of ``coreg stream`` and
         ``--lsl``), each with any of ``on_message(message)`` (source thread, right after the
         message is recorded), ``on_poll(session)`` (consumer thread, after each
         :meth:`poll`), ``on_marker(marker)`` and ``close()``. A failing publisher is logged
@@ -128,31 +158,63 @@ class Session:
     figures, so a replay of the file still equals the live figures number for number.
     """
 
+    @overload
+    def __init__(
+        self: Session[LiveAnalysis],
+        sources: Mapping[str, Source],
+        *,
+        writer: Recorder | None = None,
+        realtime: bool = True,
+        speed: float | None = None,
+        start_s: float | None = None,
+        analysis: None = None,
+        clock: Callable[[], float] = time.monotonic,
+        duration_s: float | None = None,
+        publishers: tuple[object, ...] = (),
+    ) -> None: ...
+
+    @overload
     def __init__(
         self,
         sources: Mapping[str, Source],
         *,
-        writer: Any | None = None,
+        writer: Recorder | None = None,
         realtime: bool = True,
         speed: float | None = None,
         start_s: float | None = None,
-        analysis: LiveAnalysis | None = None,
+        analysis: A,
         clock: Callable[[], float] = time.monotonic,
         duration_s: float | None = None,
-        publishers: tuple[Any, ...] = (),
+        publishers: tuple[object, ...] = (),
+    ) -> None: ...
+
+    def __init__(
+        self,
+        sources: Mapping[str, Source],
+        *,
+        writer: Recorder | None = None,
+        realtime: bool = True,
+        speed: float | None = None,
+        start_s: float | None = None,
+        analysis: A | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        duration_s: float | None = None,
+        publishers: tuple[object, ...] = (),
     ) -> None:
         if not sources:
             raise ValueError("a session needs at least one source")
         self.sources: dict[str, Source] = dict(sources)
         self.roles: tuple[str, ...] = tuple(self.sources)
-        self.writer = writer
+        self.writer: Recorder | None = writer
         self.realtime = realtime
         self.speed = speed if (speed is not None and math.isfinite(speed) and speed > 0) else None
         self._clock = clock
         self.duration_s = duration_s
         self.start_s: float = (start_s if start_s is not None else
                                (0.0 if not realtime else math.nan))
-        self.analysis = analysis if analysis is not None else LiveAnalysis(self.roles)
+        # No analysis given: the first overload made this a Session[LiveAnalysis].
+        self.analysis: A = (analysis if analysis is not None
+                            else cast(A, LiveAnalysis(self.roles)))
         self.markers: list[SessionMarker] = []
         self.messages_seen = 0
         self.error: str = ""
@@ -175,13 +237,13 @@ class Session:
         self._hit_duration = False
         #: Messages stamped before this (sources' clock) are neither recorded nor computed.
         self._record_from_s = -math.inf
-        self._make_writer: Callable[[float], Any] | None = None
-        self._make_analysis: Callable[[], LiveAnalysis] | None = None
+        self._make_writer: Callable[[float], Recorder] | None = None
+        self._make_analysis: Callable[[], A] | None = None
         self._last_event: dict[str, DeviceEvent] = {}
-        self.publishers: list[Any] = list(publishers)
+        self.publishers: list[object] = list(publishers)
 
     # -- publishers ------------------------------------------------------------------------
-    def _publish(self, hook: str, *args: Any) -> None:
+    def _publish(self, hook: str, *args: object) -> None:
         for publisher in tuple(self.publishers):
             method = getattr(publisher, hook, None)
             if method is None:
@@ -212,8 +274,8 @@ class Session:
         log.info("session started with %s", ", ".join(self.roles))
 
     # -- preview, then recording ------------------------------------------------------------
-    def arm_recording(self, make_writer: Callable[[float], Any],
-                      make_analysis: Callable[[], LiveAnalysis]) -> None:
+    def arm_recording(self, make_writer: Callable[[float], Recorder],
+                      make_analysis: Callable[[], A]) -> None:
         """Make this writer-less real-time session a preview that can start recording later.
 
         Parameters
@@ -241,7 +303,7 @@ class Session:
         """True while a recording is open."""
         return self.writer is not None and not self.writer.closed
 
-    def begin_recording(self) -> Any:
+    def begin_recording(self) -> Path:
         """Start recording now (after a preview); returns the recording's path.
 
         The session start moves to this instant: elapsed time, markers and every figure
@@ -269,8 +331,8 @@ class Session:
                 restated = replace(event, arrival_s=now_s)
                 self._record(restated)
                 self._consume(restated)
-        log.info("recording started: %s", getattr(writer, "path", ""))
-        return getattr(writer, "path", None)
+        log.info("recording started: %s", writer.path)
+        return writer.path
 
     def _run_loop(self, ready: threading.Event) -> None:
         assert self._loop is not None
@@ -284,7 +346,7 @@ class Session:
             self._loop.close()
 
     def _on_loop_exception(self, loop: asyncio.AbstractEventLoop,
-                           context: dict[str, Any]) -> None:
+                           context: dict[str, object]) -> None:
         """Record an exception nobody handled on the sources' loop (and log it once)."""
         exc = context.get("exception")
         text = str(context.get("message") or "unhandled exception")
@@ -330,14 +392,14 @@ class Session:
             self._queue.put(_SourceEnded(role, error))
 
     def _record(self, message: Message) -> None:
-        def write(w: Any) -> None:
+        def write(w: Recorder) -> None:
             # Checked under the writer lock that begin_recording holds while it sets both.
             if message.arrival_s >= self._record_from_s:
                 w.write(message)
 
         self._write_guarded("a message", write)
 
-    def _write_guarded(self, what: str, write: Callable[[Any], None]) -> None:
+    def _write_guarded(self, what: str, write: Callable[[Recorder], None]) -> None:
         """Write one line to the recording under the lock, unless it is closed.
 
         Losing the recording is serious but must not stop the live view: a failure is logged
@@ -543,17 +605,15 @@ class Session:
         log.info("marker at %.1f s: %s", marker.t_s, marker.note)
         return marker
 
-    def write_pacer(self, t_s: float, step: Any) -> None:
-        """Record a pacer change taking effect at ``t_s`` (session clock).
-
-        ``step`` is a :class:`coreg.engine.pacer.PacerStep` (rate None: pacer off).
-        """
+    def write_pacer(self, t_s: float, step: PacerStep) -> None:
+        """Record a pacer change taking effect at ``t_s`` (session clock); ``step``'s rate
+        None is the pacer off."""
         self._write_guarded("the pacer", lambda w: w.write_pacer(
             t_s, step.rate_bpm, inhale_ratio=step.inhale_ratio, pause_in_s=step.pause_in_s,
             pause_out_s=step.pause_out_s, label=step.label))
 
     @property
-    def view(self) -> SessionFigures:
+    def view(self: Session[LiveAnalysis]) -> SessionFigures:
         """The latest live figures (cheap; recomputed only on the analysis cadence)."""
         return self.analysis.figures(self.now_s())
 
@@ -565,11 +625,11 @@ class Session:
                     self.writer.sync_if_due()
 
     @property
-    def recording_path(self) -> Any:
+    def recording_path(self) -> Path | None:
         """Path of the recording, or None."""
-        return getattr(self.writer, "path", None)
+        return None if self.writer is None else self.writer.path
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Session[A]:
         self.start()
         return self
 

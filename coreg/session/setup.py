@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from coreg.recording.paths import new_recording_path, recordings_dir
 from coreg.session.clock import ScaledClock
@@ -15,6 +15,10 @@ from coreg.session.display import sources_text
 from coreg.session.figures import LiveAnalysis
 from coreg.session.runner import Session
 from coreg.sources import ResolvedSources, default_specs, resolve
+
+if TYPE_CHECKING:
+    from coreg.recording import RecordingWriter
+    from coreg.session.lsl import FiguresPublisher
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +50,12 @@ def open_session(
     record: bool = True,
     folder: str | os.PathLike[str] | None = None,
     path: str | os.PathLike[str] | None = None,
-    settings: dict[str, Any] | None = None,
+    settings: Mapping[str, object] | None = None,
     ble_speed: float | None = None,
     preview: bool = False,
     lsl: bool = False,
-    header_extra: dict[str, Any] | None = None,
-) -> tuple[Session, ResolvedSources]:
+    header_extra: Mapping[str, object] | None = None,
+) -> tuple[Session[LiveAnalysis], ResolvedSources]:
     """Resolve the sources of a dyad and build a (not yet started) recording session.
 
     Parameters
@@ -94,7 +98,7 @@ def open_session(
     if lsl and not realtime:
         raise InputError("--lsl publishes in real time: drop --speed")
     specs = default_specs(client, therapist)
-    publishers: tuple[Any, ...] = ()
+    publishers: tuple[FiguresPublisher, ...] = ()
     if lsl:
         from coreg.session.lsl import FiguresPublisher
 
@@ -119,9 +123,9 @@ def open_session(
     if preview and not realtime:
         raise ValueError("a preview runs in real time")
 
-    def make_writer(header_start_s: float) -> Any:
+    def make_writer(header_start_s: float) -> RecordingWriter:
         target = Path(path) if path else new_recording_path("dyad", recordings_dir(folder))
-        all_settings: dict[str, Any] = {
+        all_settings: dict[str, object] = {
             "sources": {role: spec.text for role, spec in resolved.specs.items()},
             "realtime": realtime,
         }

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 from coreg import __version__
 from coreg.errors import InputError
@@ -38,7 +37,7 @@ def open_stream_session(
     duration_s: float | None = None,
     seed: int = 1,
     folder: str | os.PathLike[str] | None = None,
-) -> tuple[Session, ResolvedSources, StrapPublisher]:
+) -> tuple[Session[LiveAnalysis], ResolvedSources, StrapPublisher]:
     """Resolve the strap and build a (not started) recorded session that publishes it.
 
     Parameters
@@ -94,7 +93,7 @@ def open_stream_session(
     from coreg.recording import RecordingWriter, new_header
 
     target = new_recording_path("dyad", recordings_dir(folder))
-    settings: dict[str, Any] = {"sources": {role: spec.text}, "realtime": True,
+    settings: dict[str, object] = {"sources": {role: spec.text}, "realtime": True,
                                 "command": "stream"}
     if duration_s:
         settings["duration_s"] = duration_s

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,7 @@ class Identity:
     source: str
 
 
-def _name(value: Any) -> str:
+def _name(value: object) -> str:
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, Mapping):
@@ -50,7 +49,7 @@ def _name(value: Any) -> str:
     return ""
 
 
-def identity(header: Mapping[str, Any], role: str) -> Identity:
+def identity(header: Mapping[str, object], role: str) -> Identity:
     """The identity of ``role`` (``"therapist"``, ``"client"``, ...) in a recording header."""
     name = _name(header.get(role))
     if name:

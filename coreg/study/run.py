@@ -43,7 +43,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
 
 from coreg import __version__
 from coreg.errors import InputError
@@ -137,7 +140,7 @@ def find_recordings(inputs: Sequence[str]) -> list[Path]:
 
 @contextlib.contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None,
-                dashboard: str | None = None) -> Iterator[Any]:
+                dashboard: str | None = None) -> Iterator[Client]:
     """A ``distributed.Client`` on a fresh local cluster, or on ``scheduler``; closed after.
 
     Parameters
@@ -170,7 +173,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None,
         raise InputError("--workers must be at least 1")
     scratch = tempfile.mkdtemp(prefix="coreg-study-")  # mode 0700: spilled data is health data
     try:
-        extra: dict[str, Any] = {}
+        extra: dict[str, object] = {}
         if dashboard is None:
             # no dashboard; dask's small HTTP status server still starts, so keep it on a free
             # loopback port instead of 8787
@@ -206,7 +209,7 @@ def _sigint_ignored_by_children() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _worker_environ() -> dict[str, Any]:
+def _worker_environ() -> dict[str, object]:
     """The environment dask's nanny gives a new local worker, without its malloc trim setting.
 
     dask sets ``MALLOC_TRIM_THRESHOLD_=65536`` so that workers hand freed memory back to the
@@ -252,8 +255,8 @@ def _signal_of(out: RecordingOutput, role: str) -> pseudo.PersonSignal | None:
 # --------------------------------------------------------------------------- rows
 
 
-def _session_row(res: SessionResult, duplicate_of: str | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = {
+def _session_row(res: SessionResult, duplicate_of: str | None = None) -> dict[str, object]:
+    row: dict[str, object] = {
         "session_id": res.session_id or None, "file": res.path, "sha256": res.sha256 or None,
         "size_bytes": res.size_bytes, "status": DUPLICATE if duplicate_of else res.status,
         "problem": res.problem, "duplicate_of": duplicate_of, "mode": res.mode or None,
@@ -277,8 +280,8 @@ def _session_row(res: SessionResult, duplicate_of: str | None = None) -> dict[st
     return row
 
 
-def _hrv_rows(res: SessionResult) -> list[dict[str, Any]]:
-    rows = []
+def _hrv_rows(res: SessionResult) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
     for h in res.hrv:
         r = dataclasses.asdict(h)
         r["person_id"] = r["person_id"] or None
@@ -286,11 +289,15 @@ def _hrv_rows(res: SessionResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _window_columns(res: SessionResult) -> list[dict[str, Any]]:
+def _window_columns(res: SessionResult) -> list[dict[str, object]]:
     """The window series of a session, column-wise, one block per band."""
     return [{"session_id": [res.session_id] * len(w.t_s), "band": [w.band] * len(w.t_s),
              "window_t_s": w.t_s, "peak_r": w.peak_r, "peak_lag_s": w.peak_lag_s}
             for w in res.windows]
+
+
+#: A worker's prepared signal of one person (kept in the worker's memory).
+_Signal: TypeAlias = "Future[pseudo.PersonSignal | None]"
 
 
 def _failed(path: str, exc: BaseException) -> SessionResult:
@@ -376,14 +383,14 @@ def run_study(
 
 
 def _analyse_all(
-    client: Any, files: Sequence[Path], settings: StudySettings,
+    client: Client, files: Sequence[Path], settings: StudySettings,
     writers: Mapping[str, tables.TableWriter], progress: Progress,
-) -> tuple[list[tuple[SessionResult, str | None]], dict[str, dict[str, Any]]]:
+) -> tuple[list[tuple[SessionResult, str | None]], dict[str, dict[str, _Signal]]]:
     """Stage 1: every recording; window and HRV rows written in path order as results come."""
     from distributed import as_completed
 
     run_id = uuid.uuid4().hex[:12]  # task names only: two studies may share a scheduler
-    futures = []
+    futures: list[tuple[Future[SessionResult], _Signal, _Signal] | None] = []
     for i, path in enumerate(files):
         whole = client.submit(analyze_recording, str(path), settings,
                               key=f"coreg-{run_id}-recording-{i}")
@@ -393,18 +400,22 @@ def _analyse_all(
             client.submit(_signal_of, whole, "client", key=f"coreg-{run_id}-client-{i}"),
         ))
         del whole  # the scheduler keeps it until its three parts are computed
-    index = {f[0].key: i for i, f in enumerate(futures)}
+    firsts = [f[0] for f in futures if f is not None]
+    index = {f.key: i for i, f in enumerate(firsts)}
     results: list[tuple[SessionResult, str | None]] = []
-    signals: dict[str, dict[str, Any]] = {}
+    signals: dict[str, dict[str, _Signal]] = {}
     first_of_sha: dict[str, str] = {}
     done: set[int] = set()
     nxt = 0
     progress("recordings", 0, len(files))
-    for fut in as_completed([f[0] for f in futures], loop=client.loop):
+    del firsts
+    for fut in as_completed([f[0] for f in futures if f is not None], loop=client.loop):
         done.add(index[fut.key])
         progress("recordings", len(done), len(files))
         while nxt in done:
-            res_f, ther_f, cli_f = futures[nxt]
+            entry = futures[nxt]
+            assert entry is not None  # released only below, once
+            res_f, ther_f, cli_f = entry
             try:
                 res: SessionResult = res_f.result()
             except Exception as exc:  # a worker died or a bug: this file is listed, not fatal
@@ -420,7 +431,7 @@ def _analyse_all(
                     writers["windows"].write_columns(block)
             if dup is None and res.is_dyad:
                 signals[res.session_id] = {"therapist": ther_f, "client": cli_f}
-            futures[nxt] = (None, None, None)  # release
+            futures[nxt] = None  # release
             nxt += 1
     return results, signals
 
@@ -433,8 +444,8 @@ class _PseudoRun:
 
 
 def _pseudo_stage(
-    client: Any, results: Sequence[tuple[SessionResult, str | None]],
-    signals: Mapping[str, Mapping[str, Any]], settings: StudySettings, progress: Progress,
+    client: Client, results: Sequence[tuple[SessionResult, str | None]],
+    signals: Mapping[str, Mapping[str, _Signal]], settings: StudySettings, progress: Progress,
 ) -> _PseudoRun:
     """Stage 2: every needed (client, therapist) pairing, one task per client session."""
     from distributed import as_completed
@@ -538,11 +549,11 @@ def _manifest(
     settings: StudySettings, control: pseudo.StudyControl, counts: Mapping[str, int], csv: bool,
     inputs: Sequence[str], command: Sequence[str] | None, scheduler: str | None,
     n_workers: int, wall_s: float,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     status = [(r.status if not dup else DUPLICATE) for r, dup in results]
     entries = []
     for (res, dup), st in zip(results, status, strict=True):
-        e: dict[str, Any] = {"file": res.path, "sha256": res.sha256 or None,
+        e: dict[str, object] = {"file": res.path, "sha256": res.sha256 or None,
                              "size_bytes": res.size_bytes, "status": st,
                              "session_id": res.session_id or None,
                              "seed": res.seed if res.sha256 else None}

@@ -28,7 +28,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import SupportsFloat, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -206,8 +206,8 @@ def _one_line(exc: BaseException) -> str:
     return text[:300]
 
 
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
+def _num(x: object) -> float | None:
+    if x is None or isinstance(x, bool) or not isinstance(x, SupportsFloat):
         return None
     v = float(x)
     return v if math.isfinite(v) else None
@@ -260,7 +260,23 @@ def _band_windows(band: str, a: synchrony.PairAnalysis | None) -> BandWindows | 
                        np.asarray(a.peak_lag_s, dtype=np.float64))
 
 
-def _facts(rec: Recording) -> dict[str, Any]:
+class _Facts(TypedDict):
+    """What a recording says about itself (fields of :class:`SessionResult`)."""
+
+    mode: str
+    created: str
+    duration_s: float
+    roles: tuple[str, ...]
+    complete: bool
+    reader_notes: str
+    simulated: bool
+    scenario: str | None
+    sim_coupling: float | None
+    therapist: Identity
+    client: Identity
+
+
+def _facts(rec: Recording) -> _Facts:
     sim = rec.simulation
     truth = sim.get("truth") if sim else None
     coupling = truth.get("coupling") if isinstance(truth, dict) else None
@@ -280,7 +296,7 @@ def _facts(rec: Recording) -> dict[str, Any]:
     }
 
 
-def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
+def _one_blas_thread() -> contextlib.AbstractContextManager[object]:
     """BLAS on one thread while a recording is analysed.
 
     A matrix product split over threads sums in another order, which changes the last bit of a
@@ -336,7 +352,7 @@ def analyze_recording(path: str, settings: StudySettings) -> RecordingOutput:
             base, problem=f"could not analyse this recording ({_one_line(exc)})", **facts), None)
 
 
-def _analyze(rec: Recording, base: SessionResult, facts: dict[str, Any],
+def _analyze(rec: Recording, base: SessionResult, facts: _Facts,
              settings: StudySettings) -> RecordingOutput:
     ids = {"therapist": facts["therapist"], "client": facts["client"]}
     hrv: list[RoleSummary] = []

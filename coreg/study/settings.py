@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from coreg.engine.synchrony import SyncSettings
 from coreg.errors import InputError
@@ -60,12 +59,14 @@ class StudySettings:
         if self.n_permutations < 1:
             raise InputError("--permutations must be at least 1")
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """JSON-ready settings for the manifest."""
-        out = dataclasses.asdict(self)
-        out["sync"] = {k: (list(v) if isinstance(v, tuple) else v)
-                       for k, v in dataclasses.asdict(self.sync).items() if k != "seed"}
-        out["sync"]["seed"] = "per recording: first 8 hex digits of its SHA-256"
+        out: dict[str, object] = dataclasses.asdict(self)
+        sync: dict[str, object] = {k: (list(v) if isinstance(v, tuple) else v)
+                                   for k, v in dataclasses.asdict(self.sync).items()
+                                   if k != "seed"}
+        sync["seed"] = "per recording: first 8 hex digits of its SHA-256"
+        out["sync"] = sync
         return out
 
 

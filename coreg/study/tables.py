@@ -29,9 +29,12 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, BinaryIO
 
 from coreg.errors import InputError
+
+if TYPE_CHECKING:  # pyarrow ships no type information: mypy sees these names untyped
+    import pyarrow as pa
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -81,7 +84,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def schema(table: str) -> Any:
+def schema(table: str) -> pa.Schema:
     """The pyarrow schema of a table."""
     import pyarrow as pa
 
@@ -109,7 +112,7 @@ def prepare_folder(out: Path, *, force: bool) -> None:
     os.chmod(out, DIR_MODE)
 
 
-def _private_temp(final: Path) -> tuple[Path, Any]:
+def _private_temp(final: Path) -> tuple[Path, BinaryIO]:
     """A fresh, unpredictable, owner-only temporary file for ``final`` (removed on signals)."""
     from coreg.recording.output import create_temp
 
@@ -142,12 +145,12 @@ class TableWriter:
         self.schema = schema(table)
         self.batch_rows = batch_rows
         self.rows = 0
-        self._buffer: list[dict[str, Any]] = []
-        self._tables: list[Any] = []
+        self._buffer: list[dict[str, object]] = []
+        self._tables: list[pa.Table] = []
         self._pending = 0
         self._finals = [out / f"{table}.parquet"] + ([out / f"{table}.csv"] if csv else [])
         self._temps: list[Path] = []
-        self._files: list[Any] = []
+        self._files: list[BinaryIO] = []
         for final in self._finals:
             tmp, fh = _private_temp(final)
             self._temps.append(tmp)
@@ -155,14 +158,14 @@ class TableWriter:
         self._parquet = pq.ParquetWriter(self._files[0], self.schema, compression="zstd")
         self._csv = pacsv.CSVWriter(self._files[1], self.schema) if csv else None
 
-    def write(self, row: Mapping[str, Any]) -> None:
+    def write(self, row: Mapping[str, object]) -> None:
         """Buffer one row (missing columns are null)."""
         self._buffer.append(dict(row))
         self._pending += 1
         if self._pending >= self.batch_rows:
             self.flush()
 
-    def write_columns(self, columns: Mapping[str, Any]) -> None:
+    def write_columns(self, columns: Mapping[str, object]) -> None:
         """Buffer rows given column-wise (arrays of equal length; NaN floats become null).
 
         The fast path for long series: no Python object per row.
@@ -192,7 +195,7 @@ class TableWriter:
             self._tables.append(pa.Table.from_pylist(self._buffer, schema=self.schema))
             self._buffer = []
 
-    def write_many(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def write_many(self, rows: Sequence[Mapping[str, object]]) -> None:
         """Buffer several rows."""
         for r in rows:
             self.write(r)
@@ -242,7 +245,7 @@ class TableWriter:
             discard(tmp)
 
 
-def write_json(out: Path, name: str, obj: Mapping[str, Any]) -> Path:
+def write_json(out: Path, name: str, obj: Mapping[str, object]) -> Path:
     """Write a JSON file owner-only and atomically (NaN written as null)."""
     from coreg.recording.output import write_private
 
@@ -250,7 +253,7 @@ def write_json(out: Path, name: str, obj: Mapping[str, Any]) -> Path:
     return write_private(out / name, text)
 
 
-def _clean(obj: Any) -> Any:
+def _clean(obj: object) -> object:
     if isinstance(obj, float):
         return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
     if isinstance(obj, Mapping):
@@ -260,7 +263,7 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def read_table(out: Path, table: str) -> Any:
+def read_table(out: Path, table: str) -> pa.Table:
     """Read one table of a study folder back (a ``pyarrow.Table``)."""
     import pyarrow.parquet as pq
 
@@ -270,7 +273,7 @@ def read_table(out: Path, table: str) -> Any:
     return pq.read_table(path)
 
 
-def read_manifest(out: Path) -> dict[str, Any]:
+def read_manifest(out: Path) -> dict[str, object]:
     """Read ``study.json`` of a study folder."""
     path = out / MANIFEST
     try:

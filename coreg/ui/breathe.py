@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pyqtgraph as pg
@@ -24,6 +24,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from coreg.engine.pacer import lung_curve, pacer_state
 from coreg.engine.resonance import COHERENCE_LEVELS, coherence_level
 from coreg.session.breathe import (
+    BreatheAnalysis,
     BreatheConfig,
     BreatheSession,
     RateStore,
@@ -37,7 +38,13 @@ from coreg.ui.layouts import fit_to_screen, flow_row
 from coreg.ui.loop import qt_app, run_session_window
 from coreg.ui.qt_fixes import bool_guard
 
+if TYPE_CHECKING:
+    from coreg.ui.settings_dialog import SettingsDialog
+
 log = logging.getLogger(__name__)
+
+#: A sound cue player: called with ``"in"`` or ``"out"``.
+CuePlayer: TypeAlias = Callable[[str], None]
 
 #: Seconds of heart rate shown.
 HR_SPAN_S = 60.0
@@ -107,13 +114,13 @@ class SoundCue:
         ``(stage, pacer time s)`` of every cue given (tests look here: no audio device needed).
     """
 
-    def __init__(self, play: Any = None) -> None:
+    def __init__(self, play: CuePlayer | None = None) -> None:
         self._play = play
         self._last_stage = ""
         self.fired: list[tuple[str, float]] = []
 
     @classmethod
-    def open(cls, backend: Any = None) -> SoundCue:
+    def open(cls, backend: Callable[[], CuePlayer] | None = None) -> SoundCue:
         """A cue on ``backend()`` (default: the Qt system sound); silence, with one log line,
         when no audio backend can be had."""
         try:
@@ -144,7 +151,7 @@ class SoundCue:
         return stage
 
 
-def _qt_beep() -> Any:
+def _qt_beep() -> CuePlayer:
     app = QtWidgets.QApplication.instance()
     if app is None:
         raise RuntimeError("no Qt application")
@@ -294,7 +301,9 @@ class BreatheWindow(QtWidgets.QMainWindow):
         so; None stores nothing (a replay).
     """
 
-    def __init__(self, session: Any, analysis: Any, config: BreatheConfig,
+    # session: a Session or a ReplaySession of a BreatheAnalysis (the replay bar calls the
+    # replay's transport only when ``replay``); left untyped here to keep this window's code as is
+    def __init__(self, session: Any, analysis: BreatheAnalysis, config: BreatheConfig,
                  duration_s: float,
                  *, simulated: bool = True, replay: bool = False, source_text: str = "",
                  on_finished: Callable[[BreatheWindow], None] | None = None,
@@ -409,7 +418,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self._update_controls()
 
     # -- controls -------------------------------------------------------------------------
-    def _button(self, text: str, slot: Any, tip: str) -> QtWidgets.QPushButton:
+    def _button(self, text: str, slot: Callable[[], object], tip: str
+                ) -> QtWidgets.QPushButton:
         button = QtWidgets.QPushButton(text)
         button.setToolTip(tip)
         button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -462,7 +472,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
                 widget.setWordWrap(False)
         return holder
 
-    def open_settings(self) -> Any:
+    def open_settings(self) -> SettingsDialog:
         """The settings dialog (the pacer defaults take effect from the next session)."""
         from coreg.ui.settings_dialog import SettingsDialog
 
@@ -664,7 +674,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         sel = t >= now - HR_SPAN_S
         if np.any(sel):
             self.hr_curve.setData(t[sel] - now, hr[sel])
-            grid = np.arange(now - HR_SPAN_S, now, 0.25)
+            grid = np.arange(now - HR_SPAN_S, now, 0.25, dtype=np.float64)
             lung = lung_curve(br.schedule, grid)
             lo, hi = float(np.min(hr[sel])), float(np.max(hr[sel]))
             span = max(hi - lo, 4.0)
@@ -801,7 +811,8 @@ def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
     return code or failed
 
 
-def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
+def run_replay_window(replay: ReplaySession[BreatheAnalysis], title: str, *,
+                      screenshot: str | None = None,
                       start_s: float = 0.0, size: tuple[int, int] | None = None) -> int:
     """Replay a breathing recording in the breathing window (pacer from the recorded lines);
     with ``screenshot`` play to the end offscreen, save it there and quit."""

@@ -620,7 +620,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         self._adopt(window)
         window.show()
         window.start()
-        self.say(f"dyad session with {c.name} running: {Path(session.recording_path).name}")
+        self.say(f"dyad session with {c.name} running: {Path(session.recording_path or '').name}")
         return window
 
     def _start_breathe(self, assess: bool) -> QtWidgets.QMainWindow | None:
@@ -654,7 +654,7 @@ class HomeWindow(QtWidgets.QMainWindow):
             if a.chosen_rate_bpm is None:
                 return ""
             save_client_rate(folder, name, a.chosen_rate_bpm, a.confidence,
-                             Path(bs.session.recording_path).name)
+                             Path(bs.session.recording_path or "").name)
             return f"Stored as {name}'s default pacer rate."
 
         window = BreatheWindow(bs.session, bs.analysis,
@@ -665,7 +665,7 @@ class HomeWindow(QtWidgets.QMainWindow):
         window.show()
         window.start()
         what = "assessment" if assess else "breathing practice"
-        self.say(f"{what} with {c.name} running: {Path(bs.session.recording_path).name}")
+        self.say(f"{what} with {c.name} running: {Path(bs.session.recording_path or '').name}")
         return window
 
     def start_practice(self) -> QtWidgets.QMainWindow | None:
@@ -711,8 +711,8 @@ class HomeWindow(QtWidgets.QMainWindow):
         else:
             from coreg.ui.replay import ReplayWindow
 
-            replay = ReplaySession(rec, speed=1.0)
-            window = ReplayWindow(replay, title=title)
+            dyad = ReplaySession(rec, speed=1.0)
+            window = ReplayWindow(dyad, title=title)
         self.windows.append(window)
         window.show()
         window.start()

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -28,6 +28,11 @@ from coreg.ui.layouts import ElidedLabel, FlowLayout, fit_to_screen
 from coreg.ui.panels import PersonPanel, SyncPanel, _label, _label_style
 from coreg.ui.qt_fixes import bool_guard
 from coreg.ui.settings_dialog import SettingsDialog
+
+if TYPE_CHECKING:
+    from coreg.session.figures import LiveAnalysis
+    from coreg.sources import ResolvedSources
+    from devices.ble import FoundStrap
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,14 @@ recorded until <b>Start recording</b> (Ctrl+R); <b>Stop</b> ends and saves.</p>
 <p>Press any key to close.</p>"""
 
 
+class _ScanResult(TypedDict, total=False):
+    """What the scan thread hands the GUI thread."""
+
+    found: list[tuple[str, str]]
+    error: str
+    emulated: list[str]
+
+
 def source_choices() -> list[str]:
     """SRC suggestions for the choosers: simulated dyad scenarios and the emulated strap."""
     from devices.sim import SCENARIOS
@@ -75,7 +88,7 @@ def source_choices() -> list[str]:
     return [f"sim:{n}" for n in names] + ["ble-sim", "ble-sim:rest"]
 
 
-async def _scan_emulated() -> list[Any]:
+async def _scan_emulated() -> list[FoundStrap]:
     """Scan the emulated radio with one emulated strap on it (what ``ble-sim`` connects to)."""
     from devices.ble import BleBackend, scan
     from devices.peripheral import EmulatedStrap
@@ -156,7 +169,8 @@ class LiveWindow(QtWidgets.QMainWindow):
         duration_s: float | None = None,
         on_finished: Callable[[LiveWindow], None] | None = None,
         autostart: bool = True,
-        session_factory: Callable[[str, str], tuple[Session, Any]] | None = None,
+        session_factory: Callable[[str, str], tuple[Session[LiveAnalysis], ResolvedSources]
+                                  ] | None = None,
         sources: dict[str, str] | None = None,
     ) -> None:
         self._guard = bool_guard()
@@ -428,7 +442,7 @@ class LiveWindow(QtWidgets.QMainWindow):
         """
         self.scan_button.setEnabled(False)
         self.status_label.setText("scanning for straps…")
-        result: dict[str, Any] = {}
+        result: _ScanResult = {}
 
         def work() -> None:
             import asyncio

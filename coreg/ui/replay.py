@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6 import QtCore, QtWidgets
 
 from coreg.session.display import clock_text
+from coreg.session.figures import LiveAnalysis
 from coreg.session.replay import SPEEDS, ReplaySession, speed_text
 from coreg.ui import theme
 from coreg.ui.loop import qt_app, run_session_window
@@ -43,7 +44,7 @@ TRANSPORT_KEYS = ("Space play/pause · ←/→ 10 s · Shift+←/→ 60 s · N/P
 class ReplayWindow(LiveWindow):
     """:class:`LiveWindow` on a :class:`ReplaySession`, with a transport bar."""
 
-    def __init__(self, replay: ReplaySession, *, title: str = "coreg replay",
+    def __init__(self, replay: ReplaySession[LiveAnalysis], *, title: str = "coreg replay",
                  on_finished: Callable[[LiveWindow], None] | None = None) -> None:
         simulated = any(replay.analysis._tracks[r].simulated for r in replay.roles)
         names = {role: role for role in replay.roles}
@@ -200,7 +201,8 @@ class ReplayWindow(LiveWindow):
             self.seeking_label.setText(seeking)
 
 
-def run_replay_window(replay: ReplaySession, title: str, *, screenshot: str | None = None,
+def run_replay_window(replay: ReplaySession[LiveAnalysis], title: str, *,
+                      screenshot: str | None = None,
                       start_s: float = 0.0, size: tuple[int, int] | None = None) -> int:
     """Open the replay window; with ``screenshot`` play to the end offscreen, save, quit."""
     app = qt_app(offscreen=bool(screenshot))
