@@ -13,6 +13,10 @@ A replay of a ``mode: breathe`` recording (:func:`replay_analysis_factory`) feed
 Resonance-frequency assessment: Lehrer, Vaschillo & Vaschillo (2000),
 doi:10.1023/A:1009554825745; the engine's definitions are in docs/science.md §4.
 
+Why one module of this size: the breathing session's config, its analysis and the replay of its
+recordings are one contract — the replay must feed :class:`BreatheAnalysis` exactly as the live
+session does, and splitting them would put the two ends of that promise in different files.
+
 Nothing here imports Qt.
 """
 
