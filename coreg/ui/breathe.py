@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import pyqtgraph as pg
@@ -39,6 +39,7 @@ from coreg.ui.loop import qt_app, run_session_window
 from coreg.ui.qt_fixes import bool_guard
 
 if TYPE_CHECKING:
+    from coreg.session.runner import Session
     from coreg.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -301,9 +302,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         so; None stores nothing (a replay).
     """
 
-    # session: a Session or a ReplaySession of a BreatheAnalysis (the replay bar calls the
-    # replay's transport only when ``replay``); left untyped here to keep this window's code as is
-    def __init__(self, session: Any, analysis: BreatheAnalysis, config: BreatheConfig,
+    def __init__(self, session: Session[BreatheAnalysis] | ReplaySession[BreatheAnalysis],
+                 analysis: BreatheAnalysis, config: BreatheConfig,
                  duration_s: float,
                  *, simulated: bool = True, replay: bool = False, source_text: str = "",
                  on_finished: Callable[[BreatheWindow], None] | None = None,
@@ -488,8 +488,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.play_button = self._button("Pause", self.toggle_play, "play / pause (Space)")
         self.speed_box = QtWidgets.QComboBox()
         self.speed_box.addItems([speed_text(v) for v in SPEEDS])
-        self.speed_box.setCurrentText(speed_text(getattr(self.session, "speed", 1.0)))
-        self.speed_box.currentIndexChanged.connect(lambda i: self.session.set_speed(SPEEDS[i]))
+        self.speed_box.setCurrentText(speed_text(self.playback.speed))
+        self.speed_box.currentIndexChanged.connect(lambda i: self.playback.set_speed(SPEEDS[i]))
         self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.slider.setRange(0, max(1, round(self.duration_s * 10)))
         self.slider.setMinimumWidth(300)
@@ -561,17 +561,23 @@ class BreatheWindow(QtWidgets.QMainWindow):
         else:
             self.toggle_pause()
 
+    @property
+    def playback(self) -> ReplaySession[BreatheAnalysis]:
+        """The session as a replay (the replay bar and its actions exist only then)."""
+        assert isinstance(self.session, ReplaySession), "a live session has no transport"
+        return self.session
+
     def toggle_play(self) -> None:
         """Replay: play or pause (at the end: from the start again)."""
-        if self.session.at_end and not self.session.playing:
+        if self.playback.at_end and not self.playback.playing:
             self.seek_to(0.0)
-        self.session.toggle()
+        self.playback.toggle()
         self._update_transport()
 
     def seek_to(self, t_s: float) -> None:
         """Replay: go to ``t_s`` seconds."""
-        self.session.seek(t_s)
-        if self.finished and not self.session.at_end:
+        self.playback.seek(t_s)
+        if self.finished and not self.playback.at_end:
             self._resume_after_end()
         self.tick()
 
@@ -586,8 +592,8 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self.slider.setValue(round(pos * 10))
             self.slider.blockSignals(False)
         self.position.setText(f"{clock_text(pos)} / {clock_text(self.duration_s)}")
-        label = ("Pause" if self.session.playing else
-                 "Play again" if self.session.at_end else "Play")
+        label = ("Pause" if self.playback.playing else
+                 "Play again" if self.playback.at_end else "Play")
         if self.play_button.text() != label:
             self.play_button.setText(label)
 
@@ -632,7 +638,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
         self.guard.check()
         if self.replay:
             self._update_transport()
-            if self.finished and not self.session.at_end:
+            if self.finished and not self.playback.at_end:
                 self._resume_after_end()
         if self.finished:
             return
@@ -720,7 +726,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             self.session.stop(reason)
             self._update_controls()
         else:
-            self.session.pause()
+            self.playback.pause()
         result = breathe_result(self.br, self.config)
         lines = result.lines()
         a = result.assessment
@@ -801,6 +807,7 @@ def run_window(bs: BreatheSession, config: BreatheConfig, *, source: str = "",
                               geometry="" if screenshot else "breathe", size=size,
                               start=window.start if opener is None else None)
     session = window.session
+    assert not isinstance(session, ReplaySession)  # a live run: its window never replays
     path = session.recording_path
     print(f"recording: {path}" if path else "nothing recorded (Start was not pressed)")
     # A strap that failed: said once on stderr, and never a clean exit (as coreg live's).
