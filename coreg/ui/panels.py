@@ -504,6 +504,8 @@ class SyncPanel(QtWidgets.QFrame):
         """The headline stays one whole line: on a narrow panel its type shrinks (down to the
         label size) instead of the verdict being cut off."""
         text, room = self.state.text(), self.state.width()
+        if getattr(self, "_headline_fit", None) == (text, room, getattr(self, "_headline_pt", 0)):
+            return  # every frame calls this: measure only when the text or width changed
         font = QtGui.QFont(self.state.font())
         font.setBold(True)
         pt = HEADLINE_PT
@@ -519,6 +521,7 @@ class SyncPanel(QtWidgets.QFrame):
             self._headline_pt = pt
             colour = self._texts.get("state_colour", STATE_COLOURS["collecting"])
             self.state.setStyleSheet(_label_style(colour, pt, True))
+        self._headline_fit = (text, room, pt)
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
         super().resizeEvent(event)

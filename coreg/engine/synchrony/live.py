@@ -482,13 +482,14 @@ class LiveSynchrony:
         s = self.settings
         k, latest = s.live_block_windows, s.live_latest_windows
         k_min = min(s.live_block_min_windows, k)
+        h = max(s.live_lag_windows, k)  # the lag span, as the pool takes it
         slots = list(self._present)
         steps = max(0, self.windows_needed - len(self.windows))
         slots.extend([True] * steps)
         for _ in range(2 * len(slots) + k + 1):
             tail = slots[-k:]
-            if (len(tail) >= k and sum(tail) >= k_min and sum(slots[-s.live_lag_windows:] or tail)
-                    >= k_min and all(slots[-latest:] if latest else [True])):
+            if (len(tail) >= k and sum(tail) >= k_min and sum(slots[-h:]) >= k_min
+                    and all(slots[-latest:] if latest else [True])):
                 break
             slots.append(True)
             steps += 1
