@@ -49,6 +49,7 @@ from coreg.engine.artifacts import (
     PLAUSIBLE_RR_MS,
     Corrected,
     LiveArtifactDetector,
+    elapsed_time_ratio,
 )
 from coreg.engine.beats import BeatSeries
 from coreg.engine.hrv import (
@@ -206,6 +207,8 @@ class PersonEngine:
         self._brk_next = True
         self._pending_extra_ms = 0.0
         self._last_normal: tuple[float, float] | None = None
+        # Interpolated beats (final) held until the stretch ends: (beat, raw RR, interpolated).
+        self._held: list[tuple[int, float, float]] = []
         self._win = _RunningWindow()
         self._resampler = SlidingResampler(SPECTRAL_RATE_HZ)
         self._spectrum = FixedWindowSpectrum(round(spectral_window_s * SPECTRAL_RATE_HZ),
@@ -316,6 +319,7 @@ class PersonEngine:
         elif lab != _NORMAL:
             self._corrected_total += 1
         if lab in (NO_CONTACT, _IMPLAUSIBLE) or self._run_start[k]:
+            self._release(measured_end=False)
             self._brk_next = True
             self._pending_extra_ms = 0.0
             self._last_normal = None
@@ -323,6 +327,7 @@ class PersonEngine:
                 return
         t, rr = self._beat(k)
         if lab == _EXTRA:
+            self._release(measured_end=True)
             self._pending_extra_ms += rr
             return
         if self._pending_extra_ms:
@@ -330,15 +335,36 @@ class PersonEngine:
             self._pending_extra_ms = 0.0
             lab = _NORMAL
         if lab == _NORMAL:
+            self._release(measured_end=True)
             self._emit(t, rr, k)
             self._last_normal = (t, rr)
         elif lab == _MISSED:
+            self._release(measured_end=True)
             self._emit(t - rr / 2000.0, rr / 2.0, k)
             self._emit(t, rr / 2.0, k)
         else:
-            value = self._interpolate(k, t, rr)
+            # Held until the stretch of interpolated beats ends (see _release).
+            self._held.append((k, rr, self._interpolate(k, t, rr)))
+
+    def _release(self, *, measured_end: bool) -> None:
+        """Emit the held interpolated beats, as :func:`~coreg.engine.artifacts.correct_run` does.
+
+        A stretch between two measured beats (``measured_end``: a measured beat follows in the
+        same run, and one preceded it) is rescaled to the time its raw beats took
+        (:func:`~coreg.engine.artifacts.elapsed_time_ratio`); at a run's end it stays as
+        interpolated.
+        """
+        if not self._held:
+            return
+        held, self._held = self._held, []
+        factor = 1.0
+        if measured_end and self._nn.n and not self._brk_next:
+            factor = elapsed_time_ratio([r for _, r, _ in held], [v for _, _, v in held])
+        for k, _, value in held:
+            value *= factor
             prev_ok = self._nn.n and not self._brk_next
-            self._emit(self._nn.last_t + value / 1000.0 if prev_ok else t, value, k)
+            self._emit(self._nn.last_t + value / 1000.0 if prev_ok else self._beat(k)[0],
+                       value, k)
 
     def _beat(self, k: int) -> tuple[float, float]:
         return self.timeline.beat(k)
@@ -371,24 +397,34 @@ class PersonEngine:
     def _provisional_nn(self) -> tuple[list[float], list[float], list[bool], list[int]]:
         """NN view of the provisional beats with their current verdicts.
 
-        Normal beats as they are, extra beats merged, missed beats split; ectopic/long/short
+        Held interpolated beats first (final, their stretch not yet ended: unscaled), then
+        normal beats as they are, extra beats merged, missed beats split; ectopic/long/short
         ones are left out until final (their interpolation needs the beats after them).
         """
         ts: list[float] = []
         rrs: list[float] = []
         brks: list[bool] = []
         srcs: list[int] = []
+        brk = self._brk_next
+        # Held interpolated beats (final, their stretch not ended yet) as interpolated so far.
+        last_t = self._nn.last_t if self._nn.n else None
+        for k, _, value in self._held:
+            t = last_t + value / 1000.0 if last_t is not None and not brk else self._beat(k)[0]
+            ts.append(t)
+            rrs.append(value)
+            brks.append(brk)
+            srcs.append(k)
+            brk, last_t = False, t
         k0 = self._n_final
         if k0 >= len(self._labels):
             return ts, rrs, brks, srcs
         tail_t, tail_rr = self.timeline.tail(k0)
         n = len(tail_t)
-        if (not self._pending_extra_ms and self._labels[k0:].count(_NORMAL) == n
+        if (not ts and not self._pending_extra_ms and self._labels[k0:].count(_NORMAL) == n
                 and True not in self._run_start[k0:]):
             # The common case, without the loop: every provisional beat normal, no gap.
             return tail_t, tail_rr, [self._brk_next] + [False] * (n - 1), list(range(k0, k0 + n))
         pending = self._pending_extra_ms
-        brk = self._brk_next
         for i in range(n):
             k = k0 + i
             lab = self._labels[k]

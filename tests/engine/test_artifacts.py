@@ -179,3 +179,78 @@ def test_threshold_floor_still_finds_injected_artifacts() -> None:
             final.update(live.push(value))
         labels = np.array([final.get(k, 0) for k in range(len(inj.rr_ms))])
         assert score_detection(labels != 0, inj).sensitivity >= 0.95
+
+
+def _ectopic_with_full_pause(clean: np.ndarray, at: list[int]) -> np.ndarray:
+    """Premature beats shortened by 30 %, each followed by its full compensatory pause."""
+    rr = clean.copy()
+    for j in at:
+        early = 0.3 * rr[j]
+        rr[j] -= early
+        rr[j + 1] += early
+    return rr
+
+
+def test_interpolated_stretch_fills_the_time_that_really_passed() -> None:
+    """A premature beat with a full compensatory pause: the sinus beat times are measured.
+
+    Plain interpolation between the normal neighbours fills the stretch with their level; in
+    a trough of a 40-ms oscillation it adds time that never passed (a heart-rate dip the slow
+    synchrony signal carries for seconds). Rescaled, the stretch ends where the next beat
+    starts, and its values are closer to the sinus ones.
+    """
+    clean = _regular()
+    at = [40, 64, 88, 112, 136, 160, 184, 208, 232, 256]
+    rr = _ectopic_with_full_pause(clean, at)
+    t = np.cumsum(rr) / 1000.0
+    labels = A.detect(rr)
+    t_c, rr_c, _ = A.correct_run(t, rr, labels)
+    assert len(rr_c) == len(clean)
+    flagged = np.flatnonzero(labels != A.BeatClass.NORMAL)
+    normal = labels == A.BeatClass.NORMAL
+    assert set(flagged) == set(at) | {j + 1 for j in at}
+    # The corrected timeline is consistent (each beat ends one corrected interval after the
+    # one before) and keeps every measured beat where it was: only the premature beats move,
+    # to where the sinus beat was.
+    assert np.allclose(t_c, t[0] - rr[0] / 1000.0 + np.cumsum(rr_c) / 1000.0, atol=1e-9)
+    assert np.allclose(t_c[normal], t[normal], atol=1e-9)
+    assert np.allclose(t_c[at], t[at] + (clean[at] - rr[at]) / 1000.0, atol=0.03)
+    plain = rr.copy()
+    plain[flagged] = np.interp(t[flagged], t[normal], rr[normal])
+    err_rescaled = np.abs(rr_c[flagged] - clean[flagged]).mean()
+    err_plain = np.abs(plain[flagged] - clean[flagged]).mean()
+    assert err_rescaled < 0.8 * err_plain
+    # Each stretch's own time error is zero, where plain interpolation is off by tens of ms.
+    stretch_error_ms = [abs(plain[j:j + 2].sum() - rr[j:j + 2].sum()) for j in at]
+    assert max(stretch_error_ms) > 20.0
+
+
+def test_a_stretch_with_a_beat_too_many_is_left_as_interpolated() -> None:
+    # Three raw intervals that together span only 1.5 normal ones: the count is wrong, the
+    # elapsed time cannot be shared among them (ratio outside 0.8-1.25).
+    assert A.elapsed_time_ratio([300.0, 300.0, 675.0], [850.0, 850.0, 850.0]) == 1.0
+    assert A.elapsed_time_ratio([600.0, 1100.0], [850.0, 850.0]) == pytest.approx(1700 / 1700)
+    assert A.elapsed_time_ratio([600.0, 1000.0], [850.0, 850.0]) == pytest.approx(1600 / 1700)
+    assert A.elapsed_time_ratio([], []) == 1.0
+
+
+def test_live_engine_rescales_like_the_offline_correction() -> None:
+    from coreg.engine.person import PersonEngine
+    from devices.types import RRSample
+
+    clean = _regular(400, seed=3)
+    rr = _ectopic_with_full_pause(clean, [60, 130, 200, 270, 340])
+    t = np.cumsum(rr) / 1000.0
+    eng = PersonEngine("client")
+    for tk, r in zip(t, rr, strict=True):
+        eng.feed(RRSample("client", float(tk), (float(r),), round(60000.0 / r), True))
+    live = eng.nn()
+    offline = A.correct_series(BeatSeries(t, rr, np.ones(len(rr), bool)))
+    n = len(offline.rr_ms) - 10  # the live tail is provisional
+    assert len(live.rr_ms) >= n
+    assert np.allclose(live.rr_ms[:n], offline.rr_ms[:n], atol=1e-6)
+    assert np.allclose(live.t_s[:n], offline.t_s[:n], atol=1e-6)
+    # Every measured beat stays where it was; only the premature ones move.
+    keep = np.ones(n, dtype=bool)
+    keep[[60, 130, 200, 270, 340]] = False
+    assert np.allclose(live.t_s[:n][keep], t[:n][keep], atol=1e-6)
