@@ -701,7 +701,7 @@ class BreatheWindow(QtWidgets.QMainWindow):
             "collecting…" if a is None else f"{a:.1f} bpm"))
         b = snap.breathing_rate_bpm.value
         self.breath_value.setText("breathing rate the heart shows: " + (
-            "collecting…" if b is None else f"{b:.1f}/min"))
+            "collecting…" if b is None else f"{b:.1f}/\u2060min"))  # never "4.6/" | "min"
         if self.config.assess:
             self.steps.setText(self._steps_text(now))
 
@@ -741,6 +741,13 @@ class BreatheWindow(QtWidgets.QMainWindow):
                     item = QtWidgets.QTableWidgetItem(v)
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
                     self.table.setItem(i, j, item)
+            # Every rate in view (a small screen scrolled the last one away): the plot gives up
+            # the room.
+            self.table.resizeRowsToContents()
+            need = (self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+                    + sum(self.table.rowHeight(i) for i in range(len(a.ranking))))
+            self.table.setMinimumHeight(need)
+            self.table.setMaximumHeight(max(need, 220))
             lines.append(a.statement)
             stored = self.store_rate(a) if self.store_rate is not None else ""
             if stored:

@@ -153,6 +153,20 @@ class ElidedLabel(QtWidgets.QLabel):
             self.setToolTip(self._full)
 
 
+def longest_fitting(forms: tuple[str, ...], font: QtGui.QFont, width_px: int) -> str:
+    """The first of ``forms`` (longest first) whose text fits ``width_px`` in ``font``.
+
+    The last form is returned when none fits (it should be the shortest sensible one): for
+    places that cannot elide, such as a plot's axis label, which is centred and cut on both
+    sides when too wide.
+    """
+    metrics = QtGui.QFontMetrics(font)
+    for text in forms:
+        if metrics.horizontalAdvance(text) <= width_px:
+            return text
+    return forms[-1]
+
+
 def fit_to_screen(window: QtWidgets.QWidget, wanted: tuple[int, int]) -> None:
     """Resize ``window`` to ``wanted`` (w, h) or, on a smaller screen, to 95 % of it."""
     screen = window.screen() or QtGui.QGuiApplication.primaryScreen()

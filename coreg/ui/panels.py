@@ -34,8 +34,13 @@ from coreg.session.display import (
 from coreg.session.figures import PersonFigures, SyncFigures
 from coreg.session.results import VERDICT_CODES
 from coreg.ui import theme
+from coreg.ui.layouts import longest_fitting
 
 HR_SPAN_S = 60.0
+#: The HR plot's time axis label, longest first (the one that fits the plot's width is shown).
+HR_AXIS_FORMS = ("seconds before now", "s before now", "s ago")
+HR_AXIS_RING_FORMS = ("seconds before now · ○ corrected beat", "s before now · ○ corrected beat",
+                      "s ago · ○ corrected beat", "s ago · ○ corrected", "○ corrected")
 TREND_SPAN_S = 600.0
 SYNC_SPAN_S = 600.0
 #: The synchrony verdict's colour by state: green only when in sync, a warning colour for a gap
@@ -330,9 +335,9 @@ class PersonPanel(QtWidgets.QFrame):
         if len(fixed) == len(t):
             ring = keep & fixed
             self.hr_fixed.setData(x[ring], person.hr_curve_bpm[ring])
-            # Short enough for half of a 1120-pixel window (the long form was cut).
-            legend = ("s before now · ○ corrected beat" if ring.any()
-                      else "seconds before now")
+            axis = self.hr_plot.getPlotItem().getAxis("bottom")
+            forms = (HR_AXIS_RING_FORMS if ring.any() else HR_AXIS_FORMS)
+            legend = longest_fitting(forms, axis.label.font(), int(axis.width()))
             if self._texts.get("hr_axis") != legend:
                 self._texts["hr_axis"] = legend
                 self.hr_plot.getPlotItem().setLabel("bottom", legend, color=theme.MUTED)

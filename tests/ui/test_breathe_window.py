@@ -66,14 +66,22 @@ def test_practice_window_runs_to_summary(qtbot, tmp_path: Path) -> None:
 
 
 def test_assessment_window_shows_ranking_and_choice(qtbot, tmp_path: Path) -> None:
-    args = _args(tmp_path, assess=True, steps="6.0,5.0", step_s=60.0, settle_s=10.0)
+    args = _args(tmp_path, assess=True, steps="6.5,6.0,5.5,5.0,4.5", step_s=60.0,
+                 settle_s=10.0)
     win = _window(qtbot, args, tmp_path)
-    assert win.table.rowCount() == 2
-    assert {win.table.item(r, 1).text() for r in range(2)} == {"6.0", "5.0"}
+    assert win.table.rowCount() == 5
+    assert {win.table.item(r, 1).text() for r in range(5)} == {"6.5", "6.0", "5.5", "5.0",
+                                                               "4.5"}
+    # On a 1366×768 laptop every rate stays in view (the fifth was scrolled away).
+    win.resize(1366, 768)
+    qtbot.wait(50)
+    for r in range(5):
+        rect = win.table.visualItemRect(win.table.item(r, 0))
+        assert rect.top() >= 0 and rect.bottom() <= win.table.viewport().height(), r
     assert "Best breathing rate" in win.summary.text()
     from coreg.recording.index import stored_rate
 
-    assert stored_rate(tmp_path, "client") in (6.0, 5.0)
+    assert stored_rate(tmp_path, "client") in (6.5, 6.0, 5.5, 5.0, 4.5)
 
 
 def test_practice_window_on_the_emulated_ble_strap(qtbot, tmp_path: Path) -> None:
