@@ -220,8 +220,17 @@ def main(argv: list[str] | None = None) -> int:
                    help="20-min conditions besides independent")
     p.add_argument("--no-real", action="store_true", help="skip the real unrelated pairs")
     p.add_argument("--quick", action="store_true", help="a smoke run (5 dyads, 2 conditions)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a SyncSettings field for a design comparison, e.g. live_latest_windows=5")
     args = p.parse_args(argv)
-    settings = SyncSettings()
+    fields = {f.name: f.type for f in dataclasses.fields(SyncSettings)}
+    overrides: dict[str, float | int] = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if name not in fields:
+            p.error(f"--set: no SyncSettings field {name!r}")
+        overrides[name] = int(value) if fields[name] in (int, "int") else float(value)
+    settings = SyncSettings(**overrides)  # type: ignore[arg-type]
     n = 5 if args.quick else args.dyads
     n_long = n if args.long is None else args.long
     n_art = n if args.artifact_dyads is None else args.artifact_dyads

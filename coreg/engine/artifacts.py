@@ -253,9 +253,10 @@ class Corrected:
 
 #: An interpolated stretch is rescaled to the time its beats really took (see
 #: :func:`elapsed_time_ratio`) only when that time is within this factor of the interpolated
-#: one, i.e. when the stretch has as many beats as the time it spans; 20 % is the deviation of
-#: the classic RR filter (Malik et al. 1989, see :data:`FLOOR_FRACTION`).
-ELAPSED_RATIO_BOUNDS: tuple[float, float] = (0.8, 1.25)
+#: one: 15 %, the threshold floor (:data:`FLOOR_FRACTION`), the least difference coreg calls an
+#: artifact. A beat too many or too few in a stretch of up to six beats is off by more (1/6 or
+#: more), so a stretch whose beat count is wrong is left as interpolated.
+ELAPSED_RATIO_BOUNDS: tuple[float, float] = (1.0 / (1.0 + FLOOR_FRACTION), 1.0 + FLOOR_FRACTION)
 
 
 def elapsed_time_ratio(raw_ms: NDArray[np.float64] | list[float],
@@ -278,7 +279,7 @@ def elapsed_time_ratio(raw_ms: NDArray[np.float64] | list[float],
     -------
     float
         The factor, or 1.0 when it falls outside :data:`ELAPSED_RATIO_BOUNDS` (the stretch
-        then holds a beat too many or too few, and interpolation is left as it is).
+        may then hold a beat too many or too few, and interpolation is left as it is).
     """
     est = float(np.sum(interpolated_ms))
     if not est > 0.0:

@@ -227,9 +227,11 @@ def test_interpolated_stretch_fills_the_time_that_really_passed() -> None:
 
 def test_a_stretch_with_a_beat_too_many_is_left_as_interpolated() -> None:
     # Three raw intervals that together span only 1.5 normal ones: the count is wrong, the
-    # elapsed time cannot be shared among them (ratio outside 0.8-1.25).
+    # elapsed time cannot be shared among them (ratio outside 1/1.15-1.15).
     assert A.elapsed_time_ratio([300.0, 300.0, 675.0], [850.0, 850.0, 850.0]) == 1.0
-    assert A.elapsed_time_ratio([600.0, 1100.0], [850.0, 850.0]) == pytest.approx(1700 / 1700)
+    # Six beats where five were (an extra beat inside): 5/6 is outside too.
+    assert A.elapsed_time_ratio([850.0 * 5 / 6] * 6, [850.0] * 6) == 1.0
+    assert A.elapsed_time_ratio([600.0, 1100.0], [850.0, 850.0]) == pytest.approx(1.0)
     assert A.elapsed_time_ratio([600.0, 1000.0], [850.0, 850.0]) == pytest.approx(1600 / 1700)
     assert A.elapsed_time_ratio([], []) == 1.0
 
