@@ -15,7 +15,7 @@ test and its validation. In short, at every update (every ``step_s``):
   paired windows share data (Moulder et al. 2018, doi:10.1037/met0000172).
 * **Verdict.** ``p = (k + 1)/(n + 1)`` with ``k`` of the ``n`` surrogates at or above the real
   value; *in sync* when ``p ≤ live_alpha`` (0.01) **and** the latest minute has not fallen back
-  to chance: the same statistic over the latest ``live_latest_windows`` windows (6), at the
+  to chance: the same statistic over the latest ``live_latest_windows`` windows (5), at the
   held lag, ranked against the same pairings, has ``p ≤ live_latest_p`` (0.5). The second
   condition can only turn "in sync" off, so the expected share of false "in sync" updates stays
   at most ``live_alpha``; it lets the display say within about a minute that a coupling has

@@ -70,9 +70,11 @@ class SyncSettings:
         Live: the trailing span whose block pairings form the chance distribution.
     live_latest_windows, live_latest_p
         Live: the latest-minute check. The same statistic over only the latest
-        ``live_latest_windows`` windows (6 = 55 s of data), at the held lag, ranked against the
-        same pairings; "in sync" also needs its p to be at most ``live_latest_p`` (0.5: the
-        latest minute is not below chance's median). It can only turn "in sync" off, so the
+        ``live_latest_windows`` windows, at the held lag, ranked against the same pairings;
+        "in sync" also needs its p to be at most ``live_latest_p`` (0.5: the latest minute is
+        not below chance's median). 5 windows are the latest minute of data: their starts span
+        20 s, each covers 30 s plus the ±5 s lags, 60 s in all
+        (``(60 − window_s − 2·max_lag_s)/step_s + 1``; 6 reached 65 s back). It can only turn "in sync" off, so the
         false-alarm rate stays at most ``live_alpha``; it says within about a minute that a
         coupling has ended, which the long block alone says only after minutes. ``0``: no check.
     live_alpha
@@ -103,7 +105,7 @@ class SyncSettings:
     live_block_windows: int = 36
     live_block_min_windows: int = 24
     live_lag_windows: int = 60
-    live_latest_windows: int = 6
+    live_latest_windows: int = 5
     live_latest_p: float = 0.5
     live_pool_s: float = 600.0
     live_alpha: float = 0.01
