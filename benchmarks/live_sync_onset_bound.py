@@ -13,8 +13,9 @@ follower's 3 s later (the same ``prepare_pair`` signal as the app), for starts `
 every ``switching`` dyad the live display can see (after its first verdict, ~480 and ~840 s;
 ``--sim ar``, or ``--sim coreg``: :mod:`devices.sim`, whose coupling ramps up over 5 s).
 Its chance distribution is the same statistic in ``independent`` dyads at 24 times from 400 to
-1090 s (one test per onset: no multiplicity, no lag search). The share of onsets above the chance quantile
-1 − α is the oracle's detection probability at 60 s, for per-decision α = 0.05, 0.02, 0.01.
+1090 s (one test per onset: no multiplicity, no lag search). The share of onsets above the
+chance quantile 1 − α is the oracle's detection probability at 60 s, for per-decision
+α = 0.05, 0.02, 0.01.
 
 A live test cannot do better than this oracle at the same α: it does not know when to look,
 must search or hold a lag, and decides every 5 s, which spends α many times over (the reason
@@ -84,14 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     s = SyncSettings()
     coupled, null = [], []
     for seed in range(args.dyads):
-        times, stats = onset_stats(args.sim, "switching", seed, None, s)
+        _, stats = onset_stats(args.sim, "switching", seed, None, s)
         coupled += stats
         _, nstats = onset_stats(args.sim, "independent", seed,
                                 list(np.arange(400.0, 1100.0, 30.0)), s)
         null += nstats
     c, z = np.asarray(coupled), np.asarray(null)
     print(f"## Oracle detection at 60 s after a coupling onset ({len(c)} onsets of "
-          f"{args.dyads} {args.sim} switching dyads; chance: {len(z)} stretches of independent dyads)\n")
+          f"{args.dyads} {args.sim} switching dyads; chance: {len(z)} stretches of "
+          "independent dyads)\n")
     print("| window (s after onset) | data (s) | median r coupled | median r chance | "
           "detected at α 0.05 | α 0.02 | α 0.01 |")
     print("|---|---|---|---|---|---|---|")

@@ -207,6 +207,8 @@ class PersonPanel(QtWidgets.QFrame):
                                           symbolPen=pg.mkPen(theme.TEXT, width=2),
                                           symbolBrush=None)
         self.hr_markers = MarkerLines(self.hr_plot, HR_SPAN_S)
+        self._hr_axis_forms = HR_AXIS_FORMS
+        self.hr_plot.getPlotItem().vb.sigResized.connect(self._fit_hr_axis)
         top.addWidget(self.hr_plot, 1)
         layout.addLayout(top, 3)
 
@@ -255,6 +257,19 @@ class PersonPanel(QtWidgets.QFrame):
         if self._texts.get(key) != text:
             self._texts[key] = text
             label.setText(text)
+
+    def _fit_hr_axis(self, *_: object) -> None:
+        """The HR plot's time label: the longest form that fits under the data area.
+
+        Called on every update and whenever the plot is resized: the label is centred under
+        the data area and cut at the widget's edge, so the data area's width is its room.
+        """
+        item = self.hr_plot.getPlotItem()
+        legend = longest_fitting(self._hr_axis_forms, item.getAxis("bottom").label.font(),
+                                 int(item.vb.width()))
+        if self._texts.get("hr_axis") != legend:
+            self._texts["hr_axis"] = legend
+            item.setLabel("bottom", legend, color=theme.MUTED)
 
     def _set_value(self, label: QtWidgets.QLabel, key: str, text: str) -> None:
         """A metric value; "collecting …" is set smaller so it fits its column."""
@@ -335,12 +350,8 @@ class PersonPanel(QtWidgets.QFrame):
         if len(fixed) == len(t):
             ring = keep & fixed
             self.hr_fixed.setData(x[ring], person.hr_curve_bpm[ring])
-            axis = self.hr_plot.getPlotItem().getAxis("bottom")
-            forms = (HR_AXIS_RING_FORMS if ring.any() else HR_AXIS_FORMS)
-            legend = longest_fitting(forms, axis.label.font(), int(axis.width()))
-            if self._texts.get("hr_axis") != legend:
-                self._texts["hr_axis"] = legend
-                self.hr_plot.getPlotItem().setLabel("bottom", legend, color=theme.MUTED)
+            self._hr_axis_forms = HR_AXIS_RING_FORMS if ring.any() else HR_AXIS_FORMS
+            self._fit_hr_axis()
         self.hr_markers.update(markers, elapsed_s)
         if slow:
             rng = _y_range(bpm, 3.0, 10.0)

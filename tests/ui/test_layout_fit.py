@@ -19,6 +19,7 @@ from coreg.session.replay import ReplaySession
 from coreg.session.setup import live_title
 from coreg.ui.breathe import CoherenceMeter
 from coreg.ui.main_window import MIN_SYNC_PLOT_HEIGHT_PX, LiveWindow
+from coreg.ui.panels import PersonPanel
 from coreg.ui.replay import ReplayWindow
 from coreg.ui.theme import SMALL_PT
 
@@ -106,3 +107,23 @@ def test_live_header_names_the_scenario_whole_or_with_an_ellipsis(  # type: igno
     if label.width() < label.sizeHint().width():
         assert label.text().endswith("…")
         assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+
+
+@pytest.mark.parametrize("size", [(1082, 760), (1184, 803), (1366, 768)])
+def test_hr_plot_time_label_fits_under_the_plot(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, size: tuple[int, int]) -> None:
+    """With corrected beats ringed, the HR plot's label ("○ corrected beat") is never cut."""
+    session, resolved = open_session("sim:artifacts", "sim:artifacts", duration_s=90.0,
+                                     realtime=False, speed=None, folder=tmp_path, seed=2)
+    window = LiveWindow(session, title=live_title(resolved), simulated=True, autostart=False,
+                        duration_s=90.0)
+    _play_to_end(qtbot, window, size, lambda: window.ended)
+    labels = []
+    for panel in window.findChildren(PersonPanel):
+        item = panel.hr_plot.getPlotItem()
+        axis = item.getAxis("bottom")
+        text = axis.labelText
+        labels.append(text)
+        width = QtGui.QFontMetrics(axis.label.font()).horizontalAdvance(text)
+        assert width <= item.vb.width(), (text, width, item.vb.width())
+    assert any("corrected" in t for t in labels), labels

@@ -74,9 +74,10 @@ class SyncSettings:
         "in sync" also needs its p to be at most ``live_latest_p`` (0.5: the latest minute is
         not below chance's median). 5 windows are the latest minute of data: their starts span
         20 s, each covers 30 s plus the ±5 s lags, 60 s in all
-        (``(60 − window_s − 2·max_lag_s)/step_s + 1``; 6 reached 65 s back). It can only turn "in sync" off, so the
-        false-alarm rate stays at most ``live_alpha``; it says within about a minute that a
-        coupling has ended, which the long block alone says only after minutes. ``0``: no check.
+        (``(60 − window_s − 2·max_lag_s)/step_s + 1``; 6 reached 65 s back). It can only turn
+        "in sync" off, so the false-alarm rate stays at most ``live_alpha``; it says within
+        about a minute that a coupling has ended, which the long block alone says only after
+        minutes. ``0``: no check.
     live_alpha
         Live: per-update significance level of "in sync" (the expected share of false "in sync"
         updates between uncoupled people).
