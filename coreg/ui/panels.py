@@ -207,7 +207,7 @@ class PersonPanel(QtWidgets.QFrame):
                                           symbolPen=pg.mkPen(theme.TEXT, width=2),
                                           symbolBrush=None)
         self.hr_markers = MarkerLines(self.hr_plot, HR_SPAN_S)
-        self._hr_axis_forms = HR_AXIS_FORMS
+        self._hr_axis_forms: tuple[str, ...] = HR_AXIS_FORMS
         self.hr_plot.getPlotItem().vb.sigResized.connect(self._fit_hr_axis)
         top.addWidget(self.hr_plot, 1)
         layout.addLayout(top, 3)
