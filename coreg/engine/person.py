@@ -346,6 +346,12 @@ class PersonEngine:
             # Held until the stretch of interpolated beats ends (see _release).
             self._held.append((k, rr, self._interpolate(k, t, rr)))
 
+    def _ends_stretch(self, k: int) -> bool:
+        """Beat ``k`` (provisional) would end a held stretch as measured, with its verdict now."""
+        if k >= len(self._labels) or self._run_start[k]:
+            return False
+        return self._labels[k] in (_NORMAL, _MISSED, _EXTRA)
+
     def _release(self, *, measured_end: bool) -> None:
         """Emit the held interpolated beats, as :func:`~coreg.engine.artifacts.correct_run` does.
 
@@ -406,9 +412,17 @@ class PersonEngine:
         brks: list[bool] = []
         srcs: list[int] = []
         brk = self._brk_next
-        # Held interpolated beats (final, their stretch not ended yet) as interpolated so far.
+        # Held interpolated beats (final; their stretch ends at the first provisional beat):
+        # scaled as they will be when that beat is final with its current verdict, so that a
+        # window computed now sees the values it would see later (replay equals live whatever
+        # the update times).
         last_t = self._nn.last_t if self._nn.n else None
+        factor = 1.0
+        if self._held and last_t is not None and not brk and self._ends_stretch(self._n_final):
+            factor = elapsed_time_ratio([r for _, r, _ in self._held],
+                                        [v for _, _, v in self._held])
         for k, _, value in self._held:
+            value *= factor
             t = last_t + value / 1000.0 if last_t is not None and not brk else self._beat(k)[0]
             ts.append(t)
             rrs.append(value)

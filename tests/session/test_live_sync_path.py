@@ -43,18 +43,36 @@ def test_analyze_reports_the_live_path(artifacts_recording: Path,
     assert sync["significant"] and live["in_sync_pct"] > 20.0  # coupled: often in sync
 
 
-def test_analyze_live_equals_replay(artifacts_recording: Path) -> None:
+@pytest.fixture(scope="module")
+def artifacts_recording_seed3(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("devices.sim")
+    path = tmp_path_factory.mktemp("live3") / "art3.jsonl"
+    assert main(["simulate", "--scenario", "artifacts", "--duration", "600", "--seed", "3",
+                 "-o", str(path)]) == 0
+    return path
+
+
+@pytest.mark.parametrize("batch", [7, 500])
+@pytest.mark.parametrize("which", ["artifacts_recording", "artifacts_recording_seed3"])
+def test_analyze_live_equals_replay(which: str, batch: int,
+                                    request: pytest.FixtureRequest) -> None:
+    """Whatever the batches the replay polls in, it says what `coreg analyze` reports.
+
+    The synchrony windows are computed once, from the beats known at each update (the ticks
+    follow the messages' arrival times, not the polls), on two recordings whose corrected
+    beats include stretches held until their end is final.
+    """
     from coreg.recording import read_recording
     from coreg.session.replay import ReplaySession, live_synchrony_summary
 
-    rec = read_recording(artifacts_recording)
+    rec = read_recording(request.getfixturevalue(which))
     summary = live_synchrony_summary(rec)
     session = ReplaySession(rec, speed=float("inf"), budget_s=10.0)
     session.start()
-    for _ in range(10_000):  # the interactive path: polls in batches, as the window does
+    for _ in range(100_000):  # the interactive path: polls in batches, as the window does
         if session.at_end:
             break
-        session.poll(max_messages=500)
+        session.poll(max_messages=batch)
     assert session.at_end
     v = session.view.sync.verdict  # type: ignore[union-attr]
     assert summary == {"in_sync_pct": round(v.in_sync_pct, 2), "updates": v.updates,
