@@ -362,15 +362,17 @@ class PersonEngine:
         """
         if not self._held:
             return
+        factor = self._held_factor() if measured_end and self._nn.n and not self._brk_next else 1.0
         held, self._held = self._held, []
-        factor = 1.0
-        if measured_end and self._nn.n and not self._brk_next:
-            factor = elapsed_time_ratio([r for _, r, _ in held], [v for _, _, v in held])
         for k, _, value in held:
             value *= factor
             prev_ok = self._nn.n and not self._brk_next
             self._emit(self._nn.last_t + value / 1000.0 if prev_ok else self._beat(k)[0],
                        value, k)
+
+    def _held_factor(self) -> float:
+        """The elapsed-time factor of the held stretch, were it to end now."""
+        return elapsed_time_ratio([r for _, r, _ in self._held], [v for _, _, v in self._held])
 
     def _beat(self, k: int) -> tuple[float, float]:
         return self.timeline.beat(k)
@@ -403,7 +405,8 @@ class PersonEngine:
     def _provisional_nn(self) -> tuple[list[float], list[float], list[bool], list[int]]:
         """NN view of the provisional beats with their current verdicts.
 
-        Held interpolated beats first (final, their stretch not yet ended: unscaled), then
+        Held interpolated beats first (final, their stretch not yet ended: scaled as its end's
+        current verdict will scale them), then
         normal beats as they are, extra beats merged, missed beats split; ectopic/long/short
         ones are left out until final (their interpolation needs the beats after them).
         """
@@ -419,8 +422,7 @@ class PersonEngine:
         last_t = self._nn.last_t if self._nn.n else None
         factor = 1.0
         if self._held and last_t is not None and not brk and self._ends_stretch(self._n_final):
-            factor = elapsed_time_ratio([r for _, r, _ in self._held],
-                                        [v for _, _, v in self._held])
+            factor = self._held_factor()
         for k, _, value in self._held:
             value *= factor
             t = last_t + value / 1000.0 if last_t is not None and not brk else self._beat(k)[0]

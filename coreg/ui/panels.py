@@ -261,8 +261,9 @@ class PersonPanel(QtWidgets.QFrame):
     def _fit_hr_axis(self, *_: object) -> None:
         """The HR plot's time label: the longest form that fits under the data area.
 
-        Called on every update and whenever the plot is resized: the label is centred under
-        the data area and cut at the widget's edge, so the data area's width is its room.
+        Called when the forms change (corrected beats in view or not) and whenever the plot is
+        resized: the label is centred under the data area and cut at the widget's edge, so the
+        data area's width is its room.
         """
         item = self.hr_plot.getPlotItem()
         legend = longest_fitting(self._hr_axis_forms, item.getAxis("bottom").label.font(),
@@ -350,8 +351,10 @@ class PersonPanel(QtWidgets.QFrame):
         if len(fixed) == len(t):
             ring = keep & fixed
             self.hr_fixed.setData(x[ring], person.hr_curve_bpm[ring])
-            self._hr_axis_forms = HR_AXIS_RING_FORMS if ring.any() else HR_AXIS_FORMS
-            self._fit_hr_axis()
+            forms = HR_AXIS_RING_FORMS if ring.any() else HR_AXIS_FORMS
+            if forms is not self._hr_axis_forms or "hr_axis" not in self._texts:
+                self._hr_axis_forms = forms  # a resize re-fits through sigResized
+                self._fit_hr_axis()
         self.hr_markers.update(markers, elapsed_s)
         if slow:
             rng = _y_range(bpm, 3.0, 10.0)

@@ -11,13 +11,17 @@ import pytest
 from coreg.cli import main
 
 
+def _simulated_artifacts(tmp_path_factory: pytest.TempPathFactory, seed: int) -> Path:
+    pytest.importorskip("devices.sim")
+    path = tmp_path_factory.mktemp(f"live{seed}") / "art.jsonl"
+    assert main(["simulate", "--scenario", "artifacts", "--duration", "600", "--seed",
+                 str(seed), "-o", str(path)]) == 0
+    return path
+
+
 @pytest.fixture(scope="module")
 def artifacts_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("devices.sim")
-    path = tmp_path_factory.mktemp("live") / "art.jsonl"
-    assert main(["simulate", "--scenario", "artifacts", "--duration", "600", "--seed", "2",
-                 "-o", str(path)]) == 0
-    return path
+    return _simulated_artifacts(tmp_path_factory, 2)
 
 
 def test_analyze_reports_the_live_path(artifacts_recording: Path,
@@ -45,11 +49,7 @@ def test_analyze_reports_the_live_path(artifacts_recording: Path,
 
 @pytest.fixture(scope="module")
 def artifacts_recording_seed3(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("devices.sim")
-    path = tmp_path_factory.mktemp("live3") / "art3.jsonl"
-    assert main(["simulate", "--scenario", "artifacts", "--duration", "600", "--seed", "3",
-                 "-o", str(path)]) == 0
-    return path
+    return _simulated_artifacts(tmp_path_factory, 3)
 
 
 @pytest.mark.parametrize("batch", [7, 500])
